@@ -1,0 +1,244 @@
+"""What code a provider may add beyond its spec: an adapter and a webhook handler.
+
+`Adapter` talks to the provider's API with one integration's credentials (health checks
+now; sync streams and outbound actions later). `WebhookHandler` verifies and interprets
+deliveries. Both know nothing of our tables or routes: they receive plain values and
+return plain values, so the same provider code serves the api, the worker and tests.
+"""
+
+from __future__ import annotations
+
+import abc
+import datetime as dt
+import email.utils
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
+
+import httpx
+
+from backend.connectors.spec import ConnectorSpec
+
+FailureKind = Literal[
+    "auth_failed", "rate_limited", "provider_down", "network", "bad_request", "misconfigured"
+]
+
+
+class ProviderError(Exception):
+    """A classified failure of a provider call. `message` never carries a secret."""
+
+    def __init__(
+        self,
+        kind: FailureKind,
+        message: str,
+        *,
+        status_code: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.kind: FailureKind = kind
+        self.message = message
+        self.status_code = status_code
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True, slots=True)
+class HealthResult:
+    ok: bool
+    # healthy | auth_failed | rate_limited | provider_down | network | bad_request | misconfigured
+    status: str
+    reason: str
+    retry_after: float | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_error(cls, error: ProviderError) -> HealthResult:
+        return cls(False, error.kind, error.message, error.retry_after)
+
+
+@dataclass(slots=True)
+class AdapterContext:
+    """Everything an adapter may use: decrypted credentials stay inside this process."""
+
+    credentials: dict[str, Any]
+    config: dict[str, Any]
+    api_base_url: str
+    http: httpx.AsyncClient
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds from a Retry-After header (delta-seconds or HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
+
+
+class Adapter(abc.ABC):
+    """Base of every provider adapter. Subclasses set `spec` and implement `check_health`."""
+
+    spec: ClassVar[ConnectorSpec]
+
+    def __init__(self, ctx: AdapterContext) -> None:
+        self.ctx = ctx
+
+    # -- what subclasses provide -------------------------------------------------------
+    @abc.abstractmethod
+    async def check_health(self) -> HealthResult:
+        """One cheap authenticated call proving the stored credentials work."""
+
+    def auth_headers(self) -> dict[str, str]:
+        """Headers that authenticate a call; default: OAuth bearer access token."""
+        token = self.ctx.credentials.get("access_token", "")
+        return {"Authorization": f"Bearer {token}"}
+
+    def classify(self, response: httpx.Response) -> ProviderError | None:
+        """Turn a provider answer into a classified failure, or None when it succeeded."""
+        status = response.status_code
+        if status < 400:
+            return None
+        retry_after = parse_retry_after(
+            response.headers.get(self.spec.rate_limit.retry_after_header)
+        )
+        if status == 429:
+            return ProviderError(
+                "rate_limited",
+                "the provider is rate limiting requests",
+                status_code=status,
+                retry_after=retry_after,
+            )
+        if status in (401, 403):
+            return ProviderError(
+                "auth_failed", "the provider rejected the credentials", status_code=status
+            )
+        if status >= 500:
+            return ProviderError(
+                "provider_down",
+                f"the provider answered {status}",
+                status_code=status,
+                retry_after=retry_after,
+            )
+        return ProviderError("bad_request", f"the provider answered {status}", status_code=status)
+
+    async def revoke(self) -> bool:
+        """Revoke the credentials at the provider; False when it offers no revocation."""
+        return False
+
+    # -- shared plumbing --------------------------------------------------------------
+    def url(self, path: str) -> str:
+        return self.ctx.api_base_url.rstrip("/") + "/" + path.lstrip("/")
+
+    async def call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """Call the provider API, raising a classified `ProviderError` on failure."""
+        headers = {**self.auth_headers(), **kwargs.pop("headers", {})}
+        try:
+            response = await self.ctx.http.request(method, self.url(path), headers=headers, **kwargs)
+        except httpx.TimeoutException as exc:
+            raise ProviderError("network", "the provider did not answer in time") from exc
+        except httpx.HTTPError as exc:
+            raise ProviderError("network", f"could not reach the provider ({type(exc).__name__})") from exc
+        error = self.classify(response)
+        if error is not None:
+            raise error
+        return response
+
+    async def health_via(self, method: str, path: str, **kwargs: Any) -> HealthResult:
+        """Most health checks: one call, success means healthy."""
+        try:
+            await self.call(method, path, **kwargs)
+        except ProviderError as exc:
+            return HealthResult.from_error(exc)
+        return HealthResult(True, "healthy", "the provider accepted the credentials")
+
+
+# -- webhooks ---------------------------------------------------------------------------
+
+
+class WebhookVerificationError(Exception):
+    """The delivery failed verification; `reason` is safe to log and return (no secrets)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookRequest:
+    method: str
+    # The public URL the provider called, rebuilt from PUBLIC_BASE_URL (Twilio signs it).
+    url: str
+    headers: dict[str, str]  # lower-cased names
+    query: dict[str, str]
+    body: bytes
+    received_at: float  # unix seconds
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookSecrets:
+    """Secrets verification may use: signing secrets (current first, then any still in
+    their rotation overlap), the integration's credentials and config."""
+
+    signing_secrets: tuple[str, ...]
+    credentials: dict[str, Any]
+    config: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """A response the provider expects verbatim (a handshake or challenge)."""
+
+    status: int
+    body: bytes
+    content_type: str = "text/plain"
+
+
+@dataclass(frozen=True, slots=True)
+class VerifiedDelivery:
+    """A delivery that passed verification.
+
+    `event_id` None means the provider gives none (ingest falls back to a body hash).
+    `reply` set and `store` False means a handshake to answer and not keep.
+    """
+
+    event_id: str | None
+    event_type: str
+    store: bool = True
+    reply: Reply | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NormalizedEvent:
+    """The provider-specific part of a CloudEvents envelope."""
+
+    type: str
+    subject: str | None
+    time: dt.datetime | None
+    data: dict[str, Any]
+
+
+class WebhookHandler(abc.ABC):
+    """Verify and interpret one provider's deliveries."""
+
+    #: Header names (lower case) worth storing beside the raw body.
+    stored_headers: ClassVar[tuple[str, ...]] = ()
+
+    @abc.abstractmethod
+    async def verify(self, request: WebhookRequest, secrets: WebhookSecrets) -> VerifiedDelivery:
+        """Check the signature over the raw bytes; raise WebhookVerificationError to reject."""
+
+    async def handshake(self, request: WebhookRequest, secrets: WebhookSecrets) -> Reply:
+        """Answer a GET subscription handshake (Meta); providers without one answer 405."""
+        raise WebhookVerificationError("this provider does not perform a GET handshake")
+
+    @abc.abstractmethod
+    def normalize(self, body: bytes, headers: dict[str, str]) -> NormalizedEvent:
+        """Map a stored raw delivery to a normalized event; unknown types stay generic."""

@@ -1,0 +1,204 @@
+"""Typed settings read once from the environment.
+
+Every field documents itself; `switchboard up --help` and the README print these docs,
+so the list of knobs cannot drift from the code.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+
+def _doc(text: str, env: str) -> dict[str, str]:
+    return {"doc": text, "env": env}
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    database_url: str = field(
+        default="",
+        metadata=_doc(
+            "PostgreSQL URL (postgresql://user@host:port/db). Empty: `up` starts an embedded "
+            "PostgreSQL under ./var/.",
+            env="DATABASE_URL",
+        ),
+    )
+    redis_url: str = field(
+        default="",
+        metadata=_doc(
+            "Redis URL (redis://host:port/0). Empty: `up` starts an embedded Redis under ./var/.",
+            env="REDIS_URL",
+        ),
+    )
+    master_key: str = field(
+        default="",
+        metadata=_doc(
+            "Comma-separated base64 32-byte master keys, newest first. The first wraps new "
+            "tenant data keys; the others still unwrap old ones until `keys rotate` re-wraps "
+            "them. Empty: `up` generates one under ./var/master.key.",
+            env="SWITCHBOARD_MASTER_KEY",
+        ),
+    )
+    public_base_url: str = field(
+        default="http://localhost:8000",
+        metadata=_doc(
+            "Public URL of the api as providers and browsers reach it; webhook URLs, the OAuth "
+            "redirect URI and Twilio signature checks are built from it.",
+            env="PUBLIC_BASE_URL",
+        ),
+    )
+    dashboard_url: str = field(
+        default="http://localhost:3000",
+        metadata=_doc(
+            "Public URL of the dashboard; the OAuth callback sends browsers back here.",
+            env="SWITCHBOARD_DASHBOARD_URL",
+        ),
+    )
+    allowed_return_origins: tuple[str, ...] = field(
+        default=(),
+        metadata=_doc(
+            "Comma-separated extra origins the OAuth callback may redirect to "
+            "(the dashboard URL is always allowed).",
+            env="SWITCHBOARD_ALLOWED_RETURN_ORIGINS",
+        ),
+    )
+    allowed_private_hosts: tuple[str, ...] = field(
+        default=(),
+        metadata=_doc(
+            "Comma-separated hosts or CIDRs that tenant-supplied URLs may point at although they "
+            "are loopback/private (tests use it to reach local provider servers).",
+            env="SWITCHBOARD_ALLOWED_PRIVATE_HOSTS",
+        ),
+    )
+    trusted_proxies: tuple[str, ...] = field(
+        default=(),
+        metadata=_doc(
+            "Comma-separated proxy IPs/CIDRs whose X-Forwarded-* headers are believed.",
+            env="SWITCHBOARD_TRUSTED_PROXIES",
+        ),
+    )
+    disabled_connectors: tuple[str, ...] = field(
+        default=(),
+        metadata=_doc(
+            "Comma-separated connector keys to hide from the catalog.",
+            env="SWITCHBOARD_DISABLED_CONNECTORS",
+        ),
+    )
+    max_body_bytes: int = field(
+        default=1_048_576,
+        metadata=_doc(
+            "Largest request body accepted, in bytes (413 above).", env="SWITCHBOARD_MAX_BODY_BYTES"
+        ),
+    )
+    api_rate_limit: int = field(
+        default=600,
+        metadata=_doc(
+            "REST requests per minute per API key (429 with Retry-After above).",
+            env="SWITCHBOARD_API_RATE_LIMIT",
+        ),
+    )
+    webhook_rate_limit: int = field(
+        default=6000,
+        metadata=_doc(
+            "Webhook deliveries per minute per integration (429 with Retry-After above).",
+            env="SWITCHBOARD_WEBHOOK_RATE_LIMIT",
+        ),
+    )
+    db_pool_size: int = field(
+        default=10,
+        metadata=_doc("PostgreSQL connections per process.", env="SWITCHBOARD_DB_POOL_SIZE"),
+    )
+    http_timeout: float = field(
+        default=10.0,
+        metadata=_doc(
+            "Seconds before a call to a provider gives up.", env="SWITCHBOARD_HTTP_TIMEOUT"
+        ),
+    )
+    var_dir: Path = field(
+        default=Path("var"),
+        metadata=_doc(
+            "Where `up` keeps embedded databases, the generated master key and logs.",
+            env="SWITCHBOARD_VAR_DIR",
+        ),
+    )
+    api_port: int = field(
+        default=8000, metadata=_doc("Port of the api for `up`.", env="SWITCHBOARD_API_PORT")
+    )
+    dashboard_port: int = field(
+        default=3000,
+        metadata=_doc("Port of the dashboard for `up`.", env="SWITCHBOARD_DASHBOARD_PORT"),
+    )
+    api_url: str = field(
+        default="",
+        metadata=_doc(
+            "URL the dashboard uses to call the api (default http://127.0.0.1:<api port>).",
+            env="SWITCHBOARD_API_URL",
+        ),
+    )
+    otel_endpoint: str = field(
+        default="",
+        metadata=_doc(
+            "OTLP/HTTP endpoint for traces (e.g. http://localhost:4318). Empty: nothing exported.",
+            env="OTEL_EXPORTER_OTLP_ENDPOINT",
+        ),
+    )
+    otel_service_name: str = field(
+        default="switchboard",
+        metadata=_doc("Service name on exported spans.", env="OTEL_SERVICE_NAME"),
+    )
+    log_level: str = field(
+        default="INFO", metadata=_doc("Python log level.", env="SWITCHBOARD_LOG_LEVEL")
+    )
+
+    @property
+    def master_keys(self) -> tuple[str, ...]:
+        return tuple(k.strip() for k in self.master_key.split(",") if k.strip())
+
+    @property
+    def effective_api_url(self) -> str:
+        return self.api_url or f"http://127.0.0.1:{self.api_port}"
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        source = os.environ if env is None else env
+        values: dict[str, object] = {}
+        for f in dataclasses.fields(cls):
+            raw = source.get(f.metadata["env"])
+            if raw is None or raw == "":
+                continue
+            values[f.name] = _parse(f.type, raw, f.metadata["env"])
+        return cls(**values)  # type: ignore[arg-type]
+
+
+def _parse(type_name: object, raw: str, env: str) -> object:
+    name = str(type_name)
+    try:
+        if name == "int":
+            return int(raw)
+        if name == "float":
+            return float(raw)
+        if name == "Path":
+            return Path(raw)
+        if name.startswith("tuple"):
+            return tuple(part.strip() for part in raw.split(",") if part.strip())
+    except ValueError as exc:
+        raise SystemExit(f"{env}: {raw!r} is not a valid {name}") from exc
+    return raw.strip()
+
+
+def describe() -> str:
+    """One line per setting, for --help and the README."""
+    lines = []
+    for f in dataclasses.fields(Settings):
+        default = f.default if f.default not in ("", ()) else "(empty)"
+        lines.append(f"  {f.metadata['env']:<36} {f.metadata['doc']} Default: {default}.")
+    return "\n".join(lines)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings.from_env()

@@ -1,0 +1,39 @@
+"""Every received webhook, stored raw before it is acknowledged."""
+
+from piccolo.columns import (
+    JSONB,
+    UUID,
+    Boolean,
+    Bytea,
+    ForeignKey,
+    Integer,
+    OnDelete,
+    Text,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.columns.defaults.uuid import UUID4
+from piccolo.table import Table
+
+from backend.integrations.tables import Integration
+from backend.tenants.tables import Tenant
+
+
+class IntegrationWebhook(Table):
+    id = UUID(primary_key=True, default=UUID4())
+    tenant = ForeignKey(Tenant, on_delete=OnDelete.cascade, null=False)
+    integration = ForeignKey(Integration, on_delete=OnDelete.cascade, null=False)
+    provider_event_id = Varchar(length=255)
+    event_type = Varchar(length=255, default="")
+    raw_body = Bytea()
+    headers = JSONB(default="{}")
+    verified = Boolean(default=True)
+    # received | processed | failed | dead
+    status = Varchar(length=16, default="received")
+    normalized = JSONB(null=True, default=None)
+    attempts = Integer(default=0)
+    duplicates = Integer(default=0)
+    error = Text(default="")
+    trace_id = Varchar(length=32, default="")
+    received_at = Timestamptz()
+    processed_at = Timestamptz(null=True, default=None)
