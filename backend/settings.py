@@ -156,7 +156,12 @@ class Settings:
 
     @property
     def master_keys(self) -> tuple[str, ...]:
-        return tuple(k.strip() for k in self.master_key.split(",") if k.strip())
+        """Configured keys, else the one `up` generated under the var dir (local use)."""
+        raw = self.master_key
+        if not raw:
+            generated = self.var_dir / "master.key"
+            raw = generated.read_text() if generated.exists() else ""
+        return tuple(k.strip() for k in raw.split(",") if k.strip())
 
     @property
     def effective_api_url(self) -> str:

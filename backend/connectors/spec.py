@@ -132,6 +132,13 @@ def validate_spec(spec: ConnectorSpec) -> None:
             for name in ("authorize_url", "token_url", "docs_url"):
                 if not getattr(spec.oauth, name).startswith("https://"):
                     problems.append(f"oauth.{name} must be an https URL")
+        # The client_credentials grant runs on the tenant's own app keys, so only such
+        # connectors ask the tenant for credentials; the others get tokens by consent.
+        tenant_app = spec.oauth is not None and spec.oauth.grant_type == "client_credentials"
+        if tenant_app and not spec.credential_fields:
+            problems.append("client_credentials connectors need credential_fields")
+        if not tenant_app and spec.credential_fields:
+            problems.append("authorization_code connectors must not have credential_fields")
     elif spec.oauth is not None:
         problems.append("only oauth2 connectors may have an oauth section")
     if spec.auth_type == "api_key" and not spec.credential_fields:

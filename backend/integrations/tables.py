@@ -33,6 +33,8 @@ class Integration(Table):
     config = JSONB(default="{}")
     # The webhook path token is stored only as a hash; signing secrets sealed.
     webhook_token_hash = Varchar(length=64, null=True, default=None, unique=True)
+    # The path token itself, sealed, so the URL can be shown again; lookups use the hash.
+    webhook_token_sealed = Bytea(null=True, default=None)
     webhook_secrets = Bytea(null=True, default=None)
     health_status = Varchar(length=16, default="unknown")
     health_reason = Text(default="")

@@ -8,7 +8,7 @@ from backend.integrations.tables import Integration
 from backend.tenants.tables import Tenant
 
 
-class OAuthState(Table):
+class OAuthState(Table, tablename="oauth_state"):
     id = UUID(primary_key=True, default=UUID4())
     tenant = ForeignKey(Tenant, on_delete=OnDelete.cascade, null=False, index=True)
     integration = ForeignKey(Integration, on_delete=OnDelete.cascade, null=False)

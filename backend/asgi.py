@@ -1,0 +1,114 @@
+"""The Litestar application: routes, auth, problem details, tracing, lifespan.
+
+`create_app()` is the only way the api is built — by the server (`switchboard api`), the
+tests and the benchmarks alike.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from litestar import Litestar
+from litestar.config.cors import CORSConfig
+from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.plugins.opentelemetry import OpenTelemetryConfig, OpenTelemetryPlugin
+
+from backend.lib import db, http
+from backend.lib.errors import exception_handlers
+from backend.lib.queue import FastEnqueuer
+from backend.lib.redis import connect as connect_redis
+from backend.lib.telemetry import setup_tracing
+from backend.settings import Settings, get_settings
+from backend.system.controllers import health, ready
+from backend.tenants.auth import ApiKeyAuthMiddleware
+from backend.tenants.controllers import me
+from backend.tenants.vault import init_vault
+from backend.webhooks.ingest import Ingestor
+
+log = logging.getLogger("switchboard.api")
+
+
+def route_handlers() -> list[Any]:
+    from backend.connectors.controllers import ConnectorController
+    from backend.integrations.controllers import AuditController, IntegrationController
+    from backend.oauth.controllers import oauth_callback
+    from backend.webhooks.controllers import EventController, WebhookReceiver
+
+    return [
+        health,
+        ready,
+        me,
+        ConnectorController,
+        IntegrationController,
+        AuditController,
+        EventController,
+        WebhookReceiver,
+        oauth_callback,
+    ]
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or get_settings()
+    provider = setup_tracing(settings.otel_service_name, settings.otel_endpoint)
+    init_vault(settings.master_keys)
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        # A second app in the same process (tests) shares the pool the first one opened.
+        owns_pool = db.engine().pool is None
+        if owns_pool:
+            await db.open_pool(settings.db_pool_size)
+        app.state.redis = connect_redis(settings.redis_url)
+        app.state.settings = settings
+        app.state.ingestor = Ingestor(settings, FastEnqueuer(app.state.redis))
+        http.get_client(settings.http_timeout)
+        try:
+            yield
+        finally:
+            await app.state.redis.aclose()
+            if owns_pool:
+                await http.close_client()
+                await db.close_pool()
+
+    openapi = OpenAPIConfig(
+        title="Switchboard API",
+        version="0.1.0",
+        description="Connect your tenants to third-party services. Errors are RFC 9457 problem details.",
+        path="/schema",
+        render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+        components=Components(
+            security_schemes={
+                "apiKey": SecurityScheme(type="http", scheme="bearer", description="Tenant API key")
+            }
+        ),
+        security=[{"apiKey": []}],
+    )
+    from backend.oauth.services import get_oauth_flows
+
+    return Litestar(
+        route_handlers=route_handlers(),
+        dependencies={"oauth": Provide(get_oauth_flows, sync_to_thread=False)},
+        lifespan=[lifespan],
+        exception_handlers=exception_handlers(),
+        middleware=[
+            DefineMiddleware(ApiKeyAuthMiddleware, rate_limit_per_minute=settings.api_rate_limit)
+        ],
+        plugins=[OpenTelemetryPlugin(OpenTelemetryConfig(tracer_provider=provider, exclude_spans=["receive", "send"]))],
+        openapi_config=openapi,
+        request_max_body_size=settings.max_body_bytes,
+        cors_config=CORSConfig(allow_origins=[settings.dashboard_url], allow_credentials=False),
+        debug=False,
+    )
+
+
+def app() -> Litestar:
+    """Factory for ASGI servers (`granian --factory backend.asgi:app`)."""
+    logging.basicConfig(level=get_settings().log_level)
+    return create_app()

@@ -1,0 +1,89 @@
+"""GitHub: OAuth App user tokens; repository webhooks registered through the API.
+
+Docs: https://docs.github.com/en/rest
+"""
+
+from backend.connectors.spec import (
+    ConnectorSpec,
+    OAuthSpec,
+    RateLimitPolicy,
+    StreamSpec,
+    WebhookContract,
+)
+
+SPEC = ConnectorSpec(
+    key="github",
+    name="GitHub",
+    category="dev",
+    description="Follow repositories, issues and pull requests on GitHub or GitHub "
+    "Enterprise Server, with webhooks registered for you.",
+    icon="github",
+    docs_url="https://docs.github.com/en/rest",
+    auth_type="oauth2",
+    api_base_url="https://api.github.com",
+    # GitHub Enterprise Server: https://HOST/api/v3 (and https://HOST/login/oauth/... for the
+    # operator's SWITCHBOARD_GITHUB_*_URL overrides).
+    api_base_overridable=True,
+    oauth=OAuthSpec(
+        authorize_url="https://github.com/login/oauth/authorize",
+        token_url="https://github.com/login/oauth/access_token",
+        docs_url="https://docs.github.com/en/apps/oauth-apps/building-oauth-apps/authorizing-oauth-apps",
+        # Public repositories need no scope; creating and deleting repository webhooks does.
+        default_scopes=("admin:repo_hook",),
+        optional_scopes={
+            "repo": "issues and pull requests of private repositories (GitHub has no "
+            "read-only private scope)",
+            "read:user": "the user's private profile fields",
+            "read:org": "organization and team membership",
+        },
+        scope_separator=" ",
+        # S256, optional; not on GitHub Enterprise Server.
+        pkce=True,
+        # Expiring user tokens (8 h) come with a refresh token that works once.
+        refresh_tokens=True,
+        rotating_refresh_tokens=True,
+        token_endpoint_auth_method="client_secret_post",
+    ),
+    rate_limit=RateLimitPolicy(
+        requests=5000,
+        per_seconds=3600.0,
+        remaining_header="x-ratelimit-remaining",
+        reset_header="x-ratelimit-reset",
+        notes="Primary: 5,000 requests per hour per user; over it, 403 or 429 with "
+        "x-ratelimit-remaining 0 until x-ratelimit-reset (epoch seconds). Secondary limits "
+        "answer 403/429 with Retry-After "
+        "(https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api).",
+    ),
+    webhook=WebhookContract(
+        scheme="github-hmac-sha256",
+        signing_secret_source="generated",
+        event_id_source="header:X-GitHub-Delivery",
+        event_type_source="header:X-GitHub-Event",
+        docs_url="https://docs.github.com/en/webhooks/using-webhooks/validating-webhook-deliveries",
+        content_types=("application/json", "application/x-www-form-urlencoded"),
+        handshake="ping",
+        auto_register=True,
+        setup_instructions=(
+            "Switchboard creates the repository webhook itself. To add it by hand instead: "
+            "Repository > Settings > Webhooks > Add webhook; Payload URL {webhook_url}; "
+            "Content type application/json; Secret: the generated secret shown here; choose "
+            "the events, keep Active checked and save. GitHub then sends a ping event."
+        ),
+    ),
+    streams=(
+        StreamSpec(name="repositories", description="Repositories the user can access."),
+        StreamSpec(
+            name="issues",
+            description="Issues of the selected repositories, updated since the last run.",
+            required_scopes=("repo",),
+            incremental=True,
+        ),
+        StreamSpec(
+            name="pull_requests",
+            description="Pull requests of the selected repositories.",
+            required_scopes=("repo",),
+            incremental=True,
+        ),
+    ),
+    capabilities=("health", "revoke", "sync", "webhooks", "auto_register_webhook"),
+)

@@ -1,0 +1,62 @@
+"""Gmail: read mail and history, receive push notifications through Cloud Pub/Sub.
+
+Docs: https://developers.google.com/workspace/gmail/api/reference/rest
+"""
+
+from backend.connectors.providers._google import SCOPE_PREFIX, google_oauth
+from backend.connectors.spec import ConnectorSpec, RateLimitPolicy, StreamSpec, WebhookContract
+
+READONLY = SCOPE_PREFIX + "gmail.readonly"
+
+SPEC = ConnectorSpec(
+    key="gmail",
+    name="Gmail",
+    category="email",
+    description="Read messages and labels from a Gmail mailbox and react to new mail "
+    "through Gmail push notifications.",
+    icon="mail",
+    docs_url="https://developers.google.com/workspace/gmail/api/reference/rest",
+    auth_type="oauth2",
+    api_base_url="https://gmail.googleapis.com",
+    oauth=google_oauth(
+        default_scopes=(READONLY,),
+        optional_scopes={
+            SCOPE_PREFIX + "gmail.metadata": "headers and labels only, instead of full messages",
+            SCOPE_PREFIX + "gmail.send": "send messages on the user's behalf",
+        },
+    ),
+    rate_limit=RateLimitPolicy(
+        requests=250,
+        per_seconds=1.0,
+        notes="250 quota units per user per second; a method costs 1-100 units "
+        "(https://developers.google.com/workspace/gmail/api/reference/quota).",
+    ),
+    webhook=WebhookContract(
+        scheme="google-pubsub-oidc",
+        # The audience the Pub/Sub push subscription puts into its OIDC token.
+        signing_secret_source="user",
+        event_id_source="body:message.messageId",
+        event_type_source="constant:gmail.history",
+        docs_url="https://developers.google.com/workspace/gmail/api/guides/push",
+        content_types=("application/json",),
+        setup_instructions=(
+            "1. In Google Cloud, create a Pub/Sub topic and grant "
+            "gmail-api-push@system.gserviceaccount.com the Pub/Sub Publisher role on it.\n"
+            "2. Create a push subscription on the topic with endpoint {webhook_url}, enable "
+            "authentication with a service account, and set an audience (for example "
+            "{webhook_url}).\n"
+            "3. Enter that audience here. Switchboard calls users.watch on the topic and "
+            "renews the watch daily (Gmail drops it after 7 days)."
+        ),
+    ),
+    streams=(
+        StreamSpec(
+            name="messages",
+            description="Messages, incrementally through users.history from the last historyId.",
+            required_scopes=(READONLY,),
+            incremental=True,
+        ),
+        StreamSpec(name="labels", description="The mailbox's labels.", required_scopes=(READONLY,)),
+    ),
+    capabilities=("health", "revoke", "sync", "webhooks"),
+)

@@ -1,0 +1,66 @@
+"""Google Calendar: read calendars and events, receive change notifications by watch channel.
+
+Docs: https://developers.google.com/workspace/calendar/api/v3/reference
+"""
+
+from backend.connectors.providers._google import SCOPE_PREFIX, google_oauth
+from backend.connectors.spec import ConnectorSpec, RateLimitPolicy, StreamSpec, WebhookContract
+
+CALENDAR_LIST = SCOPE_PREFIX + "calendar.calendarlist.readonly"
+EVENTS_READ = SCOPE_PREFIX + "calendar.events.readonly"
+
+SPEC = ConnectorSpec(
+    key="google_calendar",
+    name="Google Calendar",
+    category="calendar",
+    description="Read a user's calendars and events and get notified when events change.",
+    icon="calendar",
+    docs_url="https://developers.google.com/workspace/calendar/api/v3/reference",
+    auth_type="oauth2",
+    api_base_url="https://www.googleapis.com/calendar/v3",
+    oauth=google_oauth(
+        # calendarList.list (the health check, the calendars stream) needs the calendar-list
+        # scope; events.list and events.watch accept calendar.events.readonly.
+        default_scopes=(CALENDAR_LIST, EVENTS_READ),
+        optional_scopes={
+            SCOPE_PREFIX + "calendar.events": "create, change and delete events",
+        },
+    ),
+    rate_limit=RateLimitPolicy(
+        requests=600,
+        per_seconds=60.0,
+        notes="Per-user and per-project per-minute quotas; 403 usageLimits reasons "
+        "(rateLimitExceeded, userRateLimitExceeded) or 429 mean back off exponentially "
+        "(https://developers.google.com/workspace/calendar/api/guides/quota).",
+    ),
+    webhook=WebhookContract(
+        scheme="google-channel-token",
+        signing_secret_source="generated",
+        event_id_source="header:X-Goog-Channel-ID+X-Goog-Message-Number",
+        event_type_source="header:X-Goog-Resource-State",
+        docs_url="https://developers.google.com/workspace/calendar/api/guides/push",
+        # Notifications carry no body: everything is in the X-Goog-* headers.
+        content_types=(),
+        handshake="sync",
+        setup_instructions=(
+            "No step in Google's console: when a sync stream is enabled, Switchboard opens a "
+            "watch channel (events.watch) to {webhook_url} with the generated channel token "
+            "and renews it before it expires (7 days by default). The first message of a "
+            "channel has X-Goog-Resource-State: sync and is only acknowledged."
+        ),
+    ),
+    streams=(
+        StreamSpec(
+            name="calendars",
+            description="The calendars in the user's calendar list.",
+            required_scopes=(CALENDAR_LIST,),
+        ),
+        StreamSpec(
+            name="events",
+            description="Events of each calendar, incrementally with a syncToken.",
+            required_scopes=(EVENTS_READ,),
+            incremental=True,
+        ),
+    ),
+    capabilities=("health", "revoke", "sync", "webhooks"),
+)

@@ -1,0 +1,88 @@
+"""Jira Cloud (OAuth 2.0 3LO through api.atlassian.com), or Jira Data Center by base override.
+
+Docs: https://developer.atlassian.com/cloud/jira/platform/rest/v3/intro/
+"""
+
+from backend.connectors.spec import (
+    ConnectorSpec,
+    OAuthSpec,
+    RateLimitPolicy,
+    StreamSpec,
+    WebhookContract,
+)
+
+SPEC = ConnectorSpec(
+    key="jira",
+    name="Jira",
+    category="dev",
+    description="Read Jira projects and issues and receive issue webhooks from Jira Cloud or "
+    "Jira Data Center.",
+    icon="trello",
+    docs_url="https://developer.atlassian.com/cloud/jira/platform/rest/v3/intro/",
+    auth_type="oauth2",
+    # Cloud calls go to /ex/jira/{cloud_id}/rest/api/3/...; the cloud id comes from
+    # GET https://api.atlassian.com/oauth/token/accessible-resources after consent.
+    api_base_url="https://api.atlassian.com",
+    # Jira Data Center: https://jira.example.com (REST under /rest/api/2).
+    api_base_overridable=True,
+    oauth=OAuthSpec(
+        authorize_url="https://auth.atlassian.com/authorize",
+        token_url="https://auth.atlassian.com/oauth/token",
+        docs_url="https://developer.atlassian.com/cloud/jira/platform/oauth-2-3lo-apps/",
+        default_scopes=(
+            "read:jira-work",
+            "read:jira-user",
+            "manage:jira-webhook",
+            "offline_access",
+        ),
+        optional_scopes={
+            "write:jira-work": "create and edit issues, comments and worklogs",
+        },
+        pkce=False,
+        refresh_tokens=True,
+        # Refresh tokens always rotate; reusing an old one revokes the user's tokens.
+        rotating_refresh_tokens=True,
+        extra_authorize_params={"audience": "api.atlassian.com", "prompt": "consent"},
+        token_endpoint_auth_method="client_secret_post",
+    ),
+    rate_limit=RateLimitPolicy(
+        requests=10,
+        per_seconds=1.0,
+        remaining_header="X-RateLimit-Remaining",
+        reset_header="X-RateLimit-Reset",
+        notes="Cost-based limits without a published rate; 429 carries Retry-After, "
+        "X-RateLimit-Reset (ISO 8601) and RateLimit-Reason "
+        "(https://developer.atlassian.com/cloud/jira/platform/rate-limiting/).",
+    ),
+    webhook=WebhookContract(
+        scheme="atlassian-hmac-sha256",
+        signing_secret_source="generated",
+        event_id_source="header:X-Atlassian-Webhook-Identifier",
+        event_type_source="body:webhookEvent",
+        docs_url="https://developer.atlassian.com/cloud/jira/platform/webhooks/",
+        content_types=("application/json",),
+        setup_instructions=(
+            "As a Jira administrator open Settings > System > WebHooks > Create a WebHook: "
+            "URL {webhook_url}; Secret: the generated secret shown here; pick the issue "
+            "events (and a JQL filter if you like) and save. Jira signs each delivery with "
+            "X-Hub-Signature: sha256=..."
+        ),
+    ),
+    streams=(
+        StreamSpec(
+            name="projects",
+            description="Projects visible to the user.",
+            required_scopes=("read:jira-work",),
+        ),
+        StreamSpec(
+            name="issues",
+            description="Issues, by JQL on `updated` since the last run.",
+            required_scopes=("read:jira-work",),
+            incremental=True,
+        ),
+        StreamSpec(
+            name="users", description="Users of the site.", required_scopes=("read:jira-user",)
+        ),
+    ),
+    capabilities=("health", "sync", "webhooks"),
+)

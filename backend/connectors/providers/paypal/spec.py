@@ -1,0 +1,89 @@
+"""PayPal: the merchant's own REST app credentials through the client_credentials grant.
+
+"Log in with PayPal" yields identity only, never a merchant's payments, so a tenant connects
+with the client id and secret of a REST app in its own PayPal developer account.
+Docs: https://developer.paypal.com/api/rest/
+"""
+
+from backend.connectors.spec import (
+    ConnectorSpec,
+    CredentialField,
+    OAuthSpec,
+    RateLimitPolicy,
+    StreamSpec,
+    WebhookContract,
+)
+
+SPEC = ConnectorSpec(
+    key="paypal",
+    name="PayPal",
+    category="payments",
+    description="Receive PayPal payment, dispute and subscription events and read "
+    "transactions with your PayPal REST app.",
+    icon="wallet",
+    docs_url="https://developer.paypal.com/api/rest/",
+    auth_type="oauth2",
+    # Sandbox: https://api-m.sandbox.paypal.com (SWITCHBOARD_PAYPAL_API_BASE_URL).
+    api_base_url="https://api-m.paypal.com",
+    oauth=OAuthSpec(
+        # Only used by "Log in with PayPal"; the client_credentials grant needs no consent.
+        authorize_url="https://www.paypal.com/signin/authorize",
+        token_url="https://api-m.paypal.com/v1/oauth2/token",
+        docs_url="https://developer.paypal.com/api/rest/authentication/",
+        pkce=False,
+        # A token lives about 9 hours; fetch a new one, there is no refresh token.
+        refresh_tokens=False,
+        token_endpoint_auth_method="client_secret_basic",
+        grant_type="client_credentials",
+    ),
+    credential_fields=(
+        CredentialField(
+            name="client_id",
+            label="Client ID",
+            secret=False,
+            pattern=r"[A-Za-z0-9_-]{20,128}",
+            help="developer.paypal.com > Apps & Credentials > your REST app (Live or "
+            "Sandbox): Client ID.",
+            example="AeJ7Cq1ZsimulatedPayPalClientId0000000000000000000000000000000000000000000000",
+        ),
+        CredentialField(
+            name="client_secret",
+            label="Secret",
+            secret=True,
+            pattern=r"[A-Za-z0-9_-]{20,128}",
+            help="The same app's Secret key (Show, then copy).",
+            example="EL2k9JsimulatedPayPalSecret000000000000000000000000000000000000000000000000000",
+        ),
+    ),
+    rate_limit=RateLimitPolicy(
+        requests=50,
+        per_seconds=1.0,
+        notes="PayPal publishes no fixed rate; over the limit it answers 429 "
+        "RATE_LIMIT_REACHED (https://developer.paypal.com/api/rest/reference/rate-limiting/).",
+    ),
+    webhook=WebhookContract(
+        scheme="paypal-rsa-sha256",
+        # The webhook id PayPal assigns; it is part of the signed string.
+        signing_secret_source="user",
+        event_id_source="body:id",
+        event_type_source="body:event_type",
+        docs_url="https://developer.paypal.com/api/rest/webhooks/rest/",
+        content_types=("application/json",),
+        setup_instructions=(
+            "On developer.paypal.com open Apps & Credentials, pick the same REST app, and "
+            "under Webhooks click Add Webhook: Webhook URL {webhook_url}, select the event "
+            "types and save. Copy the Webhook ID shown in the list and paste it here: PayPal "
+            "signs deliveries with a certificate, and the signed string includes that ID."
+        ),
+    ),
+    streams=(
+        StreamSpec(
+            name="transactions",
+            description="Transactions from the Transaction Search API (up to 31 days per "
+            "request, available about 3 hours after they happen).",
+            incremental=True,
+        ),
+        StreamSpec(name="disputes", description="Customer disputes.", incremental=True),
+    ),
+    capabilities=("health", "sync", "webhooks"),
+)

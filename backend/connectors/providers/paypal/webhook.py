@@ -1,0 +1,293 @@
+"""PayPal webhooks, verified offline by certificate (default) or online by PayPal's API.
+
+Certificate mode: the signed string is
+"{transmission_id}|{transmission_time}|{webhook_id}|{crc32(body) unsigned decimal}", signed
+SHA256withRSA by the certificate at `PAYPAL-CERT-URL`, which we only fetch over https from a
+PayPal API host and cache by URL. The webhook id is the tenant's signing secret. PayPal does
+not document a freshness window for `PAYPAL-TRANSMISSION-TIME`, and retries reuse the
+original one for days, so no age limit is applied (replays dedupe on the event id).
+
+API mode (`config.paypal_verification = "api"`): POST /v1/notifications/verify-webhook-signature
+with a client-credentials token; PayPal must answer `verification_status: SUCCESS`.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import time
+import zlib
+from collections import OrderedDict
+from typing import Any, Final, Protocol
+from urllib.parse import urlsplit
+
+import httpx
+import msgspec
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+from backend.connectors.base import (
+    NormalizedEvent,
+    VerifiedDelivery,
+    WebhookHandler,
+    WebhookRequest,
+    WebhookSecrets,
+    WebhookVerificationError,
+)
+from backend.connectors.webhook_normalize import dig, from_iso, generic_event, load_json, text
+from backend.connectors.webhook_schemes import decode_json, parse_base64, require_header
+from backend.lib.http import UnsafeURLError, check_public_url, get_client
+from backend.settings import get_settings
+
+PAYPAL_HOSTS: Final = frozenset(
+    {"api.paypal.com", "api-m.paypal.com", "api.sandbox.paypal.com", "api-m.sandbox.paypal.com"}
+)
+DEFAULT_API_BASE: Final = "https://api-m.paypal.com"
+
+
+class _Event(msgspec.Struct):
+    id: str
+    event_type: str
+
+
+class CertificateSource(Protocol):
+    """Where PayPal signing certificates come from (tests inject a local one)."""
+
+    async def certificate(self, url: str) -> x509.Certificate: ...
+
+
+def check_cert_url(url: str) -> str:
+    """Only https URLs on PayPal's API hosts (default port, no credentials) are fetched."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise WebhookVerificationError("malformed PAYPAL-CERT-URL header") from exc
+    if (
+        parts.scheme != "https"
+        or parts.hostname not in PAYPAL_HOSTS
+        or port not in (None, 443)
+        or parts.username is not None
+    ):
+        raise WebhookVerificationError("PAYPAL-CERT-URL is not a PayPal certificate URL")
+    return url
+
+
+class PayPalCertificateSource:
+    """Fetches certificates with the shared client; caches a bounded number by URL."""
+
+    def __init__(self, max_entries: int = 64, http: httpx.AsyncClient | None = None) -> None:
+        self.max_entries = max_entries
+        self.http = http
+        self._cache: OrderedDict[str, x509.Certificate] = OrderedDict()
+
+    async def certificate(self, url: str) -> x509.Certificate:
+        cached = self._cache.get(url)
+        if cached is not None:
+            self._cache.move_to_end(url)
+            return cached
+        try:
+            response = await (self.http or get_client()).get(check_cert_url(url))
+            response.raise_for_status()
+            cert = x509.load_pem_x509_certificate(response.content)
+        except (httpx.HTTPError, ValueError) as exc:
+            raise WebhookVerificationError("could not load the PayPal certificate") from exc
+        self._cache[url] = cert
+        while len(self._cache) > self.max_entries:
+            self._cache.popitem(last=False)
+        return cert
+
+
+#: The process-wide certificate source; tests replace it (or pass one to `PayPalWebhook`).
+CERTIFICATE_SOURCE: CertificateSource = PayPalCertificateSource()
+
+
+def expected_message(
+    transmission_id: str, transmission_time: str, webhook_id: str, body: bytes
+) -> bytes:
+    crc = zlib.crc32(body) & 0xFFFFFFFF
+    return f"{transmission_id}|{transmission_time}|{webhook_id}|{crc}".encode(
+        "utf-8", "surrogatepass"
+    )
+
+
+class PayPalApiVerifier:
+    """The online check: PayPal verifies its own signature for us.
+
+    `http` is injectable for tests; tokens are cached per (api base, client id) until
+    shortly before they expire.
+    """
+
+    def __init__(self, http: httpx.AsyncClient | None = None) -> None:
+        self.http = http
+        self._tokens: dict[tuple[str, str], tuple[str, float]] = {}
+
+    async def verify(self, request: WebhookRequest, secrets: WebhookSecrets) -> None:
+        base = await self._api_base(secrets.config.get("api_base_url") or DEFAULT_API_BASE)
+        fields = {
+            name: require_header(request, "PAYPAL-" + name.upper().replace("_", "-"))
+            for name in (
+                "transmission_id",
+                "transmission_time",
+                "transmission_sig",
+                "cert_url",
+                "auth_algo",
+            )
+        }
+        token = await self._token(base, secrets.credentials)
+        for webhook_id in (s for s in secrets.signing_secrets if s):
+            # The event is spliced in as received: re-serializing it can change the bytes.
+            document = (
+                msgspec.json.encode({**fields, "webhook_id": webhook_id})[:-1]
+                + b',"webhook_event":'
+                + request.body
+                + b"}"
+            )
+            answer = await self._post(
+                f"{base}/v1/notifications/verify-webhook-signature",
+                content=document,
+                headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+            )
+            if dig(answer, "verification_status") == "SUCCESS":
+                return
+        raise WebhookVerificationError("PayPal did not confirm the signature")
+
+    async def _api_base(self, base: Any) -> str:
+        if not isinstance(base, str):
+            raise WebhookVerificationError("malformed api_base_url")
+        base = base.rstrip("/")
+        try:
+            host = urlsplit(base).hostname
+        except ValueError as exc:
+            raise WebhookVerificationError("malformed api_base_url") from exc
+        if host not in PAYPAL_HOSTS:
+            try:  # a tenant-supplied host: the SSRF guard decides
+                await check_public_url(base, get_settings().allowed_private_hosts)
+            except UnsafeURLError as exc:
+                raise WebhookVerificationError("api_base_url is not allowed") from exc
+        return base
+
+    async def _token(self, base: str, credentials: dict[str, Any]) -> str:
+        client_id, secret = credentials.get("client_id"), credentials.get("client_secret")
+        if not isinstance(client_id, str) or not isinstance(secret, str):
+            raise WebhookVerificationError("no PayPal client credentials configured")
+        cached = self._tokens.get((base, client_id))
+        if cached is not None and time.monotonic() < cached[1]:
+            return cached[0]
+        basic = base64.b64encode(f"{client_id}:{secret}".encode()).decode()
+        answer = await self._post(
+            f"{base}/v1/oauth2/token",
+            content=b"grant_type=client_credentials",
+            headers={
+                "Authorization": f"Basic {basic}",
+                "Content-Type": "application/x-www-form-urlencoded",
+            },
+        )
+        token, expires_in = dig(answer, "access_token"), dig(answer, "expires_in")
+        if not isinstance(token, str):
+            raise WebhookVerificationError("PayPal refused the client credentials")
+        lifetime = expires_in if isinstance(expires_in, int) else 300
+        self._tokens[(base, client_id)] = (token, time.monotonic() + max(0, lifetime - 60))
+        return token
+
+    async def _post(self, url: str, *, content: bytes, headers: dict[str, str]) -> Any:
+        try:
+            response = await (self.http or get_client()).post(url, content=content, headers=headers)
+        except httpx.HTTPError as exc:
+            raise WebhookVerificationError("could not reach PayPal") from exc
+        if response.status_code >= 400:
+            raise WebhookVerificationError(f"PayPal answered {response.status_code}")
+        try:
+            return msgspec.json.decode(response.content)
+        except msgspec.DecodeError as exc:
+            raise WebhookVerificationError("PayPal answered malformed JSON") from exc
+
+
+#: The process-wide API verifier; tests replace it (or pass one to `PayPalWebhook`).
+API_VERIFIER = PayPalApiVerifier()
+
+
+class PayPalWebhook(WebhookHandler):
+    stored_headers = (
+        "paypal-transmission-id",
+        "paypal-transmission-time",
+        "paypal-transmission-sig",
+        "paypal-cert-url",
+        "paypal-auth-algo",
+        "content-type",
+    )
+
+    def __init__(
+        self,
+        certificates: CertificateSource | None = None,
+        api: PayPalApiVerifier | None = None,
+    ) -> None:
+        self.certificates = certificates
+        self.api = api
+
+    async def verify(self, request: WebhookRequest, secrets: WebhookSecrets) -> VerifiedDelivery:
+        if not any(secrets.signing_secrets):
+            raise WebhookVerificationError("no PayPal webhook id configured")
+        mode = secrets.config.get("paypal_verification", "certificate")
+        if mode == "certificate":
+            await self._verify_certificate(request, secrets)
+        elif mode == "api":
+            await (self.api or API_VERIFIER).verify(request, secrets)
+        else:
+            raise WebhookVerificationError("unsupported paypal_verification mode")
+        event = decode_json(request.body, _Event)
+        return VerifiedDelivery(event.id, event.event_type)
+
+    async def _verify_certificate(self, request: WebhookRequest, secrets: WebhookSecrets) -> None:
+        transmission_id = require_header(request, "PAYPAL-TRANSMISSION-ID")
+        transmission_time = require_header(request, "PAYPAL-TRANSMISSION-TIME")
+        signature = parse_base64(require_header(request, "PAYPAL-TRANSMISSION-SIG"))
+        if signature is None:
+            raise WebhookVerificationError("malformed PAYPAL-TRANSMISSION-SIG header")
+        if require_header(request, "PAYPAL-AUTH-ALGO") != "SHA256withRSA":
+            raise WebhookVerificationError("unsupported PAYPAL-AUTH-ALGO")
+        url = check_cert_url(require_header(request, "PAYPAL-CERT-URL"))
+        cert = await (self.certificates or CERTIFICATE_SOURCE).certificate(url)
+        now = dt.datetime.fromtimestamp(request.received_at, dt.UTC)
+        if not cert.not_valid_before_utc <= now <= cert.not_valid_after_utc:
+            raise WebhookVerificationError("the PayPal certificate is not currently valid")
+        key = cert.public_key()
+        if not isinstance(key, rsa.RSAPublicKey):
+            raise WebhookVerificationError("the PayPal certificate is not an RSA key")
+        for webhook_id in (s for s in secrets.signing_secrets if s):
+            message = expected_message(transmission_id, transmission_time, webhook_id, request.body)
+            try:
+                key.verify(signature, message, padding.PKCS1v15(), hashes.SHA256())
+            except InvalidSignature:
+                continue
+            return
+        raise WebhookVerificationError("signature mismatch")
+
+    def normalize(self, body: bytes, headers: dict[str, str]) -> NormalizedEvent:
+        payload = load_json(body)
+        event_type = text(dig(payload, "event_type")) or "unknown"
+        resource = dig(payload, "resource")
+        resource_id = text(dig(resource, "id"))
+        if not event_type.startswith(("PAYMENT.", "CHECKOUT.ORDER.")):
+            return generic_event(event_type, payload, resource_id)
+        amount = dig(resource, "amount")
+        if amount is None:  # orders carry the amount per purchase unit
+            amount = dig(resource, "purchase_units", 0, "amount")
+        data = {
+            "event_id": text(dig(payload, "id")),
+            "resource_type": text(dig(payload, "resource_type")),
+            "resource_id": resource_id,
+            "status": text(dig(resource, "status")) or text(dig(resource, "state")),
+            "amount": text(dig(amount, "value")) or text(dig(amount, "total")),
+            "currency": text(dig(amount, "currency_code")) or text(dig(amount, "currency")),
+            "summary": text(dig(payload, "summary")),
+            "order_id": text(dig(resource, "supplementary_data", "related_ids", "order_id")),
+            "payer_id": text(dig(resource, "payer", "payer_id")),
+        }
+        time = from_iso(dig(payload, "create_time"))
+        return NormalizedEvent(event_type, resource_id, time, data)
+
+
+HANDLER = PayPalWebhook()

@@ -1,0 +1,91 @@
+"""Slack: a bot installed in a workspace (OAuth v2), reading channels and receiving events.
+
+Docs: https://docs.slack.dev/reference/methods
+"""
+
+from backend.connectors.spec import (
+    ConnectorSpec,
+    OAuthSpec,
+    RateLimitPolicy,
+    StreamSpec,
+    WebhookContract,
+)
+
+SPEC = ConnectorSpec(
+    key="slack",
+    name="Slack",
+    category="chat",
+    description="Install a bot in a Slack workspace to read public channels and receive "
+    "Events API deliveries.",
+    icon="message-square",
+    docs_url="https://docs.slack.dev/reference/methods",
+    auth_type="oauth2",
+    api_base_url="https://slack.com/api",
+    oauth=OAuthSpec(
+        authorize_url="https://slack.com/oauth/v2/authorize",
+        token_url="https://slack.com/api/oauth.v2.access",
+        revoke_url="https://slack.com/api/auth.revoke",
+        docs_url="https://docs.slack.dev/authentication/installing-with-oauth",
+        # Bot scopes (`scope`); user scopes would go in `user_scope`.
+        default_scopes=("channels:read", "channels:history"),
+        optional_scopes={
+            "users:read": "the users stream",
+            "groups:read": "private channels the bot was added to",
+            "groups:history": "messages of private channels the bot was added to",
+            "chat:write": "post messages as the bot",
+        },
+        scope_separator=",",
+        scope_param="scope",
+        # Enabling PKCE on a Slack app is one-way and shortens refresh tokens to 30 days.
+        pkce=False,
+        # Only for apps that opt into token rotation (12 h tokens; each refresh invalidates
+        # the old refresh token); without rotation tokens never expire.
+        refresh_tokens=True,
+        rotating_refresh_tokens=True,
+        token_endpoint_auth_method="client_secret_basic",
+    ),
+    rate_limit=RateLimitPolicy(
+        requests=50,
+        per_seconds=60.0,
+        notes="Per method, per workspace, per app tiers (Tier 3: 50+/min); a limited call "
+        "answers 429 with Retry-After and error ratelimited "
+        "(https://docs.slack.dev/apis/web-api/rate-limits).",
+    ),
+    webhook=WebhookContract(
+        scheme="slack-v0",
+        signing_secret_source="user",
+        event_id_source="body:event_id",
+        event_type_source="body:event.type",
+        docs_url="https://docs.slack.dev/authentication/verifying-requests-from-slack",
+        content_types=("application/json", "application/x-www-form-urlencoded"),
+        handshake="url_verification",
+        setup_instructions=(
+            "1. In your Slack app's settings (api.slack.com/apps), open Event Subscriptions, "
+            "turn Enable Events on and set the Request URL to {webhook_url} (Slack sends a "
+            "url_verification challenge, which Switchboard answers).\n"
+            "2. Under Subscribe to bot events add the events you need, for example "
+            "message.channels, then save and reinstall the app if Slack asks.\n"
+            "3. Copy the Signing Secret from Basic Information > App Credentials and paste "
+            "it here."
+        ),
+    ),
+    streams=(
+        StreamSpec(
+            name="channels",
+            description="Public channels (conversations.list).",
+            required_scopes=("channels:read",),
+        ),
+        StreamSpec(
+            name="messages",
+            description="Channel history (conversations.history), newest timestamp as cursor.",
+            required_scopes=("channels:history",),
+            incremental=True,
+        ),
+        StreamSpec(
+            name="users",
+            description="Workspace members (users.list).",
+            required_scopes=("users:read",),
+        ),
+    ),
+    capabilities=("health", "revoke", "sync", "webhooks"),
+)

@@ -1,0 +1,63 @@
+"""Stripe: a secret or restricted API key; webhook endpoints registered through the API.
+
+Docs: https://docs.stripe.com/api
+"""
+
+from backend.connectors.spec import (
+    ConnectorSpec,
+    CredentialField,
+    RateLimitPolicy,
+    StreamSpec,
+    WebhookContract,
+)
+
+SPEC = ConnectorSpec(
+    key="stripe",
+    name="Stripe",
+    category="payments",
+    description="Sync customers, charges and invoices from a Stripe account and receive its "
+    "events.",
+    icon="credit-card",
+    docs_url="https://docs.stripe.com/api",
+    auth_type="api_key",
+    api_base_url="https://api.stripe.com",
+    credential_fields=(
+        CredentialField(
+            name="secret_key",
+            label="Secret or restricted key",
+            secret=True,
+            pattern=r"(sk|rk)_(test|live)_[0-9A-Za-z]{10,247}",
+            help="Developers > API keys: a secret key (sk_live_/sk_test_) or, better, a "
+            "restricted key (rk_live_/rk_test_) with read access to Balance and the objects "
+            "you sync, and write access to Webhook Endpoints for automatic registration.",
+            example="sk_test_51MzQ2aLkdIwHu7ixSimulatedKey000000000000",
+        ),
+    ),
+    rate_limit=RateLimitPolicy(
+        requests=100,
+        per_seconds=1.0,
+        notes="100 operations per second in live mode, 25 in test mode; 429 with "
+        "Stripe-Rate-Limited-Reason (https://docs.stripe.com/rate-limits).",
+    ),
+    webhook=WebhookContract(
+        scheme="stripe-v1",
+        signing_secret_source="user",
+        event_id_source="body:id",
+        event_type_source="body:type",
+        docs_url="https://docs.stripe.com/webhooks#verify-events",
+        content_types=("application/json",),
+        auto_register=True,
+        setup_instructions=(
+            "With a key allowed to write webhook endpoints, Switchboard creates the endpoint "
+            "and keeps its signing secret. To add it by hand: Developers > Webhooks > Add "
+            "endpoint; Endpoint URL {webhook_url}; select the events; then reveal the "
+            "endpoint's Signing secret (whsec_...) and paste it here."
+        ),
+    ),
+    streams=(
+        StreamSpec(name="customers", description="Customers, newest first.", incremental=True),
+        StreamSpec(name="charges", description="Charges, newest first.", incremental=True),
+        StreamSpec(name="invoices", description="Invoices, newest first.", incremental=True),
+    ),
+    capabilities=("health", "sync", "webhooks", "auto_register_webhook"),
+)

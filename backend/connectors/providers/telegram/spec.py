@@ -1,0 +1,64 @@
+"""Telegram: a bot token from @BotFather; updates arrive by webhook (setWebhook).
+
+Docs: https://core.telegram.org/bots/api
+"""
+
+from backend.connectors.spec import (
+    ConnectorSpec,
+    CredentialField,
+    RateLimitPolicy,
+    StreamSpec,
+    WebhookContract,
+)
+
+SPEC = ConnectorSpec(
+    key="telegram",
+    name="Telegram",
+    category="messaging",
+    description="Connect a Telegram bot to receive messages and updates sent to it.",
+    icon="send",
+    docs_url="https://core.telegram.org/bots/api",
+    auth_type="api_key",
+    api_base_url="https://api.telegram.org",
+    credential_fields=(
+        CredentialField(
+            name="bot_token",
+            label="Bot token",
+            secret=True,
+            # <bot id>:<35 characters>, as @BotFather issues them.
+            pattern=r"[0-9]{5,16}:[A-Za-z0-9_-]{35}",
+            help="The token @BotFather gave you when you created the bot (/newbot, or "
+            "/token for an existing bot).",
+            example="123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw0",
+        ),
+    ),
+    rate_limit=RateLimitPolicy(
+        requests=30,
+        per_seconds=1.0,
+        notes="About 30 messages per second overall, 1 per second per chat, 20 per minute per "
+        "group; 429 carries parameters.retry_after "
+        "(https://core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this).",
+    ),
+    webhook=WebhookContract(
+        scheme="telegram-secret-token",
+        signing_secret_source="generated",
+        event_id_source="body:update_id",
+        event_type_source="body:<the update's one optional field, e.g. message>",
+        docs_url="https://core.telegram.org/bots/api#setwebhook",
+        content_types=("application/json",),
+        auto_register=True,
+        setup_instructions=(
+            "Nothing to do: Switchboard calls setWebhook with {webhook_url} and a generated "
+            "secret_token. A bot has a single webhook, so this replaces any webhook set "
+            "before and stops getUpdates polling for this bot."
+        ),
+    ),
+    streams=(
+        StreamSpec(
+            name="updates",
+            description="Incoming updates as delivered by the webhook (the Bot API keeps no "
+            "history to read back).",
+        ),
+    ),
+    capabilities=("health", "webhooks", "auto_register_webhook"),
+)

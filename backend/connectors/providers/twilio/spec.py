@@ -1,0 +1,71 @@
+"""Twilio: Account SID and Auth Token (HTTP Basic); the token also signs webhooks.
+
+Docs: https://www.twilio.com/docs/usage/api
+"""
+
+from backend.connectors.spec import (
+    ConnectorSpec,
+    CredentialField,
+    RateLimitPolicy,
+    StreamSpec,
+    WebhookContract,
+)
+
+SPEC = ConnectorSpec(
+    key="twilio",
+    name="Twilio",
+    category="messaging",
+    description="Receive SMS and call events from Twilio numbers and read message history.",
+    icon="phone",
+    docs_url="https://www.twilio.com/docs/usage/api",
+    auth_type="api_key",
+    api_base_url="https://api.twilio.com",
+    credential_fields=(
+        CredentialField(
+            name="account_sid",
+            label="Account SID",
+            secret=False,
+            pattern=r"AC[0-9a-f]{32}",
+            help="Twilio Console > Account info: the Account SID (starts with AC).",
+            example="ACf3a1b2c4d5e6f708192a3b4c5d6e7f80",
+        ),
+        CredentialField(
+            name="auth_token",
+            label="Auth Token",
+            secret=True,
+            pattern=r"[0-9a-f]{32}",
+            help="Twilio Console > Account info: the Auth Token. Twilio also signs webhooks "
+            "with it, so use the account's primary token.",
+            example="9c2d4e6f8a0b1c3d5e7f9a1b3c5d7e9f",
+        ),
+    ),
+    rate_limit=RateLimitPolicy(
+        requests=100,
+        per_seconds=1.0,
+        notes="Twilio limits concurrent requests per account (HTTP 429, error 20429) rather "
+        "than publishing a rate (https://www.twilio.com/docs/api/errors/20429).",
+    ),
+    webhook=WebhookContract(
+        scheme="twilio-signature",
+        signing_secret_source="credentials",
+        event_id_source="body:MessageSid|CallSid, header:I-Twilio-Idempotency-Token",
+        event_type_source="body:SmsStatus|MessageStatus|CallStatus",
+        docs_url="https://www.twilio.com/docs/usage/webhooks/webhooks-security",
+        content_types=("application/x-www-form-urlencoded", "application/json"),
+        setup_instructions=(
+            "In the Twilio Console open Phone Numbers > Manage > Active numbers, pick the "
+            "number, and under Messaging (and Voice, if you want call events) set "
+            "'A message comes in' to Webhook, {webhook_url}, HTTP POST. Twilio signs each "
+            "request with the Auth Token you entered; nothing else to paste."
+        ),
+    ),
+    streams=(
+        StreamSpec(
+            name="messages",
+            description="SMS/MMS messages of the account, newest DateSent as cursor.",
+            incremental=True,
+        ),
+        StreamSpec(name="calls", description="Calls of the account.", incremental=True),
+    ),
+    capabilities=("health", "sync", "webhooks"),
+)

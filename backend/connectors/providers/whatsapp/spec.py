@@ -1,0 +1,82 @@
+"""WhatsApp Business Platform (Cloud API): a system-user access token and a phone number id.
+
+Docs: https://developers.facebook.com/docs/whatsapp/cloud-api
+"""
+
+from backend.connectors.spec import (
+    ConnectorSpec,
+    CredentialField,
+    RateLimitPolicy,
+    StreamSpec,
+    WebhookContract,
+)
+
+SPEC = ConnectorSpec(
+    key="whatsapp",
+    name="WhatsApp Business",
+    category="messaging",
+    description="Receive and send WhatsApp messages through the WhatsApp Cloud API.",
+    icon="message-circle",
+    docs_url="https://developers.facebook.com/docs/whatsapp/cloud-api",
+    auth_type="api_key",
+    api_base_url="https://graph.facebook.com/v21.0",
+    credential_fields=(
+        CredentialField(
+            name="access_token",
+            label="Access token",
+            secret=True,
+            pattern=r"[A-Za-z0-9]{32,2048}",
+            help="A permanent System User access token with the whatsapp_business_messaging "
+            "and whatsapp_business_management permissions (Business Settings > System users); "
+            "it starts with EAA.",
+            example="EAAGm0PX4ZCpsBO7ZBsimulatedSystemUserAccessToken0ZD",
+        ),
+        CredentialField(
+            name="phone_number_id",
+            label="Phone number ID",
+            secret=False,
+            pattern=r"[0-9]{6,20}",
+            help="WhatsApp Manager or App Dashboard > WhatsApp > API Setup: the Phone number "
+            "ID (not the phone number itself).",
+            example="106540352242922",
+        ),
+    ),
+    rate_limit=RateLimitPolicy(
+        requests=80,
+        per_seconds=1.0,
+        remaining_header="X-Business-Use-Case-Usage",
+        notes="80 messages per second per phone number by default; Graph throttling errors "
+        "(codes 4, 80007, 130429) ask to back off "
+        "(https://developers.facebook.com/docs/whatsapp/cloud-api/overview#throughput).",
+    ),
+    webhook=WebhookContract(
+        scheme="meta-x-hub-signature-256",
+        # The app secret of the Meta app that receives the webhooks.
+        signing_secret_source="user",
+        event_id_source="body:entry[].changes[].value.messages[].id",
+        event_type_source="body:entry[].changes[].field",
+        docs_url="https://developers.facebook.com/docs/graph-api/webhooks/getting-started",
+        content_types=("application/json",),
+        handshake="hub.challenge",
+        setup_instructions=(
+            "1. In the Meta App Dashboard open WhatsApp > Configuration and, under Webhook, "
+            "click Edit: Callback URL {webhook_url}, Verify token the value shown here; Meta "
+            "checks it with a GET request that Switchboard answers.\n"
+            "2. Under Webhook fields subscribe to messages.\n"
+            "3. Copy the App secret (App settings > Basic) and paste it here: Meta signs "
+            "every delivery with it."
+        ),
+    ),
+    streams=(
+        StreamSpec(
+            name="messages",
+            description="Inbound messages and delivery statuses as delivered by webhook (the "
+            "Cloud API keeps no message history to read back).",
+        ),
+        StreamSpec(
+            name="message_templates",
+            description="The business account's message templates.",
+        ),
+    ),
+    capabilities=("health", "webhooks"),
+)

@@ -1,0 +1,172 @@
+"""REST routes for integrations, their logs, and the tenant's audit trail."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, delete, get, patch, post
+from litestar.di import Provide
+from litestar.params import Parameter
+
+from backend.integrations import services
+from backend.integrations.schemas import (
+    AuditEntry,
+    AuditPage,
+    HealthCheck,
+    IntegrationCreate,
+    IntegrationCreated,
+    IntegrationEnvelope,
+    IntegrationPage,
+    IntegrationUpdate,
+    LogEntry,
+    LogPage,
+)
+from backend.integrations.schemas import Health as HealthOut
+from backend.integrations.tables import Integration as IntegrationRow
+from backend.lib.errors import validation_error
+from backend.lib.pagination import clamp_limit, paginate
+from backend.lib.tenancy import TenantScope
+from backend.observability.tables import AuditLog, IntegrationLog
+from backend.tenants.services import TenantContext
+
+STATUSES = ("pending", "connected", "needs_reauth", "error", "revoked")
+
+
+def provide_scope(request: Request[TenantContext, Any, Any]) -> TenantScope:
+    return TenantScope(request.user.tenant_id, request.user.actor)
+
+
+def request_meta(request: Request[TenantContext, Any, Any]) -> services.RequestMeta:
+    client = request.client.host if request.client else ""
+    return services.RequestMeta(
+        actor=request.user.actor, ip=client, user_agent=request.headers.get("user-agent", "")
+    )
+
+
+class IntegrationController(Controller):
+    path = "/api/integrations"
+    tags = ["integrations"]
+    dependencies = {"tenancy": Provide(provide_scope, sync_to_thread=False)}
+
+    @get("/", summary="List the tenant's integrations")
+    async def list_integrations(
+        self,
+        tenancy: TenantScope,
+        connector_id: str | None = None,
+        status: str | None = None,
+        limit: int | None = Parameter(default=None, ge=1, le=200),
+        cursor: str | None = None,
+    ) -> IntegrationPage:
+        query = tenancy.select(IntegrationRow)
+        if connector_id:
+            query = query.where(IntegrationRow.connector == connector_id)
+        if status:
+            if status not in STATUSES:
+                raise validation_error("status", f"must be one of {', '.join(STATUSES)}", status=400)
+            query = query.where(IntegrationRow.status == status)
+        rows, next_cursor = await paginate(query, time_column="created_at", cursor=cursor, limit=clamp_limit(limit))
+        return IntegrationPage([await services.to_wire(r) for r in rows], next_cursor)
+
+    @post("/", summary="Connect a connector", status_code=201)
+    async def create_integration(
+        self, request: Request[TenantContext, Any, Any], tenancy: TenantScope, data: IntegrationCreate, oauth: Any
+    ) -> IntegrationCreated:
+        created = await services.create(tenancy, data, request_meta(request), oauth)
+        return IntegrationCreated(
+            integration=await services.to_wire(created.row),
+            authorization_url=created.authorization_url,
+            webhook_signing_secret=created.signing_secret,
+        )
+
+    @get("/{integration_id:str}", summary="One integration (never its secrets)")
+    async def get_integration(self, tenancy: TenantScope, integration_id: str) -> Any:
+        return await services.to_wire(await services.get(tenancy, integration_id))
+
+    @patch("/{integration_id:str}", summary="Rename, reconfigure, switch test mode, set a signing secret")
+    async def update_integration(
+        self, request: Request[TenantContext, Any, Any], tenancy: TenantScope, integration_id: str, data: IntegrationUpdate
+    ) -> Any:
+        row = await services.update(tenancy, integration_id, data, request_meta(request))
+        return await services.to_wire(row)
+
+    @post("/{integration_id:str}/test", summary="Run the health check now", status_code=200)
+    async def test_integration(
+        self, request: Request[TenantContext, Any, Any], tenancy: TenantScope, integration_id: str
+    ) -> HealthCheck:
+        row, health = await services.test(tenancy, integration_id, request_meta(request))
+        wire = await services.to_wire(row)
+        return HealthCheck(wire, HealthOut(health.status, health.reason, wire.health.checked_at))
+
+    @post("/{integration_id:str}/refresh", summary="Refresh the OAuth token now", status_code=200)
+    async def refresh_integration(
+        self, request: Request[TenantContext, Any, Any], tenancy: TenantScope, integration_id: str, oauth: Any
+    ) -> IntegrationEnvelope:
+        row = await services.get(tenancy, integration_id)
+        refreshed = await oauth.refresh(tenancy, row)
+        return IntegrationEnvelope(integration=await services.to_wire(refreshed))
+
+    @post("/{integration_id:str}/revoke", summary="Revoke credentials and disable the webhook URL", status_code=200)
+    async def revoke_integration(
+        self, request: Request[TenantContext, Any, Any], tenancy: TenantScope, integration_id: str
+    ) -> IntegrationEnvelope:
+        row = await services.revoke(tenancy, integration_id, request_meta(request))
+        return IntegrationEnvelope(integration=await services.to_wire(row))
+
+    @delete("/{integration_id:str}", summary="Delete a revoked integration", status_code=204)
+    async def delete_integration(
+        self, request: Request[TenantContext, Any, Any], tenancy: TenantScope, integration_id: str
+    ) -> None:
+        await services.delete(tenancy, integration_id, request_meta(request))
+
+    @post("/{integration_id:str}/webhook/rotate", summary="New webhook URL (and signing secret where we generate it)", status_code=200)
+    async def rotate_webhook(
+        self, request: Request[TenantContext, Any, Any], tenancy: TenantScope, integration_id: str
+    ) -> IntegrationEnvelope:
+        row, secret = await services.rotate_webhook(tenancy, integration_id, request_meta(request))
+        return IntegrationEnvelope(integration=await services.to_wire(row), webhook_signing_secret=secret)
+
+    @get("/{integration_id:str}/logs", summary="The integration's log entries, newest first")
+    async def list_logs(
+        self,
+        tenancy: TenantScope,
+        integration_id: str,
+        level: str | None = None,
+        limit: int | None = Parameter(default=None, ge=1, le=200),
+        cursor: str | None = None,
+    ) -> LogPage:
+        row = await services.get(tenancy, integration_id)
+        query = tenancy.select(IntegrationLog).where(IntegrationLog.integration == row["id"])
+        if level:
+            query = query.where(IntegrationLog.level == level)
+        rows, next_cursor = await paginate(query, time_column="created_at", cursor=cursor, limit=clamp_limit(limit))
+        return LogPage(
+            [LogEntry(str(r["id"]), r["level"], r["event"], r["message"], r["context"] or {}, r["trace_id"], r["created_at"]) for r in rows],
+            next_cursor,
+        )
+
+
+class AuditController(Controller):
+    path = "/api/audit"
+    tags = ["audit"]
+    dependencies = {"tenancy": Provide(provide_scope, sync_to_thread=False)}
+
+    @get("/", summary="The tenant's audit trail, newest first")
+    async def list_audit(
+        self,
+        tenancy: TenantScope,
+        limit: int | None = Parameter(default=None, ge=1, le=200),
+        cursor: str | None = None,
+    ) -> AuditPage:
+        rows, next_cursor = await paginate(
+            tenancy.select(AuditLog), time_column="created_at", cursor=cursor, limit=clamp_limit(limit)
+        )
+        return AuditPage(
+            [
+                AuditEntry(str(r["id"]), r["actor"], r["action"], r["target_type"], r["target_id"], r["ip"], r["user_agent"], r["details"] or {}, r["created_at"])
+                for r in rows
+            ],
+            next_cursor,
+        )
+
+
+__all__ = ["AuditController", "IntegrationController", "Response"]

@@ -1,0 +1,104 @@
+"""Wire types of the integrations API (msgspec structs; OpenAPI is generated from them)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+import msgspec
+
+Status = Literal["pending", "connected", "needs_reauth", "error", "revoked"]
+
+
+class IntegrationCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    connector_id: str = msgspec.field()
+    name: str = msgspec.field()
+    credentials: dict[str, Any] | None = None
+    config: dict[str, Any] | None = None
+    test_mode: bool = False
+    webhook_signing_secret: str | None = None
+    scopes: list[str] | None = None
+    return_url: str | None = None
+
+
+class IntegrationUpdate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    name: str | None = None
+    config: dict[str, Any] | None = None
+    test_mode: bool | None = None
+    webhook_signing_secret: str | None = None
+
+
+class Health(msgspec.Struct):
+    status: str
+    reason: str
+    checked_at: dt.datetime | None
+
+
+class Integration(msgspec.Struct):
+    id: str
+    connector_id: str
+    name: str
+    status: Status
+    test_mode: bool
+    health: Health
+    webhook_url: str | None
+    setup_instructions: str
+    scopes: list[str]
+    config: dict[str, Any]
+    token_expires_at: dt.datetime | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    revoked_at: dt.datetime | None
+
+
+class IntegrationCreated(msgspec.Struct, omit_defaults=True):
+    integration: Integration
+    authorization_url: str | None = None
+    webhook_signing_secret: str | None = None
+
+
+class IntegrationEnvelope(msgspec.Struct, omit_defaults=True):
+    integration: Integration
+    webhook_signing_secret: str | None = None
+
+
+class HealthCheck(msgspec.Struct):
+    integration: Integration
+    health: Health
+
+
+class IntegrationPage(msgspec.Struct):
+    items: list[Integration]
+    next_cursor: str | None
+
+
+class AuditEntry(msgspec.Struct):
+    id: str
+    actor: str
+    action: str
+    target_type: str
+    target_id: str
+    ip: str
+    user_agent: str
+    details: dict[str, Any]
+    created_at: dt.datetime
+
+
+class AuditPage(msgspec.Struct):
+    items: list[AuditEntry]
+    next_cursor: str | None
+
+
+class LogEntry(msgspec.Struct):
+    id: str
+    level: str
+    event: str
+    message: str
+    context: dict[str, Any]
+    trace_id: str
+    created_at: dt.datetime
+
+
+class LogPage(msgspec.Struct):
+    items: list[LogEntry]
+    next_cursor: str | None

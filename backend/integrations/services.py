@@ -1,0 +1,451 @@
+"""The integration lifecycle: connect (API key), test, update, revoke, delete, rotate.
+
+Services take a `TenantScope` and plain values, so the api, the worker and the CLI share
+them. OAuth's authorization step lives in `backend.oauth` and is handed in by the caller
+(`OAuthFlows`), keeping imports pointing one way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import httpx
+
+from backend.connectors.base import Adapter, AdapterContext, HealthResult
+from backend.connectors.config import connector_config
+from backend.connectors.registry import Provider, get_provider
+from backend.integrations import secrets as sealed
+from backend.integrations.schemas import Health, Integration, IntegrationCreate, IntegrationUpdate
+from backend.integrations.tables import Integration as IntegrationRow
+from backend.lib import tokens
+from backend.lib.errors import FieldError, Problem, validation_error
+from backend.lib.http import UnsafeURLError, check_public_url, get_client
+from backend.lib.tenancy import TenantScope
+from backend.observability.services import write_audit, write_log
+from backend.settings import Settings, get_settings
+
+
+@dataclass(frozen=True, slots=True)
+class RequestMeta:
+    """Who is acting and from where, for the audit trail."""
+
+    actor: str
+    ip: str = ""
+    user_agent: str = ""
+
+
+class OAuthFlows(Protocol):
+    async def begin(
+        self,
+        scope: TenantScope,
+        integration: dict[str, Any],
+        provider: Provider,
+        scopes: list[str],
+        return_url: str | None,
+    ) -> str: ...
+
+    async def refresh(self, scope: TenantScope, integration: dict[str, Any]) -> dict[str, Any]: ...
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+# -- reading ------------------------------------------------------------------------------
+
+
+def webhook_url(settings: Settings, connector_id: str, token: str) -> str:
+    return f"{settings.public_base_url.rstrip('/')}/api/webhooks/{connector_id}/{token}"
+
+
+async def to_wire(row: dict[str, Any], settings: Settings | None = None) -> Integration:
+    settings = settings or get_settings()
+    url = None
+    instructions = ""
+    if row["status"] != "revoked":
+        token = await sealed.open_token(row["tenant"], row["id"], row["webhook_token_sealed"])
+        if token:
+            url = webhook_url(settings, row["connector"], token)
+    try:
+        spec = get_provider(row["connector"]).spec
+    except KeyError:
+        spec = None
+    if url and spec is not None and spec.webhook is not None:
+        instructions = spec.webhook.setup_instructions.replace("{webhook_url}", url)
+    return Integration(
+        id=str(row["id"]),
+        connector_id=row["connector"],
+        name=row["name"],
+        status=row["status"],
+        test_mode=row["test_mode"],
+        health=Health(row["health_status"], row["health_reason"], row["health_checked_at"]),
+        webhook_url=url,
+        setup_instructions=instructions,
+        scopes=list(row["scopes"] or []),
+        config=_public_config(row["config"] or {}),
+        token_expires_at=row["token_expires_at"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        revoked_at=row["revoked_at"],
+    )
+
+
+def _public_config(config: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in config.items() if not k.startswith("_")}
+
+
+async def get(scope: TenantScope, integration_id: str) -> dict[str, Any]:
+    return await scope.get(IntegrationRow, integration_id, "integration")
+
+
+# -- validation ---------------------------------------------------------------------------
+
+
+def _provider_or_422(connector_id: str, settings: Settings) -> Provider:
+    try:
+        provider = get_provider(connector_id)
+    except KeyError:
+        raise validation_error("connector_id", f"unknown connector {connector_id!r}") from None
+    if connector_id in settings.disabled_connectors:
+        raise validation_error("connector_id", f"connector {connector_id!r} is disabled")
+    return provider
+
+
+def validate_name(name: str) -> str:
+    name = name.strip()
+    if not 1 <= len(name) <= 200:
+        raise validation_error("name", "must be 1 to 200 characters")
+    return name
+
+
+def validate_credentials(provider: Provider, credentials: dict[str, Any] | None) -> dict[str, str]:
+    """Check credentials against the spec's fields; every problem is reported at its field."""
+    fields = {f.name: f for f in provider.spec.credential_fields}
+    given = credentials or {}
+    errors: list[FieldError] = []
+    clean: dict[str, str] = {}
+    for name in given:
+        if name not in fields:
+            errors.append(FieldError(f"credentials.{name}", "is not a field of this connector"))
+    for name, f in fields.items():
+        value = given.get(name)
+        if value is None or value == "":
+            if f.required:
+                errors.append(FieldError(f"credentials.{name}", "is required"))
+            continue
+        if not isinstance(value, str):
+            errors.append(FieldError(f"credentials.{name}", "must be a string"))
+            continue
+        value = value.strip()
+        if f.pattern and not re.fullmatch(f.pattern, value):
+            errors.append(FieldError(f"credentials.{name}", f"does not match the expected format of {f.label}"))
+            continue
+        clean[name] = value
+    if errors:
+        raise Problem(422, "; ".join(f"{e.field}: {e.message}" for e in errors), errors=errors)
+    return clean
+
+
+async def validate_config(provider: Provider, config: dict[str, Any] | None, settings: Settings) -> dict[str, Any]:
+    config = dict(config or {})
+    for key in list(config):
+        if key.startswith("_"):
+            raise validation_error(f"config.{key}", "names starting with _ are reserved")
+    base = config.get("api_base_url")
+    if base is not None:
+        if not provider.spec.api_base_overridable:
+            raise validation_error("config.api_base_url", "this connector's API base cannot be changed")
+        if not isinstance(base, str):
+            raise validation_error("config.api_base_url", "must be a string")
+        try:
+            await check_public_url(base, settings.allowed_private_hosts)
+        except UnsafeURLError as exc:
+            raise validation_error("config.api_base_url", str(exc)) from None
+    return config
+
+
+# -- talking to the provider ---------------------------------------------------------------
+
+
+def api_base_for(provider: Provider, config: dict[str, Any]) -> str:
+    override = config.get("api_base_url") if provider.spec.api_base_overridable else None
+    return str(override or connector_config(provider.spec).api_base_url)
+
+
+def build_adapter(
+    provider: Provider, credentials: dict[str, Any], config: dict[str, Any], test_mode: bool
+) -> Adapter:
+    """An adapter wired to the real provider, or to its simulator in test mode."""
+    if test_mode:
+        http = _simulator_clients.get(provider.spec.key)
+        if http is None or http.is_closed:
+            http = httpx.AsyncClient(transport=provider.simulator.transport(), timeout=5.0)
+            _simulator_clients[provider.spec.key] = http
+        base = provider.spec.api_base_url
+    else:
+        http = get_client()
+        base = api_base_for(provider, config)
+    return provider.adapter(AdapterContext(credentials=credentials, config=config, api_base_url=base, http=http))
+
+
+# Test mode talks to each provider's simulator in process (no network at all).
+_simulator_clients: dict[str, httpx.AsyncClient] = {}
+
+
+async def run_health_check(
+    provider: Provider, credentials: dict[str, Any], config: dict[str, Any], test_mode: bool
+) -> HealthResult:
+    adapter = build_adapter(provider, credentials, config, test_mode)
+    return await adapter.check_health()
+
+
+# -- lifecycle ----------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Created:
+    row: dict[str, Any]
+    signing_secret: str | None
+    authorization_url: str | None
+
+
+async def create(
+    scope: TenantScope, data: IntegrationCreate, meta: RequestMeta, oauth: OAuthFlows
+) -> Created:
+    settings = get_settings()
+    provider = _provider_or_422(data.connector_id, settings)
+    spec = provider.spec
+    name = validate_name(data.name)
+    config = await validate_config(provider, data.config, settings)
+    is_redirect_oauth = spec.auth_type == "oauth2" and spec.oauth is not None and spec.oauth.grant_type == "authorization_code"
+    if is_redirect_oauth:
+        if data.credentials:
+            raise validation_error("credentials", "this connector connects through OAuth; send no credentials")
+        cfg = connector_config(spec)
+        if not cfg.configured and not data.test_mode:
+            raise Problem(409, f"{spec.name} is not configured on this server: {cfg.configured_reason}")
+        credentials: dict[str, str] = {}
+    else:
+        credentials = validate_credentials(provider, data.credentials)
+
+    signing_secret, generated = _initial_signing_secret(provider, data.webhook_signing_secret)
+
+    health: HealthResult | None = None
+    if not is_redirect_oauth:
+        health = await run_health_check(provider, credentials, config, data.test_mode)
+        if not health.ok:
+            _raise_for_health(spec.name, health)
+
+    integration_id = uuid.uuid4()
+    token = tokens.random_token(32)
+    stamp = now()
+    row = scope.new(
+        IntegrationRow,
+        id=integration_id,
+        connector=spec.key,
+        name=name,
+        status="pending" if is_redirect_oauth else "connected",
+        test_mode=data.test_mode,
+        credentials=await sealed.seal_credentials(scope.tenant_id, integration_id, credentials) if credentials else None,
+        config=config,
+        scopes=[],
+        webhook_token_hash=tokens.hash_token(token),
+        webhook_token_sealed=await sealed.seal_token(scope.tenant_id, integration_id, token),
+        webhook_secrets=await sealed.seal_signing_secrets(
+            scope.tenant_id, integration_id, [sealed.SigningSecret(signing_secret)] if signing_secret else []
+        ),
+        health_status=health.status if health else "unknown",
+        health_reason=health.reason if health else "waiting for the OAuth authorization",
+        health_checked_at=stamp if health else None,
+        created_at=stamp,
+        updated_at=stamp,
+    )
+    async with IntegrationRow._meta.db.transaction():
+        await IntegrationRow.insert(row)
+        await write_audit(
+            scope.tenant_id, meta.actor, "integration.create", "integration", str(integration_id),
+            ip=meta.ip, user_agent=meta.user_agent,
+            details={"connector": spec.key, "name": name, "test_mode": data.test_mode},
+        )
+        await write_log(
+            scope.tenant_id, integration_id, "integration.created",
+            f"{spec.name} integration created" + (" (test mode)" if data.test_mode else ""),
+            context={"status": row.status},
+        )
+    stored = await get(scope, str(integration_id))
+    authorization_url = None
+    if is_redirect_oauth:
+        authorization_url = await oauth.begin(scope, stored, provider, list(data.scopes or []), data.return_url)
+    elif data.scopes:
+        raise validation_error("scopes", "only OAuth connectors take scopes")
+    return Created(stored, signing_secret if generated else None, authorization_url)
+
+
+def _initial_signing_secret(provider: Provider, supplied: str | None) -> tuple[str | None, bool]:
+    webhook = provider.spec.webhook
+    if webhook is None or webhook.signing_secret_source in ("none", "credentials"):
+        if supplied:
+            raise validation_error("webhook_signing_secret", "this connector does not take a signing secret")
+        return None, False
+    if webhook.signing_secret_source == "generated":
+        if supplied:
+            raise validation_error("webhook_signing_secret", "Switchboard generates this connector's signing secret")
+        return sealed.generate_signing_secret(provider.spec), True
+    if supplied is not None:
+        supplied = supplied.strip()
+        if not 1 <= len(supplied) <= 512:
+            raise validation_error("webhook_signing_secret", "must be 1 to 512 characters")
+    return supplied or None, False
+
+
+def _raise_for_health(name: str, health: HealthResult) -> None:
+    if health.status == "auth_failed":
+        raise Problem(422, f"{name} rejected the credentials: {health.reason}", kind="provider-rejected",
+                      title="The provider rejected the credentials")
+    if health.status == "rate_limited":
+        headers = {"Retry-After": str(int(health.retry_after or 60))}
+        raise Problem(503, f"{name} is rate limiting us; try again later.", headers=headers)
+    raise Problem(502, f"Could not verify the credentials with {name}: {health.reason}")
+
+
+async def update(scope: TenantScope, integration_id: str, data: IntegrationUpdate, meta: RequestMeta) -> dict[str, Any]:
+    row = await get(scope, integration_id)
+    if row["status"] == "revoked":
+        raise Problem(409, "A revoked integration cannot be changed.")
+    provider = get_provider(row["connector"])
+    values: dict[Any, Any] = {IntegrationRow.updated_at: now()}
+    changed: list[str] = []
+    if data.name is not None:
+        values[IntegrationRow.name] = validate_name(data.name)
+        changed.append("name")
+    if data.config is not None:
+        values[IntegrationRow.config] = await validate_config(provider, data.config, get_settings())
+        changed.append("config")
+    if data.test_mode is not None:
+        values[IntegrationRow.test_mode] = data.test_mode
+        changed.append("test_mode")
+    if data.webhook_signing_secret is not None:
+        webhook = provider.spec.webhook
+        if webhook is None or webhook.signing_secret_source != "user":
+            raise validation_error("webhook_signing_secret", "this connector's signing secret is not supplied by you")
+        secret, _ = _initial_signing_secret(provider, data.webhook_signing_secret)
+        current = await sealed.open_signing_secrets(row["tenant"], row["id"], row["webhook_secrets"])
+        values[IntegrationRow.webhook_secrets] = await sealed.seal_signing_secrets(
+            row["tenant"], row["id"], sealed.rotate(current, secret or "")
+        )
+        changed.append("webhook_signing_secret")
+    async with IntegrationRow._meta.db.transaction():
+        await scope.update(IntegrationRow, values).where(IntegrationRow.id == row["id"])
+        await write_audit(scope.tenant_id, meta.actor, "integration.update", "integration", str(row["id"]),
+                          ip=meta.ip, user_agent=meta.user_agent, details={"changed": changed})
+        await write_log(scope.tenant_id, row["id"], "integration.updated", "settings changed: " + ", ".join(changed) if changed else "nothing changed")
+    return await get(scope, integration_id)
+
+
+async def record_health(scope: TenantScope, row: dict[str, Any], health: HealthResult) -> dict[str, Any]:
+    values: dict[Any, Any] = {
+        IntegrationRow.health_status: health.status,
+        IntegrationRow.health_reason: health.reason,
+        IntegrationRow.health_checked_at: now(),
+        IntegrationRow.updated_at: now(),
+    }
+    if row["status"] in ("connected", "error"):
+        values[IntegrationRow.status] = "connected" if health.ok else ("error" if health.status != "rate_limited" else row["status"])
+    await scope.update(IntegrationRow, values).where(IntegrationRow.id == row["id"])
+    return await get(scope, str(row["id"]))
+
+
+async def test(scope: TenantScope, integration_id: str, meta: RequestMeta) -> tuple[dict[str, Any], HealthResult]:
+    row = await get(scope, integration_id)
+    if row["status"] == "revoked":
+        raise Problem(409, "A revoked integration has no credentials to test.")
+    if row["status"] == "pending":
+        raise Problem(409, "The integration is waiting for its OAuth authorization.")
+    provider = get_provider(row["connector"])
+    credentials = await sealed.open_credentials(row["tenant"], row["id"], row["credentials"])
+    health = await run_health_check(provider, credentials, row["config"] or {}, row["test_mode"])
+    updated = await record_health(scope, row, health)
+    await write_audit(scope.tenant_id, meta.actor, "integration.test", "integration", str(row["id"]),
+                      ip=meta.ip, user_agent=meta.user_agent, details={"result": health.status})
+    await write_log(scope.tenant_id, row["id"], "health.checked", f"health check: {health.status} — {health.reason}",
+                    level="info" if health.ok else "warning", context={"status": health.status})
+    return updated, health
+
+
+async def revoke(scope: TenantScope, integration_id: str, meta: RequestMeta) -> dict[str, Any]:
+    row = await get(scope, integration_id)
+    if row["status"] == "revoked":
+        return row
+    provider = get_provider(row["connector"])
+    revoked_at_provider = False
+    note = "the provider offers no revocation; credentials destroyed here"
+    if row["credentials"]:
+        credentials = await sealed.open_credentials(row["tenant"], row["id"], row["credentials"])
+        try:
+            revoked_at_provider = await build_adapter(provider, credentials, row["config"] or {}, row["test_mode"]).revoke()
+            if revoked_at_provider:
+                note = "revoked at the provider"
+        except Exception as exc:  # noqa: BLE001 - a failed remote revoke must not keep secrets alive
+            note = f"revocation at the provider failed ({type(exc).__name__}); credentials destroyed here"
+    stamp = now()
+    async with IntegrationRow._meta.db.transaction():
+        await scope.update(
+            IntegrationRow,
+            {
+                IntegrationRow.status: "revoked",
+                IntegrationRow.credentials: None,
+                IntegrationRow.webhook_token_hash: None,
+                IntegrationRow.webhook_token_sealed: None,
+                IntegrationRow.webhook_secrets: None,
+                IntegrationRow.token_expires_at: None,
+                IntegrationRow.revoked_at: stamp,
+                IntegrationRow.updated_at: stamp,
+            },
+        ).where(IntegrationRow.id == row["id"])
+        await write_audit(scope.tenant_id, meta.actor, "integration.revoke", "integration", str(row["id"]),
+                          ip=meta.ip, user_agent=meta.user_agent, details={"revoked_at_provider": revoked_at_provider})
+        await write_log(scope.tenant_id, row["id"], "integration.revoked", note)
+    return await get(scope, integration_id)
+
+
+async def delete(scope: TenantScope, integration_id: str, meta: RequestMeta) -> None:
+    row = await get(scope, integration_id)
+    if row["status"] != "revoked":
+        raise Problem(409, "Revoke the integration before deleting it.")
+    async with IntegrationRow._meta.db.transaction():
+        await scope.delete(IntegrationRow).where(IntegrationRow.id == row["id"])
+        await write_audit(scope.tenant_id, meta.actor, "integration.delete", "integration", str(row["id"]),
+                          ip=meta.ip, user_agent=meta.user_agent, details={"connector": row["connector"], "name": row["name"]})
+
+
+async def rotate_webhook(scope: TenantScope, integration_id: str, meta: RequestMeta) -> tuple[dict[str, Any], str | None]:
+    """New path token (the old URL stops at once) and, where we generate it, a new signing
+    secret; the previous secret keeps verifying during the overlap window."""
+    row = await get(scope, integration_id)
+    if row["status"] == "revoked":
+        raise Problem(409, "A revoked integration has no webhook URL.")
+    provider = get_provider(row["connector"])
+    token = tokens.random_token(32)
+    values: dict[Any, Any] = {
+        IntegrationRow.webhook_token_hash: tokens.hash_token(token),
+        IntegrationRow.webhook_token_sealed: await sealed.seal_token(row["tenant"], row["id"], token),
+        IntegrationRow.updated_at: now(),
+    }
+    new_secret = None
+    webhook = provider.spec.webhook
+    if webhook is not None and webhook.signing_secret_source == "generated":
+        new_secret = sealed.generate_signing_secret(provider.spec)
+        current = await sealed.open_signing_secrets(row["tenant"], row["id"], row["webhook_secrets"])
+        values[IntegrationRow.webhook_secrets] = await sealed.seal_signing_secrets(
+            row["tenant"], row["id"], sealed.rotate(current, new_secret)
+        )
+    async with IntegrationRow._meta.db.transaction():
+        await scope.update(IntegrationRow, values).where(IntegrationRow.id == row["id"])
+        await write_audit(scope.tenant_id, meta.actor, "integration.webhook.rotate", "integration", str(row["id"]),
+                          ip=meta.ip, user_agent=meta.user_agent, details={"new_signing_secret": new_secret is not None})
+        await write_log(scope.tenant_id, row["id"], "webhook.rotated", "webhook URL rotated" + (" and signing secret" if new_secret else ""))
+    return await get(scope, integration_id), new_secret

@@ -1,0 +1,50 @@
+"""Liveness and readiness."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import msgspec
+from litestar import Request, Response, get
+from litestar.openapi import ResponseSpec
+
+from backend.lib.db import pool
+
+
+class Health(msgspec.Struct):
+    status: str
+
+
+class Readiness(msgspec.Struct):
+    status: str
+    checks: dict[str, str]
+
+
+@get("/health", tags=["system"], summary="The process is up")
+async def health() -> Health:
+    return Health(status="ok")
+
+
+@get(
+    "/ready",
+    tags=["system"],
+    summary="PostgreSQL and Redis are reachable",
+    responses={503: ResponseSpec(data_container=Readiness, description="A dependency is down")},
+)
+async def ready(request: Request[Any, Any, Any]) -> Response[Readiness]:
+    checks = {"database": "ok", "redis": "ok"}
+    try:
+        async with asyncio.timeout(2):
+            await pool().fetchval("SELECT 1")
+    except Exception:  # noqa: BLE001 - any failure means not ready
+        checks["database"] = "unavailable"
+    try:
+        async with asyncio.timeout(2):
+            await request.app.state.redis.ping()
+    except Exception:  # noqa: BLE001
+        checks["redis"] = "unavailable"
+    ok = all(v == "ok" for v in checks.values())
+    return Response(
+        Readiness(status="ready" if ok else "not ready", checks=checks), status_code=200 if ok else 503
+    )

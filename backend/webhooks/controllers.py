@@ -1,0 +1,151 @@
+"""Webhook receiver (public, signature-verified) and the stored-events API (tenant-scoped)."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import uuid
+from typing import Any
+
+import msgspec
+from litestar import Controller, Request, Response, get, post, route
+from litestar.di import Provide
+from litestar.params import Parameter
+
+from backend.integrations import services as integrations
+from backend.integrations.controllers import provide_scope, request_meta
+from backend.lib.errors import not_found, validation_error
+from backend.lib.pagination import clamp_limit, paginate
+from backend.lib.tenancy import TenantScope
+from backend.observability.services import write_audit
+from backend.tenants.services import TenantContext
+from backend.webhooks.jobs import NORMALIZE_JOB
+from backend.webhooks.schemas import BulkReplayed, Event, EventDetail, EventPage, EventReplayed
+from backend.webhooks.tables import IntegrationWebhook
+
+EVENT_STATUSES = ("received", "processed", "failed", "dead")
+
+
+class WebhookReceiver(Controller):
+    path = "/api/webhooks"
+    tags = ["webhooks"]
+
+    @route(
+        "/{connector_id:str}/{token:str}",
+        http_method=["POST", "GET"],
+        summary="Receive a provider's webhook (GET for subscription handshakes)",
+        security=[],
+        status_code=200,
+    )
+    async def receive(self, request: Request[Any, Any, Any], connector_id: str, token: str) -> Response[Any]:
+        return await request.app.state.ingestor.receive(request, connector_id, token)
+
+
+def to_event(r: dict[str, Any]) -> Event:
+    return Event(str(r["id"]), r["provider_event_id"], r["event_type"], r["status"], r["received_at"],
+                 r["processed_at"], r["attempts"], r["duplicates"], r["error"])
+
+
+def to_detail(r: dict[str, Any]) -> EventDetail:
+    raw = bytes(r["raw_body"])
+    try:
+        text, encoding = raw.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        text, encoding = base64.b64encode(raw).decode(), "base64"
+    normalized = r["normalized"]
+    if isinstance(normalized, str):
+        normalized = msgspec.json.decode(normalized)
+    headers = r["headers"] or {}
+    if isinstance(headers, str):
+        headers = msgspec.json.decode(headers)
+    return EventDetail(str(r["id"]), r["provider_event_id"], r["event_type"], r["status"], r["received_at"],
+                       r["processed_at"], r["attempts"], r["duplicates"], r["error"], headers, text, encoding,  # type: ignore[arg-type]
+                       normalized, r["trace_id"])
+
+
+_LIST_COLUMNS = [
+    IntegrationWebhook.id, IntegrationWebhook.provider_event_id, IntegrationWebhook.event_type,
+    IntegrationWebhook.status, IntegrationWebhook.received_at, IntegrationWebhook.processed_at,
+    IntegrationWebhook.attempts, IntegrationWebhook.duplicates, IntegrationWebhook.error,
+]
+
+
+class EventController(Controller):
+    path = "/api/integrations/{integration_id:str}/events"
+    tags = ["events"]
+    dependencies = {"tenancy": Provide(provide_scope, sync_to_thread=False)}
+
+    @get("/", summary="Received webhook events, newest first")
+    async def list_events(
+        self,
+        tenancy: TenantScope,
+        integration_id: str,
+        type: str | None = None,  # noqa: A002 - the public query parameter is `type`
+        status: str | None = None,
+        since: dt.datetime | None = None,
+        until: dt.datetime | None = None,
+        limit: int | None = Parameter(default=None, ge=1, le=200),
+        cursor: str | None = None,
+    ) -> EventPage:
+        row = await integrations.get(tenancy, integration_id)
+        query = tenancy.select(IntegrationWebhook, *_LIST_COLUMNS).where(IntegrationWebhook.integration == row["id"])
+        if type:
+            query = query.where(IntegrationWebhook.event_type == type)
+        if status:
+            if status not in EVENT_STATUSES:
+                raise validation_error("status", f"must be one of {', '.join(EVENT_STATUSES)}", status=400)
+            query = query.where(IntegrationWebhook.status == status)
+        if since:
+            query = query.where(IntegrationWebhook.received_at >= since)
+        if until:
+            query = query.where(IntegrationWebhook.received_at < until)
+        rows, next_cursor = await paginate(query, time_column="received_at", cursor=cursor, limit=clamp_limit(limit))
+        return EventPage([to_event(r) for r in rows], next_cursor)
+
+    async def _event(self, tenancy: TenantScope, integration_id: str, event_id: str) -> dict[str, Any]:
+        row = await integrations.get(tenancy, integration_id)
+        try:
+            key = uuid.UUID(event_id)
+        except ValueError:
+            raise not_found("event") from None
+        event = await tenancy.select(IntegrationWebhook).where(
+            (IntegrationWebhook.integration == row["id"]) & (IntegrationWebhook.id == key)
+        ).first()
+        if event is None:
+            raise not_found("event")
+        return event  # type: ignore[no-any-return]
+
+    @get("/{event_id:str}", summary="One event: raw bytes as received and the normalized envelope")
+    async def get_event(self, tenancy: TenantScope, integration_id: str, event_id: str) -> EventDetail:
+        return to_detail(await self._event(tenancy, integration_id, event_id))
+
+    @post("/{event_id:str}/replay", summary="Re-run normalization from the stored raw bytes", status_code=202)
+    async def replay_event(
+        self, request: Request[TenantContext, Any, Any], tenancy: TenantScope, integration_id: str, event_id: str
+    ) -> EventReplayed:
+        event = await self._event(tenancy, integration_id, event_id)
+        await request.app.state.redis.enqueue_job(
+            NORMALIZE_JOB, str(event["id"]), True, _job_id=f"normalize:{event['id']}:replay:{uuid.uuid4().hex}"
+        )
+        meta = request_meta(request)
+        await write_audit(tenancy.tenant_id, meta.actor, "event.replay", "event", str(event["id"]),
+                          ip=meta.ip, user_agent=meta.user_agent, details={"integration": integration_id})
+        return EventReplayed(to_event(event))
+
+    @post("/replay-failed", summary="Replay every failed or dead event of the integration", status_code=202)
+    async def replay_failed(
+        self, request: Request[TenantContext, Any, Any], tenancy: TenantScope, integration_id: str
+    ) -> BulkReplayed:
+        row = await integrations.get(tenancy, integration_id)
+        failed = await tenancy.select(IntegrationWebhook, IntegrationWebhook.id).where(
+            (IntegrationWebhook.integration == row["id"]) & IntegrationWebhook.status.is_in(["failed", "dead"])
+        )
+        for event in failed:
+            await tenancy.update(IntegrationWebhook, {IntegrationWebhook.attempts: 0}).where(IntegrationWebhook.id == event["id"])
+            await request.app.state.redis.enqueue_job(
+                NORMALIZE_JOB, str(event["id"]), True, _job_id=f"normalize:{event['id']}:replay:{uuid.uuid4().hex}"
+            )
+        meta = request_meta(request)
+        await write_audit(tenancy.tenant_id, meta.actor, "event.replay_failed", "integration", integration_id,
+                          ip=meta.ip, user_agent=meta.user_agent, details={"count": len(failed)})
+        return BulkReplayed(len(failed))

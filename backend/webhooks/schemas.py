@@ -1,0 +1,50 @@
+"""Wire types of stored webhook events."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+import msgspec
+
+
+class Event(msgspec.Struct):
+    id: str
+    provider_event_id: str
+    type: str
+    status: Literal["received", "processed", "failed", "dead"]
+    received_at: dt.datetime
+    processed_at: dt.datetime | None
+    attempts: int
+    duplicates: int
+    error: str
+
+
+class EventDetail(msgspec.Struct):
+    id: str
+    provider_event_id: str
+    type: str
+    status: Literal["received", "processed", "failed", "dead"]
+    received_at: dt.datetime
+    processed_at: dt.datetime | None
+    attempts: int
+    duplicates: int
+    error: str
+    headers: dict[str, str]
+    raw_body: str
+    raw_body_encoding: Literal["utf-8", "base64"]
+    normalized: dict[str, Any] | None
+    trace_id: str
+
+
+class EventPage(msgspec.Struct):
+    items: list[Event]
+    next_cursor: str | None
+
+
+class EventReplayed(msgspec.Struct):
+    event: Event
+
+
+class BulkReplayed(msgspec.Struct):
+    replayed: int

@@ -1,0 +1,455 @@
+"""Typed async client of the Switchboard REST API (docs/api.md), built on httpx.
+
+One method per endpoint the dashboard uses. Every failure — a problem+json answer, a non-JSON
+error, a timeout, a refused connection — becomes an `ApiError`, so a page can always say what
+went wrong. The API key travels only in the Authorization header: it is never logged, and it
+never appears in an exception's text or repr.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any, Generic, Literal, NotRequired, TypedDict, TypeVar
+from urllib.parse import quote
+
+import httpx
+
+log = logging.getLogger(__name__)
+
+DEFAULT_API_URL = "http://127.0.0.1:8000"
+# Short: the dashboard polls every second, and a page must answer even when the api is down.
+DEFAULT_TIMEOUT = httpx.Timeout(5.0, connect=2.0)
+
+IntegrationStatus = Literal["pending", "connected", "needs_reauth", "error", "revoked"]
+
+
+# -- wire shapes (docs/api.md "Shapes"); total=False where the api may omit a key ------------
+
+
+class Me(TypedDict):
+    tenant_id: str
+    tenant_name: str
+    key_prefix: str
+
+
+class CredentialField(TypedDict, total=False):
+    name: str
+    label: str
+    secret: bool
+    required: bool
+    pattern: str | None
+    help: str | None
+    example: str | None
+
+
+class WebhookContract(TypedDict, total=False):
+    scheme: str
+    signing_secret_source: Literal["generated", "user", "credentials", "none"]
+    handshake: Any
+    auto_register: bool
+    content_types: list[str]
+
+
+class Connector(TypedDict, total=False):
+    id: str
+    name: str
+    category: str
+    description: str
+    icon: str
+    docs_url: str | None
+    auth_type: Literal["oauth2", "api_key", "none"]
+    configured: bool
+    configured_reason: str | None
+    enabled: bool
+    capabilities: list[str]
+    credential_fields: list[CredentialField]
+    oauth: dict[str, Any] | None
+    webhook: WebhookContract | None
+    streams: list[Any]
+    api_base_url: str | None
+    api_base_overridable: bool
+
+
+class Health(TypedDict, total=False):
+    status: str
+    reason: str | None
+    checked_at: str | None
+
+
+class Integration(TypedDict, total=False):
+    id: str
+    connector_id: str
+    name: str
+    status: IntegrationStatus
+    test_mode: bool
+    health: Health | None
+    webhook_url: str | None
+    setup_instructions: str | None
+    scopes: list[str]
+    config: dict[str, Any]
+    token_expires_at: str | None
+    created_at: str
+    updated_at: str
+    revoked_at: str | None
+
+
+class IntegrationCreate(TypedDict):
+    connector_id: str
+    name: str
+    credentials: NotRequired[dict[str, str]]
+    config: NotRequired[dict[str, Any]]
+    test_mode: NotRequired[bool]
+    webhook_signing_secret: NotRequired[str]
+    scopes: NotRequired[list[str]]
+    return_url: NotRequired[str]
+
+
+class IntegrationCreated(TypedDict, total=False):
+    integration: Integration
+    authorization_url: str | None
+    webhook_signing_secret: str | None
+
+
+class IntegrationTested(TypedDict):
+    integration: Integration
+    health: Health
+
+
+class IntegrationAnswer(TypedDict, total=False):
+    integration: Integration
+    webhook_signing_secret: str | None
+
+
+class Event(TypedDict, total=False):
+    id: str
+    provider_event_id: str | None
+    type: str
+    status: Literal["received", "processed", "failed", "dead"]
+    received_at: str
+    processed_at: str | None
+    attempts: int
+    duplicates: int
+    error: str | None
+
+
+class EventDetail(Event, total=False):
+    headers: dict[str, str]
+    raw_body: str
+    raw_body_encoding: Literal["utf-8", "base64"]
+    normalized: dict[str, Any] | None
+
+
+class LogEntry(TypedDict, total=False):
+    id: str
+    level: str
+    event: str
+    message: str
+    context: dict[str, Any]
+    trace_id: str | None
+    created_at: str
+
+
+class AuditEntry(TypedDict, total=False):
+    id: str
+    actor: str
+    action: str
+    target_type: str
+    target_id: str | None
+    ip: str | None
+    user_agent: str | None
+    details: dict[str, Any]
+    created_at: str
+
+
+T = TypeVar("T")
+
+
+class Page(TypedDict, Generic[T]):
+    items: list[T]
+    next_cursor: str | None
+
+
+# -- errors --------------------------------------------------------------------------------
+
+
+class ApiError(Exception):
+    """An RFC 9457 problem from the api, or a transport failure dressed as one (status 0)."""
+
+    def __init__(
+        self,
+        status: int,
+        title: str,
+        detail: str = "",
+        field_errors: dict[str, str] | None = None,
+        type: str = "about:blank",
+        retry_after: str | None = None,
+    ) -> None:
+        super().__init__(status, title, detail)
+        self.status = status
+        self.title = title
+        self.detail = detail
+        self.field_errors: dict[str, str] = dict(field_errors or {})
+        self.type = type
+        self.retry_after = retry_after
+
+    @property
+    def type_suffix(self) -> str:
+        """The stable part of `type` ("validation", "not-found", ...)."""
+        return self.type.rstrip("/").rsplit("/", 1)[-1]
+
+    @property
+    def unauthorized(self) -> bool:
+        return self.status == 401
+
+    def __str__(self) -> str:
+        prefix = f"{self.status} {self.title}" if self.status else self.title
+        return f"{prefix}: {self.detail}" if self.detail else prefix
+
+    def __repr__(self) -> str:
+        return f"ApiError(status={self.status!r}, title={self.title!r}, detail={self.detail!r})"
+
+    @classmethod
+    def from_response(cls, response: httpx.Response) -> ApiError:
+        """Read a problem+json body; anything else still gives a readable error."""
+        body: Any = None
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        retry_after = response.headers.get("retry-after")
+        if not isinstance(body, dict):
+            return cls(
+                response.status_code,
+                response.reason_phrase or "Request failed",
+                f"The API answered {response.status_code} without problem details.",
+                retry_after=retry_after,
+            )
+        field_errors: dict[str, str] = {}
+        for item in body.get("errors") or []:
+            if isinstance(item, dict) and item.get("field"):
+                field = str(item["field"])
+                message = str(item.get("message") or "is invalid")
+                # Several messages for one field read as one sentence each.
+                field_errors[field] = (
+                    f"{field_errors[field]} {message}" if field in field_errors else message
+                )
+        status = body.get("status")
+        return cls(
+            status if isinstance(status, int) else response.status_code,
+            str(body.get("title") or response.reason_phrase or "Request failed"),
+            str(body.get("detail") or ""),
+            field_errors,
+            str(body.get("type") or "about:blank"),
+            retry_after,
+        )
+
+
+def api_url_from_env() -> str:
+    return os.environ.get("SWITCHBOARD_API_URL", DEFAULT_API_URL).rstrip("/")
+
+
+def _seg(value: str) -> str:
+    """One URL path segment: an id from a page URL can never climb to another route."""
+    return quote(str(value), safe="")
+
+
+def _clean(params: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in params.items() if value not in (None, "")}
+
+
+class SwitchboardClient:
+    """One tenant's view of the api. Use as `async with SwitchboardClient(key) as api: ...`."""
+
+    def __init__(
+        self,
+        api_key: str | None,
+        *,
+        base_url: str | None = None,
+        timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.base_url = (base_url or api_url_from_env()).rstrip("/")
+        headers = {"Accept": "application/json", "User-Agent": "switchboard-dashboard"}
+        if api_key:
+            headers["Authorization"] = f"Bearer {api_key}"
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url,
+            headers=headers,
+            timeout=timeout,
+            transport=transport,
+            follow_redirects=False,
+        )
+
+    def __repr__(self) -> str:
+        return f"SwitchboardClient(base_url={self.base_url!r})"
+
+    async def __aenter__(self) -> SwitchboardClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+    ) -> Any:
+        try:
+            response = await self._http.request(
+                method, path, params=_clean(params or {}), json=json
+            )
+        except httpx.TimeoutException:
+            raise ApiError(
+                0,
+                "The API did not answer in time",
+                f"No answer from {self.base_url} within the timeout. Try again in a moment.",
+                type="timeout",
+            ) from None
+        except httpx.TransportError:
+            raise ApiError(
+                0,
+                "The API is unreachable",
+                f"Could not connect to the Switchboard API at {self.base_url}. "
+                "Is it running? (SWITCHBOARD_API_URL)",
+                type="unreachable",
+            ) from None
+        log.debug("%s %s -> %s", method, path, response.status_code)
+        if response.status_code >= 400:
+            raise ApiError.from_response(response)
+        if response.status_code == 204 or not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            raise ApiError(
+                response.status_code,
+                "Unexpected answer from the API",
+                "The API answered with a body that is not JSON.",
+            ) from None
+
+    # -- service ----------------------------------------------------------------------------
+
+    async def health(self) -> dict[str, Any]:
+        return await self._request("GET", "/health")
+
+    async def ready(self) -> dict[str, Any]:
+        return await self._request("GET", "/ready")
+
+    async def me(self) -> Me:
+        return await self._request("GET", "/api/me")
+
+    # -- catalog ----------------------------------------------------------------------------
+
+    async def list_connectors(self) -> list[Connector]:
+        return (await self._request("GET", "/api/connectors"))["items"]
+
+    async def get_connector(self, connector_id: str) -> Connector:
+        return await self._request("GET", f"/api/connectors/{_seg(connector_id)}")
+
+    # -- integrations -----------------------------------------------------------------------
+
+    async def list_integrations(
+        self,
+        *,
+        connector_id: str | None = None,
+        status: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> Page[Integration]:
+        params = {"connector_id": connector_id, "status": status, "limit": limit, "cursor": cursor}
+        return await self._request("GET", "/api/integrations", params=params)
+
+    async def create_integration(self, body: IntegrationCreate) -> IntegrationCreated:
+        return await self._request("POST", "/api/integrations", json=dict(body))
+
+    async def get_integration(self, integration_id: str) -> Integration:
+        return await self._request("GET", f"/api/integrations/{_seg(integration_id)}")
+
+    async def update_integration(self, integration_id: str, **changes: Any) -> Integration:
+        return await self._request(
+            "PATCH", f"/api/integrations/{_seg(integration_id)}", json=changes
+        )
+
+    async def test_integration(self, integration_id: str) -> IntegrationTested:
+        return await self._request("POST", f"/api/integrations/{_seg(integration_id)}/test")
+
+    async def refresh_integration(self, integration_id: str) -> IntegrationAnswer:
+        return await self._request("POST", f"/api/integrations/{_seg(integration_id)}/refresh")
+
+    async def revoke_integration(self, integration_id: str) -> IntegrationAnswer:
+        return await self._request("POST", f"/api/integrations/{_seg(integration_id)}/revoke")
+
+    async def delete_integration(self, integration_id: str) -> None:
+        await self._request("DELETE", f"/api/integrations/{_seg(integration_id)}")
+
+    async def rotate_webhook_secret(self, integration_id: str) -> IntegrationAnswer:
+        return await self._request(
+            "POST", f"/api/integrations/{_seg(integration_id)}/webhook/rotate"
+        )
+
+    # -- events and logs --------------------------------------------------------------------
+
+    async def list_events(
+        self,
+        integration_id: str,
+        *,
+        type: str | None = None,
+        status: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> Page[Event]:
+        params = {
+            "type": type,
+            "status": status,
+            "since": since,
+            "until": until,
+            "limit": limit,
+            "cursor": cursor,
+        }
+        return await self._request(
+            "GET", f"/api/integrations/{_seg(integration_id)}/events", params=params
+        )
+
+    async def get_event(self, integration_id: str, event_id: str) -> EventDetail:
+        return await self._request(
+            "GET", f"/api/integrations/{_seg(integration_id)}/events/{_seg(event_id)}"
+        )
+
+    async def replay_event(self, integration_id: str, event_id: str) -> Event:
+        answer = await self._request(
+            "POST", f"/api/integrations/{_seg(integration_id)}/events/{_seg(event_id)}/replay"
+        )
+        return answer["event"]
+
+    async def replay_failed_events(self, integration_id: str) -> int:
+        answer = await self._request(
+            "POST", f"/api/integrations/{_seg(integration_id)}/events/replay-failed"
+        )
+        return int(answer["replayed"])
+
+    async def list_logs(
+        self,
+        integration_id: str,
+        *,
+        level: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> Page[LogEntry]:
+        params = {"level": level, "limit": limit, "cursor": cursor}
+        return await self._request(
+            "GET", f"/api/integrations/{_seg(integration_id)}/logs", params=params
+        )
+
+    async def list_audit(
+        self, *, limit: int | None = None, cursor: str | None = None
+    ) -> Page[AuditEntry]:
+        return await self._request("GET", "/api/audit", params={"limit": limit, "cursor": cursor})
