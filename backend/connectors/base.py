@@ -141,11 +141,15 @@ class Adapter(abc.ABC):
         """Call the provider API, raising a classified `ProviderError` on failure."""
         headers = {**self.auth_headers(), **kwargs.pop("headers", {})}
         try:
-            response = await self.ctx.http.request(method, self.url(path), headers=headers, **kwargs)
+            response = await self.ctx.http.request(
+                method, self.url(path), headers=headers, **kwargs
+            )
         except httpx.TimeoutException as exc:
             raise ProviderError("network", "the provider did not answer in time") from exc
         except httpx.HTTPError as exc:
-            raise ProviderError("network", f"could not reach the provider ({type(exc).__name__})") from exc
+            raise ProviderError(
+                "network", f"could not reach the provider ({type(exc).__name__})"
+            ) from exc
         error = self.classify(response)
         if error is not None:
             raise error

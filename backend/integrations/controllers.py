@@ -62,14 +62,22 @@ class IntegrationController(Controller):
             query = query.where(IntegrationRow.connector == connector_id)
         if status:
             if status not in STATUSES:
-                raise validation_error("status", f"must be one of {', '.join(STATUSES)}", status=400)
+                raise validation_error(
+                    "status", f"must be one of {', '.join(STATUSES)}", status=400
+                )
             query = query.where(IntegrationRow.status == status)
-        rows, next_cursor = await paginate(query, time_column="created_at", cursor=cursor, limit=clamp_limit(limit))
+        rows, next_cursor = await paginate(
+            query, time_column="created_at", cursor=cursor, limit=clamp_limit(limit)
+        )
         return IntegrationPage([await services.to_wire(r) for r in rows], next_cursor)
 
     @post("/", summary="Connect a connector", status_code=201)
     async def create_integration(
-        self, request: Request[TenantContext, Any, Any], tenancy: TenantScope, data: IntegrationCreate, oauth: Any
+        self,
+        request: Request[TenantContext, Any, Any],
+        tenancy: TenantScope,
+        data: IntegrationCreate,
+        oauth: Any,
     ) -> IntegrationCreated:
         created = await services.create(tenancy, data, request_meta(request), oauth)
         return IntegrationCreated(
@@ -82,9 +90,16 @@ class IntegrationController(Controller):
     async def get_integration(self, tenancy: TenantScope, integration_id: str) -> Any:
         return await services.to_wire(await services.get(tenancy, integration_id))
 
-    @patch("/{integration_id:str}", summary="Rename, reconfigure, switch test mode, set a signing secret")
+    @patch(
+        "/{integration_id:str}",
+        summary="Rename, reconfigure, switch test mode, set a signing secret",
+    )
     async def update_integration(
-        self, request: Request[TenantContext, Any, Any], tenancy: TenantScope, integration_id: str, data: IntegrationUpdate
+        self,
+        request: Request[TenantContext, Any, Any],
+        tenancy: TenantScope,
+        integration_id: str,
+        data: IntegrationUpdate,
     ) -> Any:
         row = await services.update(tenancy, integration_id, data, request_meta(request))
         return await services.to_wire(row)
@@ -99,13 +114,21 @@ class IntegrationController(Controller):
 
     @post("/{integration_id:str}/refresh", summary="Refresh the OAuth token now", status_code=200)
     async def refresh_integration(
-        self, request: Request[TenantContext, Any, Any], tenancy: TenantScope, integration_id: str, oauth: Any
+        self,
+        request: Request[TenantContext, Any, Any],
+        tenancy: TenantScope,
+        integration_id: str,
+        oauth: Any,
     ) -> IntegrationEnvelope:
         row = await services.get(tenancy, integration_id)
         refreshed = await oauth.refresh(tenancy, row)
         return IntegrationEnvelope(integration=await services.to_wire(refreshed))
 
-    @post("/{integration_id:str}/revoke", summary="Revoke credentials and disable the webhook URL", status_code=200)
+    @post(
+        "/{integration_id:str}/revoke",
+        summary="Revoke credentials and disable the webhook URL",
+        status_code=200,
+    )
     async def revoke_integration(
         self, request: Request[TenantContext, Any, Any], tenancy: TenantScope, integration_id: str
     ) -> IntegrationEnvelope:
@@ -118,12 +141,18 @@ class IntegrationController(Controller):
     ) -> None:
         await services.delete(tenancy, integration_id, request_meta(request))
 
-    @post("/{integration_id:str}/webhook/rotate", summary="New webhook URL (and signing secret where we generate it)", status_code=200)
+    @post(
+        "/{integration_id:str}/webhook/rotate",
+        summary="New webhook URL (and signing secret where we generate it)",
+        status_code=200,
+    )
     async def rotate_webhook(
         self, request: Request[TenantContext, Any, Any], tenancy: TenantScope, integration_id: str
     ) -> IntegrationEnvelope:
         row, secret = await services.rotate_webhook(tenancy, integration_id, request_meta(request))
-        return IntegrationEnvelope(integration=await services.to_wire(row), webhook_signing_secret=secret)
+        return IntegrationEnvelope(
+            integration=await services.to_wire(row), webhook_signing_secret=secret
+        )
 
     @get("/{integration_id:str}/logs", summary="The integration's log entries, newest first")
     async def list_logs(
@@ -138,9 +167,22 @@ class IntegrationController(Controller):
         query = tenancy.select(IntegrationLog).where(IntegrationLog.integration == row["id"])
         if level:
             query = query.where(IntegrationLog.level == level)
-        rows, next_cursor = await paginate(query, time_column="created_at", cursor=cursor, limit=clamp_limit(limit))
+        rows, next_cursor = await paginate(
+            query, time_column="created_at", cursor=cursor, limit=clamp_limit(limit)
+        )
         return LogPage(
-            [LogEntry(str(r["id"]), r["level"], r["event"], r["message"], r["context"] or {}, r["trace_id"], r["created_at"]) for r in rows],
+            [
+                LogEntry(
+                    str(r["id"]),
+                    r["level"],
+                    r["event"],
+                    r["message"],
+                    r["context"] or {},
+                    r["trace_id"],
+                    r["created_at"],
+                )
+                for r in rows
+            ],
             next_cursor,
         )
 
@@ -158,11 +200,24 @@ class AuditController(Controller):
         cursor: str | None = None,
     ) -> AuditPage:
         rows, next_cursor = await paginate(
-            tenancy.select(AuditLog), time_column="created_at", cursor=cursor, limit=clamp_limit(limit)
+            tenancy.select(AuditLog),
+            time_column="created_at",
+            cursor=cursor,
+            limit=clamp_limit(limit),
         )
         return AuditPage(
             [
-                AuditEntry(str(r["id"]), r["actor"], r["action"], r["target_type"], r["target_id"], r["ip"], r["user_agent"], r["details"] or {}, r["created_at"])
+                AuditEntry(
+                    str(r["id"]),
+                    r["actor"],
+                    r["action"],
+                    r["target_type"],
+                    r["target_id"],
+                    r["ip"],
+                    r["user_agent"],
+                    r["details"] or {},
+                    r["created_at"],
+                )
                 for r in rows
             ],
             next_cursor,

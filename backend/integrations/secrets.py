@@ -29,25 +29,37 @@ class SigningSecret(msgspec.Struct):
     expires_at: float | None = None
 
 
-async def seal_credentials(tenant_id: uuid.UUID, integration_id: uuid.UUID, creds: dict[str, Any]) -> bytes:
+async def seal_credentials(
+    tenant_id: uuid.UUID, integration_id: uuid.UUID, creds: dict[str, Any]
+) -> bytes:
     return await get_vault().seal_json(str(tenant_id), creds, record(integration_id, "credentials"))
 
 
-async def open_credentials(tenant_id: uuid.UUID, integration_id: uuid.UUID, sealed: bytes | None) -> dict[str, Any]:
+async def open_credentials(
+    tenant_id: uuid.UUID, integration_id: uuid.UUID, sealed: bytes | None
+) -> dict[str, Any]:
     if not sealed:
         return {}
-    value = await get_vault().open_json(str(tenant_id), bytes(sealed), record(integration_id, "credentials"))
+    value = await get_vault().open_json(
+        str(tenant_id), bytes(sealed), record(integration_id, "credentials")
+    )
     return value if isinstance(value, dict) else {}
 
 
 async def seal_token(tenant_id: uuid.UUID, integration_id: uuid.UUID, token: str) -> bytes:
-    return await get_vault().seal(str(tenant_id), token.encode(), record(integration_id, "webhook_token"))
+    return await get_vault().seal(
+        str(tenant_id), token.encode(), record(integration_id, "webhook_token")
+    )
 
 
-async def open_token(tenant_id: uuid.UUID, integration_id: uuid.UUID, sealed: bytes | None) -> str | None:
+async def open_token(
+    tenant_id: uuid.UUID, integration_id: uuid.UUID, sealed: bytes | None
+) -> str | None:
     if not sealed:
         return None
-    raw = await get_vault().open(str(tenant_id), bytes(sealed), record(integration_id, "webhook_token"))
+    raw = await get_vault().open(
+        str(tenant_id), bytes(sealed), record(integration_id, "webhook_token")
+    )
     return raw.decode()
 
 
@@ -56,7 +68,9 @@ async def seal_signing_secrets(
 ) -> bytes | None:
     if not items:
         return None
-    return await get_vault().seal_json(str(tenant_id), items, record(integration_id, "signing_secrets"))
+    return await get_vault().seal_json(
+        str(tenant_id), items, record(integration_id, "signing_secrets")
+    )
 
 
 async def open_signing_secrets(
@@ -64,7 +78,9 @@ async def open_signing_secrets(
 ) -> list[SigningSecret]:
     if not sealed:
         return []
-    raw = await get_vault().open(str(tenant_id), bytes(sealed), record(integration_id, "signing_secrets"))
+    raw = await get_vault().open(
+        str(tenant_id), bytes(sealed), record(integration_id, "signing_secrets")
+    )
     return msgspec.json.decode(raw, type=list[SigningSecret])
 
 
@@ -76,7 +92,9 @@ def live_secrets(items: list[SigningSecret], now: float | None = None) -> tuple[
     return tuple(current + overlap)
 
 
-def rotate(items: list[SigningSecret], new_secret: str, now: float | None = None) -> list[SigningSecret]:
+def rotate(
+    items: list[SigningSecret], new_secret: str, now: float | None = None
+) -> list[SigningSecret]:
     """Make `new_secret` current; the old current one keeps verifying for the overlap window."""
     now = time.time() if now is None else now
     kept = [

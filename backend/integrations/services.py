@@ -142,7 +142,11 @@ def validate_credentials(provider: Provider, credentials: dict[str, Any] | None)
             continue
         value = value.strip()
         if f.pattern and not re.fullmatch(f.pattern, value):
-            errors.append(FieldError(f"credentials.{name}", f"does not match the expected format of {f.label}"))
+            errors.append(
+                FieldError(
+                    f"credentials.{name}", f"does not match the expected format of {f.label}"
+                )
+            )
             continue
         clean[name] = value
     if errors:
@@ -150,7 +154,9 @@ def validate_credentials(provider: Provider, credentials: dict[str, Any] | None)
     return clean
 
 
-async def validate_config(provider: Provider, config: dict[str, Any] | None, settings: Settings) -> dict[str, Any]:
+async def validate_config(
+    provider: Provider, config: dict[str, Any] | None, settings: Settings
+) -> dict[str, Any]:
     config = dict(config or {})
     for key in list(config):
         if key.startswith("_"):
@@ -158,7 +164,9 @@ async def validate_config(provider: Provider, config: dict[str, Any] | None, set
     base = config.get("api_base_url")
     if base is not None:
         if not provider.spec.api_base_overridable:
-            raise validation_error("config.api_base_url", "this connector's API base cannot be changed")
+            raise validation_error(
+                "config.api_base_url", "this connector's API base cannot be changed"
+            )
         if not isinstance(base, str):
             raise validation_error("config.api_base_url", "must be a string")
         try:
@@ -189,7 +197,9 @@ def build_adapter(
     else:
         http = get_client()
         base = api_base_for(provider, config)
-    return provider.adapter(AdapterContext(credentials=credentials, config=config, api_base_url=base, http=http))
+    return provider.adapter(
+        AdapterContext(credentials=credentials, config=config, api_base_url=base, http=http)
+    )
 
 
 # Test mode talks to each provider's simulator in process (no network at all).
@@ -221,13 +231,21 @@ async def create(
     spec = provider.spec
     name = validate_name(data.name)
     config = await validate_config(provider, data.config, settings)
-    is_redirect_oauth = spec.auth_type == "oauth2" and spec.oauth is not None and spec.oauth.grant_type == "authorization_code"
+    is_redirect_oauth = (
+        spec.auth_type == "oauth2"
+        and spec.oauth is not None
+        and spec.oauth.grant_type == "authorization_code"
+    )
     if is_redirect_oauth:
         if data.credentials:
-            raise validation_error("credentials", "this connector connects through OAuth; send no credentials")
+            raise validation_error(
+                "credentials", "this connector connects through OAuth; send no credentials"
+            )
         cfg = connector_config(spec)
         if not cfg.configured and not data.test_mode:
-            raise Problem(409, f"{spec.name} is not configured on this server: {cfg.configured_reason}")
+            raise Problem(
+                409, f"{spec.name} is not configured on this server: {cfg.configured_reason}"
+            )
         credentials: dict[str, str] = {}
     else:
         credentials = validate_credentials(provider, data.credentials)
@@ -250,13 +268,17 @@ async def create(
         name=name,
         status="pending" if is_redirect_oauth else "connected",
         test_mode=data.test_mode,
-        credentials=await sealed.seal_credentials(scope.tenant_id, integration_id, credentials) if credentials else None,
+        credentials=await sealed.seal_credentials(scope.tenant_id, integration_id, credentials)
+        if credentials
+        else None,
         config=config,
         scopes=[],
         webhook_token_hash=tokens.hash_token(token),
         webhook_token_sealed=await sealed.seal_token(scope.tenant_id, integration_id, token),
         webhook_secrets=await sealed.seal_signing_secrets(
-            scope.tenant_id, integration_id, [sealed.SigningSecret(signing_secret)] if signing_secret else []
+            scope.tenant_id,
+            integration_id,
+            [sealed.SigningSecret(signing_secret)] if signing_secret else [],
         ),
         health_status=health.status if health else "unknown",
         health_reason=health.reason if health else "waiting for the OAuth authorization",
@@ -267,19 +289,28 @@ async def create(
     async with IntegrationRow._meta.db.transaction():
         await IntegrationRow.insert(row)
         await write_audit(
-            scope.tenant_id, meta.actor, "integration.create", "integration", str(integration_id),
-            ip=meta.ip, user_agent=meta.user_agent,
+            scope.tenant_id,
+            meta.actor,
+            "integration.create",
+            "integration",
+            str(integration_id),
+            ip=meta.ip,
+            user_agent=meta.user_agent,
             details={"connector": spec.key, "name": name, "test_mode": data.test_mode},
         )
         await write_log(
-            scope.tenant_id, integration_id, "integration.created",
+            scope.tenant_id,
+            integration_id,
+            "integration.created",
             f"{spec.name} integration created" + (" (test mode)" if data.test_mode else ""),
             context={"status": row.status},
         )
     stored = await get(scope, str(integration_id))
     authorization_url = None
     if is_redirect_oauth:
-        authorization_url = await oauth.begin(scope, stored, provider, list(data.scopes or []), data.return_url)
+        authorization_url = await oauth.begin(
+            scope, stored, provider, list(data.scopes or []), data.return_url
+        )
     elif data.scopes:
         raise validation_error("scopes", "only OAuth connectors take scopes")
     return Created(stored, signing_secret if generated else None, authorization_url)
@@ -289,11 +320,15 @@ def _initial_signing_secret(provider: Provider, supplied: str | None) -> tuple[s
     webhook = provider.spec.webhook
     if webhook is None or webhook.signing_secret_source in ("none", "credentials"):
         if supplied:
-            raise validation_error("webhook_signing_secret", "this connector does not take a signing secret")
+            raise validation_error(
+                "webhook_signing_secret", "this connector does not take a signing secret"
+            )
         return None, False
     if webhook.signing_secret_source == "generated":
         if supplied:
-            raise validation_error("webhook_signing_secret", "Switchboard generates this connector's signing secret")
+            raise validation_error(
+                "webhook_signing_secret", "Switchboard generates this connector's signing secret"
+            )
         return sealed.generate_signing_secret(provider.spec), True
     if supplied is not None:
         supplied = supplied.strip()
@@ -304,15 +339,21 @@ def _initial_signing_secret(provider: Provider, supplied: str | None) -> tuple[s
 
 def _raise_for_health(name: str, health: HealthResult) -> None:
     if health.status == "auth_failed":
-        raise Problem(422, f"{name} rejected the credentials: {health.reason}", kind="provider-rejected",
-                      title="The provider rejected the credentials")
+        raise Problem(
+            422,
+            f"{name} rejected the credentials: {health.reason}",
+            kind="provider-rejected",
+            title="The provider rejected the credentials",
+        )
     if health.status == "rate_limited":
         headers = {"Retry-After": str(int(health.retry_after or 60))}
         raise Problem(503, f"{name} is rate limiting us; try again later.", headers=headers)
     raise Problem(502, f"Could not verify the credentials with {name}: {health.reason}")
 
 
-async def update(scope: TenantScope, integration_id: str, data: IntegrationUpdate, meta: RequestMeta) -> dict[str, Any]:
+async def update(
+    scope: TenantScope, integration_id: str, data: IntegrationUpdate, meta: RequestMeta
+) -> dict[str, Any]:
     row = await get(scope, integration_id)
     if row["status"] == "revoked":
         raise Problem(409, "A revoked integration cannot be changed.")
@@ -331,22 +372,41 @@ async def update(scope: TenantScope, integration_id: str, data: IntegrationUpdat
     if data.webhook_signing_secret is not None:
         webhook = provider.spec.webhook
         if webhook is None or webhook.signing_secret_source != "user":
-            raise validation_error("webhook_signing_secret", "this connector's signing secret is not supplied by you")
+            raise validation_error(
+                "webhook_signing_secret", "this connector's signing secret is not supplied by you"
+            )
         secret, _ = _initial_signing_secret(provider, data.webhook_signing_secret)
-        current = await sealed.open_signing_secrets(row["tenant"], row["id"], row["webhook_secrets"])
+        current = await sealed.open_signing_secrets(
+            row["tenant"], row["id"], row["webhook_secrets"]
+        )
         values[IntegrationRow.webhook_secrets] = await sealed.seal_signing_secrets(
             row["tenant"], row["id"], sealed.rotate(current, secret or "")
         )
         changed.append("webhook_signing_secret")
     async with IntegrationRow._meta.db.transaction():
         await scope.update(IntegrationRow, values).where(IntegrationRow.id == row["id"])
-        await write_audit(scope.tenant_id, meta.actor, "integration.update", "integration", str(row["id"]),
-                          ip=meta.ip, user_agent=meta.user_agent, details={"changed": changed})
-        await write_log(scope.tenant_id, row["id"], "integration.updated", "settings changed: " + ", ".join(changed) if changed else "nothing changed")
+        await write_audit(
+            scope.tenant_id,
+            meta.actor,
+            "integration.update",
+            "integration",
+            str(row["id"]),
+            ip=meta.ip,
+            user_agent=meta.user_agent,
+            details={"changed": changed},
+        )
+        await write_log(
+            scope.tenant_id,
+            row["id"],
+            "integration.updated",
+            "settings changed: " + ", ".join(changed) if changed else "nothing changed",
+        )
     return await get(scope, integration_id)
 
 
-async def record_health(scope: TenantScope, row: dict[str, Any], health: HealthResult) -> dict[str, Any]:
+async def record_health(
+    scope: TenantScope, row: dict[str, Any], health: HealthResult
+) -> dict[str, Any]:
     values: dict[Any, Any] = {
         IntegrationRow.health_status: health.status,
         IntegrationRow.health_reason: health.reason,
@@ -354,12 +414,18 @@ async def record_health(scope: TenantScope, row: dict[str, Any], health: HealthR
         IntegrationRow.updated_at: now(),
     }
     if row["status"] in ("connected", "error"):
-        values[IntegrationRow.status] = "connected" if health.ok else ("error" if health.status != "rate_limited" else row["status"])
+        values[IntegrationRow.status] = (
+            "connected"
+            if health.ok
+            else ("error" if health.status != "rate_limited" else row["status"])
+        )
     await scope.update(IntegrationRow, values).where(IntegrationRow.id == row["id"])
     return await get(scope, str(row["id"]))
 
 
-async def test(scope: TenantScope, integration_id: str, meta: RequestMeta) -> tuple[dict[str, Any], HealthResult]:
+async def test(
+    scope: TenantScope, integration_id: str, meta: RequestMeta
+) -> tuple[dict[str, Any], HealthResult]:
     row = await get(scope, integration_id)
     if row["status"] == "revoked":
         raise Problem(409, "A revoked integration has no credentials to test.")
@@ -369,10 +435,24 @@ async def test(scope: TenantScope, integration_id: str, meta: RequestMeta) -> tu
     credentials = await sealed.open_credentials(row["tenant"], row["id"], row["credentials"])
     health = await run_health_check(provider, credentials, row["config"] or {}, row["test_mode"])
     updated = await record_health(scope, row, health)
-    await write_audit(scope.tenant_id, meta.actor, "integration.test", "integration", str(row["id"]),
-                      ip=meta.ip, user_agent=meta.user_agent, details={"result": health.status})
-    await write_log(scope.tenant_id, row["id"], "health.checked", f"health check: {health.status} — {health.reason}",
-                    level="info" if health.ok else "warning", context={"status": health.status})
+    await write_audit(
+        scope.tenant_id,
+        meta.actor,
+        "integration.test",
+        "integration",
+        str(row["id"]),
+        ip=meta.ip,
+        user_agent=meta.user_agent,
+        details={"result": health.status},
+    )
+    await write_log(
+        scope.tenant_id,
+        row["id"],
+        "health.checked",
+        f"health check: {health.status} — {health.reason}",
+        level="info" if health.ok else "warning",
+        context={"status": health.status},
+    )
     return updated, health
 
 
@@ -386,11 +466,13 @@ async def revoke(scope: TenantScope, integration_id: str, meta: RequestMeta) -> 
     if row["credentials"]:
         credentials = await sealed.open_credentials(row["tenant"], row["id"], row["credentials"])
         try:
-            revoked_at_provider = await build_adapter(provider, credentials, row["config"] or {}, row["test_mode"]).revoke()
+            revoked_at_provider = await build_adapter(
+                provider, credentials, row["config"] or {}, row["test_mode"]
+            ).revoke()
             if revoked_at_provider:
                 note = "revoked at the provider"
-        except Exception as exc:  # noqa: BLE001 - a failed remote revoke must not keep secrets alive
-            note = f"revocation at the provider failed ({type(exc).__name__}); credentials destroyed here"
+        except Exception as exc:
+            note = f"revocation at the provider failed ({type(exc).__name__}); destroyed here"
     stamp = now()
     async with IntegrationRow._meta.db.transaction():
         await scope.update(
@@ -406,8 +488,16 @@ async def revoke(scope: TenantScope, integration_id: str, meta: RequestMeta) -> 
                 IntegrationRow.updated_at: stamp,
             },
         ).where(IntegrationRow.id == row["id"])
-        await write_audit(scope.tenant_id, meta.actor, "integration.revoke", "integration", str(row["id"]),
-                          ip=meta.ip, user_agent=meta.user_agent, details={"revoked_at_provider": revoked_at_provider})
+        await write_audit(
+            scope.tenant_id,
+            meta.actor,
+            "integration.revoke",
+            "integration",
+            str(row["id"]),
+            ip=meta.ip,
+            user_agent=meta.user_agent,
+            details={"revoked_at_provider": revoked_at_provider},
+        )
         await write_log(scope.tenant_id, row["id"], "integration.revoked", note)
     return await get(scope, integration_id)
 
@@ -418,11 +508,21 @@ async def delete(scope: TenantScope, integration_id: str, meta: RequestMeta) -> 
         raise Problem(409, "Revoke the integration before deleting it.")
     async with IntegrationRow._meta.db.transaction():
         await scope.delete(IntegrationRow).where(IntegrationRow.id == row["id"])
-        await write_audit(scope.tenant_id, meta.actor, "integration.delete", "integration", str(row["id"]),
-                          ip=meta.ip, user_agent=meta.user_agent, details={"connector": row["connector"], "name": row["name"]})
+        await write_audit(
+            scope.tenant_id,
+            meta.actor,
+            "integration.delete",
+            "integration",
+            str(row["id"]),
+            ip=meta.ip,
+            user_agent=meta.user_agent,
+            details={"connector": row["connector"], "name": row["name"]},
+        )
 
 
-async def rotate_webhook(scope: TenantScope, integration_id: str, meta: RequestMeta) -> tuple[dict[str, Any], str | None]:
+async def rotate_webhook(
+    scope: TenantScope, integration_id: str, meta: RequestMeta
+) -> tuple[dict[str, Any], str | None]:
     """New path token (the old URL stops at once) and, where we generate it, a new signing
     secret; the previous secret keeps verifying during the overlap window."""
     row = await get(scope, integration_id)
@@ -432,20 +532,37 @@ async def rotate_webhook(scope: TenantScope, integration_id: str, meta: RequestM
     token = tokens.random_token(32)
     values: dict[Any, Any] = {
         IntegrationRow.webhook_token_hash: tokens.hash_token(token),
-        IntegrationRow.webhook_token_sealed: await sealed.seal_token(row["tenant"], row["id"], token),
+        IntegrationRow.webhook_token_sealed: await sealed.seal_token(
+            row["tenant"], row["id"], token
+        ),
         IntegrationRow.updated_at: now(),
     }
     new_secret = None
     webhook = provider.spec.webhook
     if webhook is not None and webhook.signing_secret_source == "generated":
         new_secret = sealed.generate_signing_secret(provider.spec)
-        current = await sealed.open_signing_secrets(row["tenant"], row["id"], row["webhook_secrets"])
+        current = await sealed.open_signing_secrets(
+            row["tenant"], row["id"], row["webhook_secrets"]
+        )
         values[IntegrationRow.webhook_secrets] = await sealed.seal_signing_secrets(
             row["tenant"], row["id"], sealed.rotate(current, new_secret)
         )
     async with IntegrationRow._meta.db.transaction():
         await scope.update(IntegrationRow, values).where(IntegrationRow.id == row["id"])
-        await write_audit(scope.tenant_id, meta.actor, "integration.webhook.rotate", "integration", str(row["id"]),
-                          ip=meta.ip, user_agent=meta.user_agent, details={"new_signing_secret": new_secret is not None})
-        await write_log(scope.tenant_id, row["id"], "webhook.rotated", "webhook URL rotated" + (" and signing secret" if new_secret else ""))
+        await write_audit(
+            scope.tenant_id,
+            meta.actor,
+            "integration.webhook.rotate",
+            "integration",
+            str(row["id"]),
+            ip=meta.ip,
+            user_agent=meta.user_agent,
+            details={"new_signing_secret": new_secret is not None},
+        )
+        await write_log(
+            scope.tenant_id,
+            row["id"],
+            "webhook.rotated",
+            "webhook URL rotated" + (" and signing secret" if new_secret else ""),
+        )
     return await get(scope, integration_id), new_secret

@@ -72,7 +72,9 @@ class MasterKeyring:
             if master_key_id(key) == key_id:
                 try:
                     return AESGCM(key).decrypt(
-                        wrapped[:_NONCE_BYTES], wrapped[_NONCE_BYTES:], _wrap_aad(tenant_id, version)
+                        wrapped[:_NONCE_BYTES],
+                        wrapped[_NONCE_BYTES:],
+                        _wrap_aad(tenant_id, version),
                     )
                 except InvalidTag as exc:
                     raise VaultError("tenant data key failed authentication") from exc

@@ -75,7 +75,7 @@ def _is_public(address: str) -> bool:
 
 
 async def check_public_url(url: str, allowed: tuple[str, ...]) -> str:
-    """Return the URL if it is http(s) and resolves only to public addresses (or is allow-listed)."""
+    """The URL, if it is http(s) and resolves only to public (or allow-listed) addresses."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise UnsafeURLError("the URL must be an absolute http(s) URL")

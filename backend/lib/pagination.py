@@ -55,10 +55,12 @@ async def paginate(
     """Run `query` one page at a time; rows must include `id` and `time_column`."""
     if cursor:
         at, row_id = decode_cursor(cursor)
-        query = query.where(WhereRaw(f"({time_column}, id) < ({{}}, {{}})", at, row_id))  # noqa: S608 - column names are ours
-    rows = await query.order_by(
-        query.table._meta.get_column_by_name(time_column), ascending=False
-    ).order_by(query.table._meta.primary_key, ascending=False).limit(limit + 1)
+        query = query.where(WhereRaw(f"({time_column}, id) < ({{}}, {{}})", at, row_id))
+    rows = (
+        await query.order_by(query.table._meta.get_column_by_name(time_column), ascending=False)
+        .order_by(query.table._meta.primary_key, ascending=False)
+        .limit(limit + 1)
+    )
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]

@@ -30,7 +30,7 @@ class TenantScope:
         column = getattr(table, "tenant", None)
         if column is None:
             raise TypeError(f"{table.__name__} is not tenant-owned")
-        return column  # type: ignore[no-any-return]
+        return column
 
     def select(self, table: type[T], *columns: Any) -> Select:
         """Rows of this tenant only, JSON columns decoded."""
@@ -61,4 +61,4 @@ class TenantScope:
         row = await self.select(table).where(table._meta.primary_key == key).first()
         if row is None:
             raise not_found(what or table._meta.tablename.replace("_", " "))
-        return row  # type: ignore[no-any-return]
+        return row

@@ -1,6 +1,15 @@
 """Versioned field-mapping rules per integration and source type."""
 
-from piccolo.columns import JSONB, UUID, Boolean, ForeignKey, Integer, OnDelete, Timestamptz, Varchar
+from piccolo.columns import (
+    JSONB,
+    UUID,
+    Boolean,
+    ForeignKey,
+    Integer,
+    OnDelete,
+    Timestamptz,
+    Varchar,
+)
 from piccolo.columns.defaults.uuid import UUID4
 from piccolo.table import Table
 

@@ -81,7 +81,11 @@ async def write_audit(
 
 
 async def open_alert(
-    tenant_id: uuid.UUID, integration_id: uuid.UUID, kind: str, message: str, severity: str = "warning"
+    tenant_id: uuid.UUID,
+    integration_id: uuid.UUID,
+    kind: str,
+    message: str,
+    severity: str = "warning",
 ) -> None:
     """Open an alert unless one of the same kind is already open for the integration."""
     existing = await Alert.exists().where(

@@ -1,15 +1,16 @@
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
-from piccolo.columns.base import OnDelete
-from piccolo.columns.base import OnUpdate
-from piccolo.columns.column_types import Boolean
-from piccolo.columns.column_types import Bytea
-from piccolo.columns.column_types import ForeignKey
-from piccolo.columns.column_types import Integer
-from piccolo.columns.column_types import JSONB
-from piccolo.columns.column_types import Text
-from piccolo.columns.column_types import Timestamptz
-from piccolo.columns.column_types import UUID
-from piccolo.columns.column_types import Varchar
+from piccolo.columns.base import OnDelete, OnUpdate
+from piccolo.columns.column_types import (
+    JSONB,
+    UUID,
+    Boolean,
+    Bytea,
+    ForeignKey,
+    Integer,
+    Text,
+    Timestamptz,
+    Varchar,
+)
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.columns.defaults.uuid import UUID4
 from piccolo.columns.indexes import IndexMethod
@@ -65,13 +66,9 @@ DESCRIPTION = "initial schema"
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="switchboard", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="switchboard", description=DESCRIPTION)
 
-    manager.add_table(
-        class_name="Tenant", tablename="tenant", schema=None, columns=None
-    )
+    manager.add_table(class_name="Tenant", tablename="tenant", schema=None, columns=None)
 
     manager.add_table(
         class_name="IntegrationLog",
@@ -87,9 +84,7 @@ async def forwards():
         columns=None,
     )
 
-    manager.add_table(
-        class_name="ApiKey", tablename="api_key", schema=None, columns=None
-    )
+    manager.add_table(class_name="ApiKey", tablename="api_key", schema=None, columns=None)
 
     manager.add_table(
         class_name="OAuthState",
@@ -98,9 +93,7 @@ async def forwards():
         columns=None,
     )
 
-    manager.add_table(
-        class_name="Alert", tablename="alert", schema=None, columns=None
-    )
+    manager.add_table(class_name="Alert", tablename="alert", schema=None, columns=None)
 
     manager.add_table(
         class_name="Integration",
@@ -123,9 +116,7 @@ async def forwards():
         columns=None,
     )
 
-    manager.add_table(
-        class_name="AuditLog", tablename="audit_log", schema=None, columns=None
-    )
+    manager.add_table(class_name="AuditLog", tablename="audit_log", schema=None, columns=None)
 
     manager.add_table(
         class_name="SyncCursor",
@@ -134,9 +125,7 @@ async def forwards():
         columns=None,
     )
 
-    manager.add_table(
-        class_name="TenantKey", tablename="tenant_key", schema=None, columns=None
-    )
+    manager.add_table(class_name="TenantKey", tablename="tenant_key", schema=None, columns=None)
 
     manager.add_table(
         class_name="IntegrationWebhook",
@@ -145,9 +134,7 @@ async def forwards():
         columns=None,
     )
 
-    manager.add_table(
-        class_name="Connector", tablename="connector", schema=None, columns=None
-    )
+    manager.add_table(class_name="Connector", tablename="connector", schema=None, columns=None)
 
     manager.add_column(
         table_class_name="Tenant",

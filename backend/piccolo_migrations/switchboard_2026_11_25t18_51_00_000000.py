@@ -8,6 +8,7 @@ from piccolo.table import Table
 class RawTable(Table):
     """Only a handle for running raw SQL through the configured engine."""
 
+
 ID = "2026-11-25T18:51:00:000000"
 VERSION = "1.38.0"
 DESCRIPTION = "composite uniques and query indexes"

@@ -19,4 +19,6 @@ class Me(msgspec.Struct):
 @get("/api/me", tags=["tenants"], summary="The tenant of the presented API key")
 async def me(request: Request[TenantContext, Any, Any]) -> Me:
     user = request.user
-    return Me(tenant_id=str(user.tenant_id), tenant_name=user.tenant_name, key_prefix=user.key_prefix)
+    return Me(
+        tenant_id=str(user.tenant_id), tenant_name=user.tenant_name, key_prefix=user.key_prefix
+    )

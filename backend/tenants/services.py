@@ -57,7 +57,9 @@ async def revoke_api_key(prefix: str) -> bool:
 
 
 async def list_tenants() -> list[dict[str, object]]:
-    return await Tenant.select(Tenant.id, Tenant.name, Tenant.created_at).order_by(Tenant.created_at)
+    return await Tenant.select(Tenant.id, Tenant.name, Tenant.created_at).order_by(
+        Tenant.created_at
+    )
 
 
 _LOOKUP = """

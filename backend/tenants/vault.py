@@ -47,9 +47,9 @@ class Vault:
 
     async def data_keys(self, tenant_id: str, need_version: int | None = None) -> DataKeys:
         cached = self._cache.get(tenant_id)
-        if cached and cached[0] > time.monotonic():
-            if need_version is None or need_version in cached[1].keys:
-                return cached[1]
+        fresh = cached is not None and cached[0] > time.monotonic()
+        if fresh and cached and (need_version is None or need_version in cached[1].keys):
+            return cached[1]
         return await self._load(tenant_id)
 
     def forget(self, tenant_id: str | None = None) -> None:
@@ -99,11 +99,13 @@ class Vault:
             if r["master_key_id"] == self.keyring.current_id:
                 continue
             tenant_id = str(r["tenant"])
-            key = self.keyring.unwrap(bytes(r["wrapped_key"]), r["master_key_id"], tenant_id, r["version"])
-            wrapped, key_id = self.keyring.wrap(key, tenant_id, r["version"])
-            await TenantKey.update({TenantKey.wrapped_key: wrapped, TenantKey.master_key_id: key_id}).where(
-                (TenantKey.id == r["id"]) & (TenantKey.master_key_id == r["master_key_id"])
+            key = self.keyring.unwrap(
+                bytes(r["wrapped_key"]), r["master_key_id"], tenant_id, r["version"]
             )
+            wrapped, key_id = self.keyring.wrap(key, tenant_id, r["version"])
+            await TenantKey.update(
+                {TenantKey.wrapped_key: wrapped, TenantKey.master_key_id: key_id}
+            ).where((TenantKey.id == r["id"]) & (TenantKey.master_key_id == r["master_key_id"]))
             count += 1
         self.forget()
         return count

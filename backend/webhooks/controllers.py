@@ -37,13 +37,24 @@ class WebhookReceiver(Controller):
         security=[],
         status_code=200,
     )
-    async def receive(self, request: Request[Any, Any, Any], connector_id: str, token: str) -> Response[Any]:
+    async def receive(
+        self, request: Request[Any, Any, Any], connector_id: str, token: str
+    ) -> Response[Any]:
         return await request.app.state.ingestor.receive(request, connector_id, token)
 
 
 def to_event(r: dict[str, Any]) -> Event:
-    return Event(str(r["id"]), r["provider_event_id"], r["event_type"], r["status"], r["received_at"],
-                 r["processed_at"], r["attempts"], r["duplicates"], r["error"])
+    return Event(
+        str(r["id"]),
+        r["provider_event_id"],
+        r["event_type"],
+        r["status"],
+        r["received_at"],
+        r["processed_at"],
+        r["attempts"],
+        r["duplicates"],
+        r["error"],
+    )
 
 
 def to_detail(r: dict[str, Any]) -> EventDetail:
@@ -58,15 +69,34 @@ def to_detail(r: dict[str, Any]) -> EventDetail:
     headers = r["headers"] or {}
     if isinstance(headers, str):
         headers = msgspec.json.decode(headers)
-    return EventDetail(str(r["id"]), r["provider_event_id"], r["event_type"], r["status"], r["received_at"],
-                       r["processed_at"], r["attempts"], r["duplicates"], r["error"], headers, text, encoding,  # type: ignore[arg-type]
-                       normalized, r["trace_id"])
+    return EventDetail(
+        str(r["id"]),
+        r["provider_event_id"],
+        r["event_type"],
+        r["status"],
+        r["received_at"],
+        r["processed_at"],
+        r["attempts"],
+        r["duplicates"],
+        r["error"],
+        headers,
+        text,
+        encoding,  # type: ignore[arg-type]
+        normalized,
+        r["trace_id"],
+    )
 
 
 _LIST_COLUMNS = [
-    IntegrationWebhook.id, IntegrationWebhook.provider_event_id, IntegrationWebhook.event_type,
-    IntegrationWebhook.status, IntegrationWebhook.received_at, IntegrationWebhook.processed_at,
-    IntegrationWebhook.attempts, IntegrationWebhook.duplicates, IntegrationWebhook.error,
+    IntegrationWebhook.id,
+    IntegrationWebhook.provider_event_id,
+    IntegrationWebhook.event_type,
+    IntegrationWebhook.status,
+    IntegrationWebhook.received_at,
+    IntegrationWebhook.processed_at,
+    IntegrationWebhook.attempts,
+    IntegrationWebhook.duplicates,
+    IntegrationWebhook.error,
 ]
 
 
@@ -80,7 +110,7 @@ class EventController(Controller):
         self,
         tenancy: TenantScope,
         integration_id: str,
-        type: str | None = None,  # noqa: A002 - the public query parameter is `type`
+        type: str | None = None,
         status: str | None = None,
         since: dt.datetime | None = None,
         until: dt.datetime | None = None,
@@ -88,64 +118,113 @@ class EventController(Controller):
         cursor: str | None = None,
     ) -> EventPage:
         row = await integrations.get(tenancy, integration_id)
-        query = tenancy.select(IntegrationWebhook, *_LIST_COLUMNS).where(IntegrationWebhook.integration == row["id"])
+        query = tenancy.select(IntegrationWebhook, *_LIST_COLUMNS).where(
+            IntegrationWebhook.integration == row["id"]
+        )
         if type:
             query = query.where(IntegrationWebhook.event_type == type)
         if status:
             if status not in EVENT_STATUSES:
-                raise validation_error("status", f"must be one of {', '.join(EVENT_STATUSES)}", status=400)
+                raise validation_error(
+                    "status", f"must be one of {', '.join(EVENT_STATUSES)}", status=400
+                )
             query = query.where(IntegrationWebhook.status == status)
         if since:
             query = query.where(IntegrationWebhook.received_at >= since)
         if until:
             query = query.where(IntegrationWebhook.received_at < until)
-        rows, next_cursor = await paginate(query, time_column="received_at", cursor=cursor, limit=clamp_limit(limit))
+        rows, next_cursor = await paginate(
+            query, time_column="received_at", cursor=cursor, limit=clamp_limit(limit)
+        )
         return EventPage([to_event(r) for r in rows], next_cursor)
 
-    async def _event(self, tenancy: TenantScope, integration_id: str, event_id: str) -> dict[str, Any]:
+    async def _event(
+        self, tenancy: TenantScope, integration_id: str, event_id: str
+    ) -> dict[str, Any]:
         row = await integrations.get(tenancy, integration_id)
         try:
             key = uuid.UUID(event_id)
         except ValueError:
             raise not_found("event") from None
-        event = await tenancy.select(IntegrationWebhook).where(
-            (IntegrationWebhook.integration == row["id"]) & (IntegrationWebhook.id == key)
-        ).first()
+        event = (
+            await tenancy.select(IntegrationWebhook)
+            .where((IntegrationWebhook.integration == row["id"]) & (IntegrationWebhook.id == key))
+            .first()
+        )
         if event is None:
             raise not_found("event")
-        return event  # type: ignore[no-any-return]
+        return event
 
     @get("/{event_id:str}", summary="One event: raw bytes as received and the normalized envelope")
-    async def get_event(self, tenancy: TenantScope, integration_id: str, event_id: str) -> EventDetail:
+    async def get_event(
+        self, tenancy: TenantScope, integration_id: str, event_id: str
+    ) -> EventDetail:
         return to_detail(await self._event(tenancy, integration_id, event_id))
 
-    @post("/{event_id:str}/replay", summary="Re-run normalization from the stored raw bytes", status_code=202)
+    @post(
+        "/{event_id:str}/replay",
+        summary="Re-run normalization from the stored raw bytes",
+        status_code=202,
+    )
     async def replay_event(
-        self, request: Request[TenantContext, Any, Any], tenancy: TenantScope, integration_id: str, event_id: str
+        self,
+        request: Request[TenantContext, Any, Any],
+        tenancy: TenantScope,
+        integration_id: str,
+        event_id: str,
     ) -> EventReplayed:
         event = await self._event(tenancy, integration_id, event_id)
         await request.app.state.redis.enqueue_job(
-            NORMALIZE_JOB, str(event["id"]), True, _job_id=f"normalize:{event['id']}:replay:{uuid.uuid4().hex}"
+            NORMALIZE_JOB,
+            str(event["id"]),
+            True,
+            _job_id=f"normalize:{event['id']}:replay:{uuid.uuid4().hex}",
         )
         meta = request_meta(request)
-        await write_audit(tenancy.tenant_id, meta.actor, "event.replay", "event", str(event["id"]),
-                          ip=meta.ip, user_agent=meta.user_agent, details={"integration": integration_id})
+        await write_audit(
+            tenancy.tenant_id,
+            meta.actor,
+            "event.replay",
+            "event",
+            str(event["id"]),
+            ip=meta.ip,
+            user_agent=meta.user_agent,
+            details={"integration": integration_id},
+        )
         return EventReplayed(to_event(event))
 
-    @post("/replay-failed", summary="Replay every failed or dead event of the integration", status_code=202)
+    @post(
+        "/replay-failed",
+        summary="Replay every failed or dead event of the integration",
+        status_code=202,
+    )
     async def replay_failed(
         self, request: Request[TenantContext, Any, Any], tenancy: TenantScope, integration_id: str
     ) -> BulkReplayed:
         row = await integrations.get(tenancy, integration_id)
         failed = await tenancy.select(IntegrationWebhook, IntegrationWebhook.id).where(
-            (IntegrationWebhook.integration == row["id"]) & IntegrationWebhook.status.is_in(["failed", "dead"])
+            (IntegrationWebhook.integration == row["id"])
+            & IntegrationWebhook.status.is_in(["failed", "dead"])
         )
         for event in failed:
-            await tenancy.update(IntegrationWebhook, {IntegrationWebhook.attempts: 0}).where(IntegrationWebhook.id == event["id"])
+            await tenancy.update(IntegrationWebhook, {IntegrationWebhook.attempts: 0}).where(
+                IntegrationWebhook.id == event["id"]
+            )
             await request.app.state.redis.enqueue_job(
-                NORMALIZE_JOB, str(event["id"]), True, _job_id=f"normalize:{event['id']}:replay:{uuid.uuid4().hex}"
+                NORMALIZE_JOB,
+                str(event["id"]),
+                True,
+                _job_id=f"normalize:{event['id']}:replay:{uuid.uuid4().hex}",
             )
         meta = request_meta(request)
-        await write_audit(tenancy.tenant_id, meta.actor, "event.replay_failed", "integration", integration_id,
-                          ip=meta.ip, user_agent=meta.user_agent, details={"count": len(failed)})
+        await write_audit(
+            tenancy.tenant_id,
+            meta.actor,
+            "event.replay_failed",
+            "integration",
+            integration_id,
+            ip=meta.ip,
+            user_agent=meta.user_agent,
+            details={"count": len(failed)},
+        )
         return BulkReplayed(len(failed))

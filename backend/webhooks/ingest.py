@@ -74,9 +74,15 @@ class Ingestor:
 
     async def _log_rejection(self, m: material.Material, reason: str) -> None:
         try:
-            await write_log(m.tenant_id, m.integration_id, "webhook.rejected",
-                            f"delivery rejected: {reason}", level="warning", context={"reason": reason})
-        except Exception:  # noqa: BLE001 - logging must never fail the answer
+            await write_log(
+                m.tenant_id,
+                m.integration_id,
+                "webhook.rejected",
+                f"delivery rejected: {reason}",
+                level="warning",
+                context={"reason": reason},
+            )
+        except Exception:
             log.warning("could not record a webhook rejection")
 
     async def _enqueue(self, event_id: str) -> None:
@@ -84,13 +90,15 @@ class Ingestor:
             return
         try:
             await self.enqueuer.enqueue(NORMALIZE_JOB, event_id, job_id=f"normalize:{event_id}:0")
-        except Exception:  # noqa: BLE001 - the sweeper enqueues stored rows later
+        except Exception:
             self._redis_down_until = time.monotonic() + _REDIS_BACKOFF_SECONDS
             metrics.incr("enqueue_failed", "all")
             log.warning("redis unavailable; event %s left for the sweeper", event_id)
 
     # -- the path ----------------------------------------------------------------------
-    async def receive(self, request: Request[Any, Any, Any], connector_id: str, token: str) -> Response[Any]:
+    async def receive(
+        self, request: Request[Any, Any, Any], connector_id: str, token: str
+    ) -> Response[Any]:
         token_hash = hash_token(token)
         try:
             m = await material.get(token_hash)
@@ -101,8 +109,11 @@ class Ingestor:
         wait = self.buckets.take(m.integration_id)
         if wait:
             metrics.incr("rate_limited", connector_id)
-            raise Problem(429, "Too many deliveries for this integration.",
-                          headers={"Retry-After": str(max(1, int(wait + 0.999)))})
+            raise Problem(
+                429,
+                "Too many deliveries for this integration.",
+                headers={"Retry-After": str(max(1, int(wait + 0.999)))},
+            )
         handler = get_provider(connector_id).webhook
         if handler is None:
             raise _NOT_FOUND
@@ -133,16 +144,29 @@ class Ingestor:
             metrics.incr("rejected", connector_id)
             self._later(self._log_rejection(m, exc.reason))
             status = 403 if request.method == "GET" else 401
-            raise Problem(status, f"Webhook verification failed: {exc.reason}", kind="signature-invalid",
-                          title="Webhook verification failed") from None
+            raise Problem(
+                status,
+                f"Webhook verification failed: {exc.reason}",
+                kind="signature-invalid",
+                title="Webhook verification failed",
+            ) from None
         if not delivery.store:
             metrics.incr("handshake", connector_id)
             return _reply(delivery.reply or Reply(200, b""))
         event_id = delivery.event_id or "sha256:" + hashlib.sha256(body).hexdigest()
-        stored_headers = {k: hook_request.headers[k] for k in handler.stored_headers if k in hook_request.headers}
+        stored_headers = {
+            k: hook_request.headers[k] for k in handler.stored_headers if k in hook_request.headers
+        }
         try:
-            result = await store_event(m.integration_id, token_hash, event_id, delivery.event_type, body,
-                                       stored_headers, current_trace_id())
+            result = await store_event(
+                m.integration_id,
+                token_hash,
+                event_id,
+                delivery.event_type,
+                body,
+                stored_headers,
+                current_trace_id(),
+            )
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
             log.exception("could not store a webhook")
             return _unavailable()

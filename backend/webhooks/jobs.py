@@ -57,7 +57,7 @@ async def normalize_event(ctx: dict[str, Any], event_id: str, force: bool = Fals
                 normalized=normalized,
                 mapping_rules=rules,
             )
-        except Exception as exc:  # noqa: BLE001 - any normalizer failure is recorded, then retried
+        except Exception as exc:
             dead = attempt >= MAX_ATTEMPTS
             await IntegrationWebhook.update(
                 {
@@ -66,9 +66,14 @@ async def normalize_event(ctx: dict[str, Any], event_id: str, force: bool = Fals
                     IntegrationWebhook.error: f"{type(exc).__name__}: {exc}"[:1000],
                 }
             ).where(IntegrationWebhook.id == row["id"])
-            await write_log(row["tenant"], row["integration"], "webhook.normalize_failed",
-                            f"normalization failed (attempt {attempt}): {type(exc).__name__}",
-                            level="error" if dead else "warning", context={"event_id": event_id})
+            await write_log(
+                row["tenant"],
+                row["integration"],
+                "webhook.normalize_failed",
+                f"normalization failed (attempt {attempt}): {type(exc).__name__}",
+                level="error" if dead else "warning",
+                context={"event_id": event_id},
+            )
             if dead:
                 return "dead"
             raise Retry(defer=backoff_seconds(attempt)) from exc
@@ -85,7 +90,9 @@ async def normalize_event(ctx: dict[str, Any], event_id: str, force: bool = Fals
 
 
 async def _connector_of(integration_id: uuid.UUID) -> str:
-    return str(await pool().fetchval("SELECT connector FROM integration WHERE id = $1", integration_id))
+    return str(
+        await pool().fetchval("SELECT connector FROM integration WHERE id = $1", integration_id)
+    )
 
 
 async def _active_rules(integration_id: uuid.UUID, source_type: str) -> list[dict[str, Any]]:

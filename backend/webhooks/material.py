@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from backend.connectors.base import WebhookSecrets
-from backend.integrations.secrets import open_credentials, open_signing_secrets, live_secrets
+from backend.integrations.secrets import live_secrets, open_credentials, open_signing_secrets
 from backend.lib.db import pool
 
 _TTL_SECONDS = 30.0
@@ -47,7 +47,11 @@ async def load(token_hash: str) -> Material | None:
         return None
     import msgspec
 
-    config: dict[str, Any] = msgspec.json.decode(row["config"]) if isinstance(row["config"], str) else dict(row["config"] or {})
+    config: dict[str, Any] = (
+        msgspec.json.decode(row["config"])
+        if isinstance(row["config"], str)
+        else dict(row["config"] or {})
+    )
     signing = await open_signing_secrets(row["tenant"], row["id"], row["webhook_secrets"])
     material = Material(
         integration_id=row["id"],

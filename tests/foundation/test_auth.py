@@ -22,7 +22,16 @@ def assert_problem(response, status: int, kind: str) -> dict:
 
 @pytest.mark.parametrize(
     "header",
-    [None, "", "Bearer", "Bearer ", "Basic abc", "Bearer nope", "Bearer sb_12345678_wrong", "Token sb_x"],
+    [
+        None,
+        "",
+        "Bearer",
+        "Bearer ",
+        "Basic abc",
+        "Bearer nope",
+        "Bearer sb_12345678_wrong",
+        "Token sb_x",
+    ],
 )
 async def test_bad_credentials_are_401_problems(client, header) -> None:
     headers = {} if header is None else {"Authorization": header}
@@ -52,7 +61,11 @@ async def test_revoked_key_is_401(client, make_tenant) -> None:
 async def test_key_with_right_prefix_but_wrong_secret(client, tenant) -> None:
     prefix = tokens.split_api_key(tenant.api_key)
     forged = f"{prefix}_{'A' * 43}"
-    assert_problem(await client.get("/api/me", headers={"Authorization": f"Bearer {forged}"}), 401, "unauthorized")
+    assert_problem(
+        await client.get("/api/me", headers={"Authorization": f"Bearer {forged}"}),
+        401,
+        "unauthorized",
+    )
 
 
 async def test_keys_stored_only_as_hash(client, tenant, raw_rows) -> None:

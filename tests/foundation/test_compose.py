@@ -15,7 +15,9 @@ def test_compose_file_is_consistent() -> None:
     assert {"postgres", "redis", "api", "worker", "dashboard", "jaeger", "migrate"} <= set(services)
     for name in ("api", "worker", "migrate"):
         env = services[name]["environment"]
-        assert env["DATABASE_URL"].startswith("postgresql://") and "@postgres:" in env["DATABASE_URL"]
+        assert (
+            env["DATABASE_URL"].startswith("postgresql://") and "@postgres:" in env["DATABASE_URL"]
+        )
         assert env["REDIS_URL"] == "redis://redis:6379/0"
         assert env["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://jaeger:4318"
         assert services[name]["build"] == "."

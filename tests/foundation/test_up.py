@@ -23,11 +23,25 @@ def _free_port() -> int:
 
 
 def _start(var: Path, port: int) -> subprocess.Popen[str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "SWITCHBOARD_MASTER_KEY")}
-    env.update({"SWITCHBOARD_VAR_DIR": str(var), "SWITCHBOARD_API_PORT": str(port), "PYTHONUNBUFFERED": "1"})
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DATABASE_URL", "REDIS_URL", "SWITCHBOARD_MASTER_KEY")
+    }
+    env.update(
+        {
+            "SWITCHBOARD_VAR_DIR": str(var),
+            "SWITCHBOARD_API_PORT": str(port),
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
     return subprocess.Popen(
         [sys.executable, "-m", "backend", "up", "--no-dashboard"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
     )
 
 
@@ -50,7 +64,11 @@ def _stop(proc: subprocess.Popen[str]) -> str:
     proc.send_signal(signal.SIGINT)
     out, _ = proc.communicate(timeout=60)
     time.sleep(1)
-    alive = [pid for pid in family if psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE]
+    alive = [
+        pid
+        for pid in family
+        if psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    ]
     assert alive == [], f"left running after Ctrl-C: {alive}"
     return out
 
@@ -69,8 +87,12 @@ def test_up_boots_embedded_services_and_survives_restart(tmp_path: Path) -> None
         r = httpx.get(f"http://127.0.0.1:{port}/api/connectors", headers=headers, timeout=5)
         assert r.status_code == 200 and len(r.json()["items"]) == 12
         assert httpx.get(f"http://127.0.0.1:{port}/api/connectors", timeout=5).status_code == 401
-        created = httpx.post(f"http://127.0.0.1:{port}/api/integrations", headers=headers,
-                             json={"connector_id": "webhook", "name": "survivor"}, timeout=10)
+        created = httpx.post(
+            f"http://127.0.0.1:{port}/api/integrations",
+            headers=headers,
+            json={"connector_id": "webhook", "name": "survivor"},
+            timeout=10,
+        )
         assert created.status_code == 201, created.text
     finally:
         out = _stop(proc)

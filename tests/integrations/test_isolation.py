@@ -8,7 +8,9 @@ import uuid
 
 async def test_other_tenant_gets_404_everywhere(client, make_tenant) -> None:
     a, b = await make_tenant("tenant-a"), await make_tenant("tenant-b")
-    r = await client.post("/api/integrations", json={"connector_id": "webhook", "name": "A's"}, headers=a.headers)
+    r = await client.post(
+        "/api/integrations", json={"connector_id": "webhook", "name": "A's"}, headers=a.headers
+    )
     iid = r.json()["integration"]["id"]
     missing = str(uuid.uuid4())
 
@@ -28,7 +30,9 @@ async def test_other_tenant_gets_404_everywhere(client, make_tenant) -> None:
     ]
     for method, path, body in calls:
         theirs = await client.request(method, path.format(id=iid), json=body, headers=b.headers)
-        nothing = await client.request(method, path.format(id=missing), json=body, headers=b.headers)
+        nothing = await client.request(
+            method, path.format(id=missing), json=body, headers=b.headers
+        )
         assert theirs.status_code == 404, (method, path, theirs.text)
         assert nothing.status_code == 404
         assert theirs.json()["detail"] == nothing.json()["detail"]
