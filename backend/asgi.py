@@ -22,6 +22,7 @@ from litestar.plugins.opentelemetry import OpenTelemetryConfig, OpenTelemetryPlu
 
 from backend.lib import db, http
 from backend.lib.errors import exception_handlers
+from backend.lib.openapi import document_problems
 from backend.lib.queue import FastEnqueuer
 from backend.lib.redis import connect as connect_redis
 from backend.lib.telemetry import setup_tracing
@@ -92,7 +93,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
     from backend.oauth.services import get_oauth_flows
 
-    return Litestar(
+    app = Litestar(
         route_handlers=route_handlers(),
         dependencies={"oauth": Provide(get_oauth_flows, sync_to_thread=False)},
         lifespan=[lifespan],
@@ -110,6 +111,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         cors_config=CORSConfig(allow_origins=[settings.dashboard_url], allow_credentials=False),
         debug=False,
     )
+    document_problems(app)
+    return app
 
 
 def app() -> Litestar:
