@@ -276,9 +276,7 @@ def _wait(children: list[subprocess.Popen[bytes]]) -> None:
     while not stop["now"]:
         for child in children:
             if child.poll() is not None:
-                print(
-                    f"a child exited ({child.args!r}, code {child.returncode}); stopping"
-                )
+                print(f"a child exited ({child.args!r}, code {child.returncode}); stopping")
                 return
         time.sleep(0.5)
 

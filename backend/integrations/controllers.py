@@ -20,6 +20,8 @@ from backend.integrations.schemas import (
     IntegrationUpdate,
     LogEntry,
     LogPage,
+    Reconnect,
+    Reconnected,
 )
 from backend.integrations.schemas import Health as HealthOut
 from backend.integrations.tables import Integration as IntegrationRow
@@ -123,6 +125,30 @@ class IntegrationController(Controller):
         row = await services.get(tenancy, integration_id)
         refreshed = await oauth.refresh(tenancy, row)
         return IntegrationEnvelope(integration=await services.to_wire(refreshed))
+
+    @post(
+        "/{integration_id:str}/reconnect",
+        summary="Start a new OAuth consent (after needs_reauth, or for more scopes)",
+        status_code=200,
+    )
+    async def reconnect_integration(
+        self,
+        request: Request[TenantContext, Any, Any],
+        tenancy: TenantScope,
+        integration_id: str,
+        oauth: Any,
+        data: Reconnect | None = None,
+    ) -> Reconnected:
+        body = data or Reconnect()
+        row, url = await services.reconnect(
+            tenancy,
+            integration_id,
+            list(body.scopes or []),
+            body.return_url,
+            request_meta(request),
+            oauth,
+        )
+        return Reconnected(integration=await services.to_wire(row), authorization_url=url)
 
     @post(
         "/{integration_id:str}/revoke",

@@ -28,6 +28,11 @@ class IntegrationUpdate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True
     webhook_signing_secret: str | None = None
 
 
+class Reconnect(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    scopes: list[str] | None = None
+    return_url: str | None = None
+
+
 class Health(msgspec.Struct):
     status: str
     reason: str
@@ -49,6 +54,11 @@ class Integration(msgspec.Struct):
     created_at: dt.datetime
     updated_at: dt.datetime
     revoked_at: dt.datetime | None
+
+
+class Reconnected(msgspec.Struct):
+    integration: Integration
+    authorization_url: str
 
 
 class IntegrationCreated(msgspec.Struct, omit_defaults=True):

@@ -39,6 +39,8 @@ class RequestMeta:
 
 
 class OAuthFlows(Protocol):
+    def validate(self, provider: Provider, scopes: list[str], return_url: str | None) -> None: ...
+
     async def begin(
         self,
         scope: TenantScope,
@@ -197,9 +199,24 @@ def build_adapter(
     else:
         http = get_client()
         base = api_base_for(provider, config)
+    config = {**config, **_operator_oauth_config(provider)}
     return provider.adapter(
         AdapterContext(credentials=credentials, config=config, api_base_url=base, http=http)
     )
+
+
+def _operator_oauth_config(provider: Provider) -> dict[str, str]:
+    """The operator's OAuth app settings adapters need to revoke grants (GitHub deletes a
+    grant with the app's client id/secret). In memory only: never stored per integration."""
+    if provider.spec.oauth is None:
+        return {}
+    cfg = connector_config(provider.spec)
+    values = {
+        "oauth_client_id": cfg.client_id,
+        "oauth_client_secret": cfg.client_secret,
+        "oauth_revoke_url": cfg.revoke_url,
+    }
+    return {k: v for k, v in values.items() if v}
 
 
 # Test mode talks to each provider's simulator in process (no network at all).
@@ -246,6 +263,7 @@ async def create(
             raise Problem(
                 409, f"{spec.name} is not configured on this server: {cfg.configured_reason}"
             )
+        oauth.validate(provider, list(data.scopes or []), data.return_url)
         credentials: dict[str, str] = {}
     else:
         credentials = validate_credentials(provider, data.credentials)
@@ -349,6 +367,38 @@ def _raise_for_health(name: str, health: HealthResult) -> None:
         headers = {"Retry-After": str(int(health.retry_after or 60))}
         raise Problem(503, f"{name} is rate limiting us; try again later.", headers=headers)
     raise Problem(502, f"Could not verify the credentials with {name}: {health.reason}")
+
+
+async def reconnect(
+    scope: TenantScope,
+    integration_id: str,
+    scopes: list[str],
+    return_url: str | None,
+    meta: RequestMeta,
+    oauth: OAuthFlows,
+) -> tuple[dict[str, Any], str]:
+    """A fresh authorization for an OAuth integration (after needs_reauth, or to add scopes);
+    the current tokens keep working until the new consent completes."""
+    row = await get(scope, integration_id)
+    if row["status"] == "revoked":
+        raise Problem(409, "A revoked integration cannot be reconnected; create a new one.")
+    provider = get_provider(row["connector"])
+    oauth_spec = provider.spec.oauth
+    if oauth_spec is None or oauth_spec.grant_type != "authorization_code":
+        raise Problem(409, f"{provider.spec.name} does not connect through an OAuth consent.")
+    oauth.validate(provider, scopes, return_url)
+    url = await oauth.begin(scope, row, provider, scopes, return_url)
+    await write_audit(
+        scope.tenant_id,
+        meta.actor,
+        "integration.reconnect",
+        "integration",
+        str(row["id"]),
+        ip=meta.ip,
+        user_agent=meta.user_agent,
+        details={"scopes": scopes},
+    )
+    return await get(scope, integration_id), url
 
 
 async def update(

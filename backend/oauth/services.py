@@ -13,6 +13,7 @@ sample tokens, so the whole state/callback path runs while adapters talk to the 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import secrets
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -159,6 +160,13 @@ def simulated_token(provider: Provider) -> tuple[dict[str, Any], bool]:
     return token, oauth.refresh_tokens
 
 
+def json_list(value: Any) -> list[str]:
+    """A JSONB list column's value (Piccolo hands back text from UPDATE ... RETURNING)."""
+    if isinstance(value, str):
+        value = json.loads(value or "[]")
+    return [str(v) for v in value or []]
+
+
 def _credentials_changed(current: dict[str, Any], seen: bytes | None) -> bool:
     return bytes(current["credentials"] or b"") != bytes(seen or b"")
 
@@ -168,6 +176,10 @@ class OAuthService:
 
     def __init__(self, redis: Any = None) -> None:
         self._redis = redis
+
+    def validate(self, provider: Provider, scopes: list[str], return_url: str | None) -> None:
+        """Reject what `begin` would reject, before the integration row is written."""
+        validate_authorization_request(provider, scopes, return_url)
 
     def attach_redis(self, redis: Any) -> None:
         self._redis = redis
@@ -257,7 +269,7 @@ class OAuthService:
         settings: Settings,
     ) -> tuple[dict[str, Any], dict[str, Any]]:
         oauth = consent_spec(provider)
-        requested = list(record["scopes"] or [])
+        requested = json_list(record["scopes"])
         if row["test_mode"]:
             token, had_refresh = simulated_token(provider)
             config_add = dict(provider.simulator.sample_config)
@@ -476,7 +488,7 @@ class OAuthService:
             except TokenEndpointError as exc:
                 await self._refresh_failed(scope, row, name, exc)
             had_refresh = info.had_refresh_token
-        scopes = granted_scopes(token, list(row["scopes"] or []))
+        scopes = granted_scopes(token, json_list(row["scopes"]))
         token_set = build_token_set(
             token,
             previous=previous,

@@ -133,9 +133,13 @@ class Ingestor:
             try:
                 delivery = await handler.verify(hook_request, m.secrets)
             except WebhookVerificationError:
-                if material.is_fresh(m):
-                    raise
-                fresh = await material.load(token_hash)  # secrets may have rotated elsewhere
+                # Secrets may have changed (PATCH, rotation) in any process: check once more
+                # against fresh ones. Always, so a new secret works at once; forged traffic
+                # is already bounded by the per-integration rate limit above.
+                try:
+                    fresh = await material.load(token_hash)
+                except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+                    return _unavailable()
                 if fresh is None or fresh.connector != connector_id:
                     raise _NOT_FOUND from None
                 m = fresh

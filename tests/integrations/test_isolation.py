@@ -19,6 +19,7 @@ async def test_other_tenant_gets_404_everywhere(client, make_tenant) -> None:
         ("PATCH", "/api/integrations/{id}", {"name": "stolen"}),
         ("POST", "/api/integrations/{id}/test", None),
         ("POST", "/api/integrations/{id}/refresh", None),
+        ("POST", "/api/integrations/{id}/reconnect", None),
         ("POST", "/api/integrations/{id}/revoke", None),
         ("POST", "/api/integrations/{id}/webhook/rotate", None),
         ("DELETE", "/api/integrations/{id}", None),

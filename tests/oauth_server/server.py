@@ -38,7 +38,6 @@ from oauth_server.models import AuthorizationCode, Client, Store, Token, User
 os.environ.setdefault("AUTHLIB_INSECURE_TRANSPORT", "1")
 
 
-
 class _QuietHandler(WSGIRequestHandler):
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         pass
@@ -76,7 +75,9 @@ class AuthServer:
         self._server: BaseWSGIServer = make_server(
             "127.0.0.1", 0, self.app, threaded=True, request_handler=_QuietHandler
         )
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     # -- lifecycle ----------------------------------------------------------------------
     @property
@@ -87,7 +88,12 @@ class AuthServer:
         self._thread.start()
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
@@ -107,7 +113,11 @@ class AuthServer:
 
     def live_refresh_tokens(self) -> list[str]:
         with self.store.lock:
-            return [t.refresh_token for t in self.store.tokens if t.refresh_token and not t.refresh_revoked]
+            return [
+                t.refresh_token
+                for t in self.store.tokens
+                if t.refresh_token and not t.refresh_revoked
+            ]
 
     def all_tokens(self) -> list[str]:
         with self.store.lock:
@@ -164,7 +174,9 @@ class AuthServer:
                     store.codes[code] = item
                 return item
 
-            def query_authorization_code(self, code: str, client: Client) -> AuthorizationCode | None:
+            def query_authorization_code(
+                self, code: str, client: Client
+            ) -> AuthorizationCode | None:
                 item = store.codes.get(code)
                 if item and item.client_id == client.get_client_id() and not item.is_expired():
                     return item
@@ -229,7 +241,9 @@ class AuthServer:
             except OAuth2Error as error:
                 return server.handle_error_response(request, error)
             denied = owner.deny or request.args.get("deny") == "1"
-            return server.create_authorization_response(grant_user=None if denied else USER, grant=grant)
+            return server.create_authorization_response(
+                grant_user=None if denied else USER, grant=grant
+            )
 
         @app.post("/token")
         def issue_token() -> Any:
@@ -258,7 +272,9 @@ class AuthServer:
         @app.get("/gmail/v1/users/me/profile")
         @require_oauth()
         def gmail_profile() -> Any:
-            return jsonify(emailAddress="octocat@example.com", messagesTotal=1, threadsTotal=1, historyId="1")
+            return jsonify(
+                emailAddress="octocat@example.com", messagesTotal=1, threadsTotal=1, historyId="1"
+            )
 
         @app.get("/oauth/token/accessible-resources")
         @require_oauth()
@@ -280,7 +296,9 @@ class AuthServer:
         def jira_myself(cloud_id: str) -> Any:
             if cloud_id != CLOUD_ID:
                 return jsonify(errorMessages=["Site not found"]), 404
-            return jsonify(accountId="5b10a2844c20165700ede21g", displayName="Octo Cat", active=True)
+            return jsonify(
+                accountId="5b10a2844c20165700ede21g", displayName="Octo Cat", active=True
+            )
 
         return app
 
