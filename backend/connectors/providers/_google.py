@@ -8,9 +8,20 @@ from __future__ import annotations
 
 import httpx
 
-from backend.connectors.base import Adapter, ProviderError, parse_retry_after
+from backend.connectors.base import (
+    Adapter,
+    NormalizedEvent,
+    ProviderError,
+    VerifiedDelivery,
+    WebhookHandler,
+    WebhookRequest,
+    WebhookSecrets,
+    parse_retry_after,
+)
 from backend.connectors.simulator import SimRequest, SimResponse, json_response, looks_valid
 from backend.connectors.spec import OAuthSpec
+from backend.connectors.webhook_normalize import google_channel_event
+from backend.connectors.webhook_schemes import GOOGLE_CHANNEL_HEADERS, verify_google_channel
 
 AUTHORIZE_URL = "https://accounts.google.com/o/oauth2/v2/auth"
 TOKEN_URL = "https://oauth2.googleapis.com/token"
@@ -169,3 +180,16 @@ SAMPLE_CREDENTIALS = {
     "refresh_token": "1//0g_simulated_refresh_token",
     "token_type": "Bearer",
 }
+
+
+class GoogleChannelWebhook(WebhookHandler):
+    """Calendar and Drive push notifications: no signature, the channel token set at watch
+    time is the shared secret (see `verify_google_channel`); the body is empty."""
+
+    stored_headers = GOOGLE_CHANNEL_HEADERS
+
+    async def verify(self, request: WebhookRequest, secrets: WebhookSecrets) -> VerifiedDelivery:
+        return verify_google_channel(request, secrets)
+
+    def normalize(self, body: bytes, headers: dict[str, str]) -> NormalizedEvent:
+        return google_channel_event(headers)
