@@ -25,7 +25,7 @@ from backend.lib.errors import exception_handlers
 from backend.lib.openapi import document_problems
 from backend.lib.queue import FastEnqueuer
 from backend.lib.redis import connect as connect_redis
-from backend.lib.telemetry import setup_tracing
+from backend.lib.telemetry import redact_request_span, setup_tracing, span_details
 from backend.settings import Settings, get_settings
 from backend.system.controllers import health, ready
 from backend.tenants.auth import ApiKeyAuthMiddleware
@@ -66,9 +66,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         owns_pool = db.engine().pool is None
         if owns_pool:
             await db.open_pool(settings.db_pool_size)
-        app.state.redis = connect_redis(settings.redis_url)
+        app.state.redis = connect_redis(settings.redis_url, settings.queue_name)
         app.state.settings = settings
-        app.state.ingestor = Ingestor(settings, FastEnqueuer(app.state.redis))
+        app.state.ingestor = Ingestor(settings, FastEnqueuer(app.state.redis, settings.queue_name))
         http.get_client(settings.http_timeout)
         try:
             yield
@@ -103,7 +103,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ],
         plugins=[
             OpenTelemetryPlugin(
-                OpenTelemetryConfig(tracer_provider=provider, exclude_spans=["receive", "send"])
+                OpenTelemetryConfig(
+                    tracer_provider=provider,
+                    exclude_spans=["receive", "send"],
+                    scope_span_details_extractor=span_details,
+                    server_request_hook_handler=redact_request_span,
+                )
             )
         ],
         openapi_config=openapi,

@@ -108,6 +108,14 @@ class Settings:
             env="SWITCHBOARD_WEBHOOK_RATE_LIMIT",
         ),
     )
+    queue_name: str = field(
+        default="arq:queue",
+        metadata=_doc(
+            "The Redis sorted set jobs are queued in; processes sharing a Redis but not a "
+            "database (e.g. parallel test runs) each need their own.",
+            env="SWITCHBOARD_QUEUE_NAME",
+        ),
+    )
     db_pool_size: int = field(
         default=10,
         metadata=_doc("PostgreSQL connections per process.", env="SWITCHBOARD_DB_POOL_SIZE"),

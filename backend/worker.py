@@ -59,6 +59,7 @@ class WorkerSettings:
     on_startup = startup
     on_shutdown = shutdown
     redis_settings = redis_settings(get_settings().redis_url or "redis://127.0.0.1:6379/0")
+    queue_name = get_settings().queue_name
     max_jobs = 50
     job_timeout = 120
     keep_result = 60

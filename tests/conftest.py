@@ -24,7 +24,9 @@ TEST_DB = f"sbtest_{os.getpid()}_{secrets.token_hex(3)}"
 _base = ADMIN_URL.rsplit("/", 1)[0]
 os.environ["DATABASE_URL"] = f"{_base}/{TEST_DB}"
 os.environ.setdefault("TEST_REDIS_BASE", "redis://127.0.0.1:6379")
-os.environ["REDIS_URL"] = f"{os.environ['TEST_REDIS_BASE']}/{secrets.randbelow(15) + 1}"
+os.environ["REDIS_URL"] = f"{os.environ['TEST_REDIS_BASE']}/0"
+# Runs share the Redis server: each has its own queue (and never flushes anything).
+os.environ["SWITCHBOARD_QUEUE_NAME"] = f"arq:queue:{TEST_DB}"
 os.environ["SWITCHBOARD_MASTER_KEY"] = base64.b64encode(secrets.token_bytes(32)).decode()
 os.environ["SWITCHBOARD_ALLOWED_PRIVATE_HOSTS"] = "127.0.0.1,localhost"
 os.environ["SWITCHBOARD_API_RATE_LIMIT"] = "100000"
@@ -71,18 +73,7 @@ async def database() -> AsyncIterator[str]:
 
 
 @pytest.fixture(scope="session")
-async def redis_flushed() -> AsyncIterator[None]:
-    import redis.asyncio as redis
-
-    client = redis.Redis.from_url(os.environ["REDIS_URL"])
-    await client.flushdb()
-    yield
-    await client.flushdb()
-    await client.aclose()
-
-
-@pytest.fixture(scope="session")
-async def app(database: str, redis_flushed: None) -> AsyncIterator[Any]:
+async def app(database: str) -> AsyncIterator[Any]:
     from backend.asgi import create_app
 
     application = create_app()
@@ -171,6 +162,7 @@ async def run_worker(client: Any) -> Callable[[], Awaitable[int]]:
             redis_settings=WorkerSettings.redis_settings,
             on_startup=WorkerSettings.on_startup,
             on_shutdown=WorkerSettings.on_shutdown,
+            queue_name=WorkerSettings.queue_name,
             burst=True,
             poll_delay=0.05,
             handle_signals=False,

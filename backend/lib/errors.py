@@ -21,6 +21,8 @@ from litestar.exceptions import (
 )
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
+from backend.lib.telemetry import redact_path
+
 PROBLEM_BASE = "https://switchboard.dev/problems/"
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
@@ -125,12 +127,12 @@ def _validation_problem(exc: ValidationException) -> Problem:
 
 
 def handle_problem(request: Request[Any, Any, Any], exc: Problem) -> Response[bytes]:
-    return problem_response(exc, request.url.path)
+    return problem_response(exc, redact_path(request.url.path))
 
 
 def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[bytes]:
     if isinstance(exc, ValidationException):
-        return problem_response(_validation_problem(exc), request.url.path)
+        return problem_response(_validation_problem(exc), redact_path(request.url.path))
     status = exc.status_code
     if isinstance(exc, NotFoundException):
         detail = "No such resource."
@@ -141,14 +143,14 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
     else:
         detail = exc.detail or _TITLES.get(status, ("", "Error"))[1]
     headers = dict(exc.headers or {})
-    return problem_response(Problem(status, detail, headers=headers), request.url.path)
+    return problem_response(Problem(status, detail, headers=headers), redact_path(request.url.path))
 
 
 def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
-    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    path = redact_path(request.url.path)
+    log.exception("unhandled error on %s %s", request.method, path)
     return problem_response(
-        Problem(HTTP_500_INTERNAL_SERVER_ERROR, "Something went wrong on our side."),
-        request.url.path,
+        Problem(HTTP_500_INTERNAL_SERVER_ERROR, "Something went wrong on our side."), path
     )
 
 

@@ -13,5 +13,7 @@ def redis_settings(url: str) -> RedisSettings:
     return RedisSettings.from_dsn(url)
 
 
-def connect(url: str) -> ArqRedis:
-    return ArqRedis.from_url(url, socket_connect_timeout=1, socket_timeout=2)
+def connect(url: str, queue_name: str) -> ArqRedis:
+    redis = ArqRedis.from_url(url, socket_connect_timeout=1, socket_timeout=2)
+    redis.default_queue_name = queue_name
+    return redis

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 from opentelemetry import trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
@@ -38,3 +41,37 @@ def tracer(name: str = "switchboard") -> trace.Tracer:
 def current_trace_id() -> str:
     ctx = trace.get_current_span().get_span_context()
     return format(ctx.trace_id, "032x") if ctx.is_valid else ""
+
+
+# -- keeping secrets out of request spans ---------------------------------------------------
+
+_WEBHOOK_PATH = re.compile(r"^(/api/webhooks/[^/]+/)[^/]+")
+_URL_ATTRIBUTES = ("http.target", "http.url", "url.path", "url.full", "url.query", "http.route")
+
+
+def redact_path(path: str) -> str:
+    """A webhook URL's path token is a secret: traces and logs see the route template."""
+    return _WEBHOOK_PATH.sub(r"\1{token}", path)
+
+
+def span_details(scope: Any) -> tuple[str, dict[str, str]]:
+    """Span name and route for Litestar's OpenTelemetry middleware, tokens redacted."""
+    method = str(scope.get("method", "")).strip()
+    path = redact_path(str(scope.get("path", "")).strip())
+    return f"{method} {path}", {"http.route": f"{method} {path}"}
+
+
+def redact_request_span(span: Any, scope: Any) -> None:
+    """Server request hook: rewrite the URL attributes of webhook requests (path token, and
+    query strings such as Meta's hub.verify_token) before anything is exported."""
+    path = str(scope.get("path", ""))
+    if not span.is_recording() or not _WEBHOOK_PATH.match(path):
+        return
+    template = redact_path(path)
+    host = dict(scope.get("headers") or []).get(b"host", b"").decode("latin-1")
+    for name in _URL_ATTRIBUTES:
+        span.set_attribute(name, template)
+    span.set_attribute("http.url", f"{scope.get('scheme', 'http')}://{host}{template}")
+    span.set_attribute("url.full", f"{scope.get('scheme', 'http')}://{host}{template}")
+    span.set_attribute("url.query", "")
+    span.update_name(f"{scope.get('method', '')} {template}")

@@ -188,7 +188,9 @@ class OAuthService:
         if redis is not None:
             return redis
         if self._redis is None:
-            self._redis = connect_redis(get_settings().redis_url or "redis://127.0.0.1:6379/0")
+            self._redis = connect_redis(
+                get_settings().redis_url or "redis://127.0.0.1:6379/0", get_settings().queue_name
+            )
         return self._redis
 
     # -- begin ---------------------------------------------------------------------------

@@ -174,6 +174,10 @@ class EventController(Controller):
         event_id: str,
     ) -> EventReplayed:
         event = await self._event(tenancy, integration_id, event_id)
+        if event["status"] in ("failed", "dead"):  # a fresh set of retries, like replay-failed
+            await tenancy.update(IntegrationWebhook, {IntegrationWebhook.attempts: 0}).where(
+                IntegrationWebhook.id == event["id"]
+            )
         await request.app.state.redis.enqueue_job(
             NORMALIZE_JOB,
             str(event["id"]),

@@ -18,7 +18,12 @@ from typing import Any
 import asyncpg
 from litestar import Request, Response
 
-from backend.connectors.base import Reply, WebhookRequest, WebhookVerificationError
+from backend.connectors.base import (
+    Reply,
+    WebhookHandler,
+    WebhookRequest,
+    WebhookVerificationError,
+)
 from backend.connectors.registry import get_provider
 from backend.lib.errors import Problem, problem_response
 from backend.lib.queue import FastEnqueuer
@@ -128,6 +133,8 @@ class Ingestor:
         )
         try:
             if request.method == "GET":
+                if type(handler).handshake is WebhookHandler.handshake:
+                    raise Problem(405, "This provider sends no GET handshake; POST deliveries.")
                 reply = await handler.handshake(hook_request, m.secrets)
                 return _reply(reply)
             try:

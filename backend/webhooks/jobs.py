@@ -123,8 +123,14 @@ async def sweep_unqueued(ctx: dict[str, Any]) -> int:
     """Enqueue stored deliveries that never reached the queue (Redis was down)."""
     ids = [r["id"] for r in await pool().fetch(_UNQUEUED)]
     redis = ctx["redis"]
+    enqueued = 0
     for event_id in ids:
-        await redis.enqueue_job(NORMALIZE_JOB, str(event_id), _job_id=f"normalize:{event_id}:sweep")
-    if ids:
-        log.info("sweeper enqueued %d stored deliveries", len(ids))
-    return len(ids)
+        # The same job id as the api's enqueue: a row that is only waiting in a backlog is
+        # not queued (and normalized) a second time; arq refuses the duplicate id.
+        job = await redis.enqueue_job(
+            NORMALIZE_JOB, str(event_id), _job_id=f"normalize:{event_id}:0"
+        )
+        enqueued += job is not None
+    if enqueued:
+        log.info("sweeper enqueued %d stored deliveries", enqueued)
+    return enqueued

@@ -78,9 +78,5 @@ async def get(token_hash: str) -> Material | None:
     return await load(token_hash)
 
 
-def is_fresh(material: Material, seconds: float = 1.0) -> bool:
-    return time.monotonic() - material.loaded_at < seconds
-
-
 def forget_all() -> None:
     _cache.clear()
