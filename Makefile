@@ -42,7 +42,7 @@ test-backend: $(BACKEND_STAMP)
 test-e2e: deps chromium
 	$(VENV)/bin/pytest -q tests/e2e
 
-test: deps lint test-backend dashboard-test
+test: deps chromium lint test-backend dashboard-test test-e2e
 
 bench: $(BACKEND_STAMP)
 	$(VENV)/bin/python -m benchmarks.webhook_ingest

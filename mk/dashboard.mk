@@ -47,7 +47,7 @@ $(DASHBOARD_BUN):
 	$(DASHBOARD_BUN) --version
 
 dashboard-test: $(DASHBOARD_VENV)/bin/reflex
-	$(DASHBOARD_ENV) $(DASHBOARD_VENV)/bin/pytest tests/dashboard -q
+	$(DASHBOARD_ENV) $(DASHBOARD_VENV)/bin/pytest tests/dashboard -q --confcutdir=tests/dashboard
 
 # exec: Ctrl-C / SIGINT to the process group reaches reflex directly, which stops granian.
 dashboard-run: dashboard-deps

@@ -3,7 +3,7 @@
 No API key (the state names the tenant and integration). A bad state answers a problem
 (400) and changes nothing; everything else ends in a 303 back to the dashboard (or the
 allow-listed return URL chosen when the flow began) with `oauth=connected` or
-`oauth=error&reason=<code>`.
+`oauth=error&error=<code>&reason=<words a person understands>`.
 """
 
 from __future__ import annotations

@@ -252,13 +252,15 @@ class OAuthService:
         code = params.get("code", "")
         if error or not code or len(code) > 2048:
             reason = safe_code(error) if error else "missing_code"
-            await self._mark_failed(scope, row, reason, reason_for(reason, name))
-            return with_params(back_to, oauth="error", reason=reason)
+            words = reason_for(reason, name)
+            await self._mark_failed(scope, row, reason, words)
+            return with_params(back_to, oauth="error", error=reason, reason=words)
         try:
             token_set, config_add = await self._exchange(row, record, provider, code, settings)
         except TokenEndpointError as exc:
-            await self._mark_failed(scope, row, exc.code, reason_for(exc.code, name, exc.kind))
-            return with_params(back_to, oauth="error", reason=exc.code)
+            words = reason_for(exc.code, name, exc.kind)
+            await self._mark_failed(scope, row, exc.code, words)
+            return with_params(back_to, oauth="error", error=exc.code, reason=words)
         await self._store_connected(scope, row, provider, token_set, config_add)
         return with_params(back_to, oauth="connected")
 

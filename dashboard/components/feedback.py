@@ -110,7 +110,7 @@ def loading_block(label: str = "Loading…", id: str = "loading") -> rx.Componen
         rx.text(label, color_scheme="gray"),
         id=id,
         align="center",
-        padding_y="4",
+        padding_y="var(--space-4)",
     )
 
 
@@ -152,7 +152,7 @@ def confirm_dialog(
                 ),
                 spacing="3",
                 justify="end",
-                margin_top="4",
+                margin_top="var(--space-4)",
             ),
             id=id,
         ),

@@ -269,7 +269,7 @@ def _pre(text, id_: str) -> rx.Component:
         id=id_,
         max_height="50vh",
         overflow="auto",
-        padding="2",
+        padding="var(--space-2)",
         background_color="var(--gray-a3)",
         border_radius="6px",
         width="100%",
@@ -306,7 +306,7 @@ def _event_dialog() -> rx.Component:
                                 _pre(S.event_headers, "event-headers"),
                                 rx.text("Body", weight="bold", size="2"),
                                 _pre(S.event_raw_body, "event-raw-body"),
-                                padding_top="3",
+                                padding_top="var(--space-3)",
                             ),
                             value="raw",
                         ),
@@ -317,7 +317,7 @@ def _event_dialog() -> rx.Component:
                                     _pre(S.event_normalized, "event-normalized"),
                                     rx.text("Not normalized yet.", color_scheme="gray"),
                                 ),
-                                padding_top="3",
+                                padding_top="var(--space-3)",
                             ),
                             value="normalized",
                         ),
@@ -339,7 +339,7 @@ def _event_dialog() -> rx.Component:
                 ),
                 spacing="2",
                 justify="end",
-                margin_top="4",
+                margin_top="var(--space-4)",
             ),
             max_width="min(900px, 95vw)",
             id="event-dialog",
@@ -354,7 +354,9 @@ def _log_row(entry: LogRow) -> rx.Component:
         rx.table.cell(rx.text(entry.created_at, size="1", font_family="monospace")),
         rx.table.cell(status_badge(entry.level)),
         rx.table.cell(rx.code(entry.event)),
-        rx.table.cell(entry.message),
+        # A floor for the message column: at phone width it otherwise shrinks to one word a
+        # line and every row grows very tall; the table scrolls sideways instead.
+        rx.table.cell(entry.message, min_width="16rem"),
         id="log-" + entry.id,
     )
 

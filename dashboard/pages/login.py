@@ -62,5 +62,5 @@ def login_page() -> rx.Component:
             max_width="420px",
         ),
         min_height="100vh",
-        padding="4",
+        padding="var(--space-4)",
     )

@@ -23,8 +23,13 @@ SLOW_EVERY_TICKS = 5
 OAUTH_CONNECTED = "The provider accepted the connection. This integration is now connected."
 
 
-def oauth_error_text(reason: str) -> str:
-    reason = reason.strip()
+def oauth_error_text(reason: str, explanation: str = "") -> str:
+    """The OAuth outcome callout. `reason` is what the callback put in the URL (the api's
+    words for the failure; older links carried a bare code such as "access_denied");
+    `explanation` the integration's health reason once loaded, preferred when there."""
+    reason, explanation = reason.strip(), explanation.strip()
+    if explanation:
+        return f"The connection was not completed. {explanation}"
     if not reason:
         return "The provider did not complete the connection. Try connecting again."
     return f"The connection was not completed: {reason}"
@@ -160,6 +165,9 @@ class IntegrationState(ProblemMixin, AuthState):
     connector_name: str = ""
     auth_type: str = ""
     _ticks: int = 0
+    # Set by the live loop when the session stopped working (401, or it expired): the loop
+    # ends and the tab is sent to /login instead of showing stale data.
+    _session_lost: bool = False
 
     @rx.var
     def is_revoked(self) -> bool:
@@ -230,6 +238,15 @@ class IntegrationState(ProblemMixin, AuthState):
             yield self._show_problem(exc)
             return
         self.integration = integration_view(integration)
+        if (
+            self.oauth_message
+            and not self.oauth_ok
+            and self.integration.health_status == ("auth_failed")
+        ):
+            # The stored health reason is the authoritative wording.
+            self.oauth_message = oauth_error_text(
+                self._query_param("reason"), self.integration.health_reason
+            )
         self.connector_name = str(connector.get("name") or self.integration.connector_id)
         self.auth_type = str(connector.get("auth_type") or "")
         self.events = [event_row(e) for e in events["items"]]
@@ -388,7 +405,11 @@ class IntegrationState(ProblemMixin, AuthState):
             api = self._api()
             self._ticks += 1
             slow = self._ticks % SLOW_EVERY_TICKS == 0
-        if api is None or not integration_id:
+        if api is None:
+            async with self:
+                self._session_lost = True
+            return False
+        if not integration_id:
             return False
         try:
             async with api:
@@ -399,6 +420,7 @@ class IntegrationState(ProblemMixin, AuthState):
             async with self:
                 if exc.unauthorized:
                     self._forget_session()
+                    self._session_lost = True
                     return False
                 # Keep polling: the api may come back; say so without blanking the page.
                 self.problem_title = "Live updates paused"
@@ -421,3 +443,8 @@ class IntegrationState(ProblemMixin, AuthState):
     @rx.event(background=True)
     async def start_live(self):
         await live.run_poll_loop(self, LIVE_NAME, self._poll_once)
+        async with self:
+            if self._session_lost:
+                self._session_lost = False
+                return self._to_login()
+        return None

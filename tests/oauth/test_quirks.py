@@ -111,7 +111,9 @@ async def test_slack_ok_false_on_200_is_an_error(
     tenant = await make_tenant("slack-error")
     started = await start(client, tenant.headers, "slack")
     response = await client.get(f"{CALLBACK_PATH}?code=used&state={started.query['state']}")
-    assert query_of(response.headers["location"]) == {"oauth": "error", "reason": "invalid_code"}
+    query = query_of(response.headers["location"])
+    assert (query["oauth"], query["error"]) == ("error", "invalid_code")
+    assert "invalid_code" in query["reason"]
     body = (await client.get(f"/api/integrations/{started.id}", headers=tenant.headers)).json()
     assert body["status"] == "error" and "invalid_code" in body["health"]["reason"]
 
