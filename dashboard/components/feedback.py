@@ -19,6 +19,8 @@ STATUS_COLORS = {
     "degraded": "amber",
     "failing": "red",
     "unknown": "gray",
+    "ready": "green",
+    "unreachable": "red",
     "received": "blue",
     "processed": "green",
     "failed": "red",

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import reflex as rx
 
+from dashboard.components.feedback import status_badge
 from dashboard.state.session import AuthState
+from dashboard.state.system import SystemState
 
 
 def login_page() -> rx.Component:
@@ -18,6 +20,12 @@ def login_page() -> rx.Component:
                         align="center",
                     ),
                     rx.text("Sign in with your tenant API key.", color_scheme="gray"),
+                    rx.hstack(
+                        status_badge(SystemState.api_status, id="api-status"),
+                        rx.text(SystemState.api_detail, size="1", color_scheme="gray"),
+                        align="center",
+                        on_mount=SystemState.check_api,
+                    ),
                     rx.cond(
                         AuthState.login_error != "",
                         rx.callout.root(

@@ -347,3 +347,15 @@ async def test_live_tick_updates_events(fake_api: FakeApi) -> None:
     state.__class__.__aexit__ = Ctx.__aexit__  # type: ignore[method-assign]
     assert await state._poll_once() is True
     assert [e.id for e in state.events] == ["e1"] and state.event_count == 1
+
+
+def test_api_readiness_words() -> None:
+    from dashboard.client import ApiError
+    from dashboard.state.system import describe_readiness
+
+    assert describe_readiness({"status": "ready"}, None)[0] == "ready"
+    degraded = ApiError(503, "Service unavailable", "database unavailable")
+    assert describe_readiness(None, degraded) == ("degraded", "API up, but database unavailable")
+    down = ApiError(0, "The API is unreachable", "Could not connect", type="unreachable")
+    status, words = describe_readiness(None, down)
+    assert status == "unreachable" and "Could not connect" in words

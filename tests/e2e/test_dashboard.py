@@ -39,6 +39,9 @@ async def test_sign_in_and_catalog(stack: Any, page: Any, make_e2e_tenant: Any) 
     await expect(page.get_by_text("Sign in with your tenant API key.")).to_be_visible(
         timeout=UI_TIMEOUT
     )
+    # The dashboard process reaches the api and shows its readiness before sign-in.
+    await expect(page.locator("#api-status")).to_have_text("ready", timeout=UI_TIMEOUT)
+    await expect(page.get_by_text("API ready: database and Redis reachable")).to_be_visible()
     await shoot(page, "login")
 
     await sign_in(page, stack.dashboard_url, tenant.api_key)
