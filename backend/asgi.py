@@ -31,6 +31,7 @@ from backend.system.controllers import health, ready
 from backend.tenants.auth import ApiKeyAuthMiddleware
 from backend.tenants.controllers import me
 from backend.tenants.vault import init_vault
+from backend.webhooks.fastpath import WebhookFastPath
 from backend.webhooks.ingest import Ingestor
 
 log = logging.getLogger("switchboard.api")
@@ -55,7 +56,7 @@ def route_handlers() -> list[Any]:
     ]
 
 
-def create_app(settings: Settings | None = None) -> Litestar:
+def create_app(settings: Settings | None = None) -> WebhookFastPath:
     settings = settings or get_settings()
     provider = setup_tracing(settings.otel_service_name, settings.otel_endpoint)
     init_vault(settings.master_keys)
@@ -73,6 +74,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         try:
             yield
         finally:
+            await app.state.ingestor.drain()
             await app.state.redis.aclose()
             if owns_pool:
                 await http.close_client()
@@ -106,6 +108,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 OpenTelemetryConfig(
                     tracer_provider=provider,
                     exclude_spans=["receive", "send"],
+                    # Deliveries get one manual span in webhooks/fastpath.py instead.
+                    exclude=["^/api/webhooks/"],
                     scope_span_details_extractor=span_details,
                     server_request_hook_handler=redact_request_span,
                 )
@@ -117,10 +121,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         debug=False,
     )
     document_problems(app)
-    return app
+    return WebhookFastPath(app, settings.max_body_bytes)
 
 
-def app() -> Litestar:
+def app() -> WebhookFastPath:
     """Factory for ASGI servers (`granian --factory backend.asgi:app`)."""
     logging.basicConfig(level=get_settings().log_level)
     return create_app()

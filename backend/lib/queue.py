@@ -40,3 +40,16 @@ class FastEnqueuer:
             args=[expires_extra_ms, payload, now_ms, job_id],
         )
         return bool(created)
+
+    async def enqueue_many(self, function: str, jobs: list[tuple[Any, str]]) -> None:
+        """Enqueue (argument, job id) pairs in one pipelined round trip."""
+        now_ms = int(time.time() * 1000)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for argument, job_id in jobs:
+                payload = serialize_job(function, (argument,), {}, None, now_ms)
+                await self._script(
+                    keys=[job_key_prefix + job_id, result_key_prefix + job_id, self.queue_name],
+                    args=[expires_extra_ms, payload, now_ms, job_id],
+                    client=pipe,
+                )
+            await pipe.execute()

@@ -19,6 +19,7 @@ from backend.lib.pagination import clamp_limit, paginate
 from backend.lib.tenancy import TenantScope
 from backend.observability.services import write_audit
 from backend.tenants.services import TenantContext
+from backend.webhooks.ingest import Inbound, Ingestor
 from backend.webhooks.jobs import NORMALIZE_JOB
 from backend.webhooks.schemas import BulkReplayed, Event, EventDetail, EventPage, EventReplayed
 from backend.webhooks.tables import IntegrationWebhook
@@ -27,6 +28,10 @@ EVENT_STATUSES = ("received", "processed", "failed", "dead")
 
 
 class WebhookReceiver(Controller):
+    """Documents the receiver and serves GET handshakes; POST deliveries are answered by
+    `webhooks/fastpath.py` before Litestar sees them (this POST route serves only when the
+    app runs without that adapter)."""
+
     path = "/api/webhooks"
     tags = ["webhooks"]
 
@@ -39,8 +44,26 @@ class WebhookReceiver(Controller):
     )
     async def receive(
         self, request: Request[Any, Any, Any], connector_id: str, token: str
-    ) -> Response[Any]:
-        return await request.app.state.ingestor.receive(request, connector_id, token)
+    ) -> Response[bytes]:
+        ingestor: Ingestor = request.app.state.ingestor
+        answer = await ingestor.ingest(
+            Inbound(
+                method=request.method,
+                connector_id=connector_id,
+                token=token,
+                headers={k.lower(): v for k, v in request.headers.items()},
+                raw_path=request.scope.get("raw_path", b"").decode("latin-1") or request.url.path,
+                query_string=request.scope.get("query_string", b"").decode("latin-1"),
+                body=await request.body(),
+                client_host=request.client.host if request.client else "",
+            )
+        )
+        return Response(
+            content=answer.body,
+            status_code=answer.status,
+            media_type=answer.content_type,
+            headers=answer.headers,
+        )
 
 
 def to_event(r: dict[str, Any]) -> Event:

@@ -1,9 +1,10 @@
-"""Receive a webhook: find, verify, store durably, enqueue, answer — the hot path.
+"""Receive a webhook: find, verify, store durably, answer, enqueue — the hot path.
 
 Order matters: nothing is processed before the signature verifies, and nothing is
 acknowledged before the raw bytes are committed. Redis being down does not lose events
 (the sweeper enqueues stored rows later); PostgreSQL being down answers 503 so the
-provider retries.
+provider retries. The code here knows no web framework: `fastpath.py` serves POSTs
+straight from ASGI, and the Litestar route serves GET handshakes, both through `ingest`.
 """
 
 from __future__ import annotations
@@ -13,10 +14,12 @@ import hashlib
 import ipaddress
 import logging
 import time
+from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qsl
 
 import asyncpg
-from litestar import Request, Response
+import msgspec
 
 from backend.connectors.base import (
     Reply,
@@ -25,7 +28,7 @@ from backend.connectors.base import (
     WebhookVerificationError,
 )
 from backend.connectors.registry import get_provider
-from backend.lib.errors import Problem, problem_response
+from backend.lib.errors import PROBLEM_BASE, PROBLEM_MEDIA_TYPE, Problem
 from backend.lib.queue import FastEnqueuer
 from backend.lib.telemetry import current_trace_id
 from backend.lib.tokens import hash_token
@@ -38,12 +41,56 @@ from backend.webhooks.store import store_event
 log = logging.getLogger("switchboard.webhooks")
 
 NORMALIZE_JOB = "normalize_event"
-_NOT_FOUND = Problem(404, "No such webhook endpoint.")
 _REDIS_BACKOFF_SECONDS = 5.0
+_DB_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
+
+
+@dataclass(frozen=True, slots=True)
+class Inbound:
+    """One delivery as received, before anything is trusted."""
+
+    method: str
+    connector_id: str
+    token: str
+    headers: dict[str, str]  # lower-cased names
+    raw_path: str
+    query_string: str
+    body: bytes
+    client_host: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    status: int
+    body: bytes
+    content_type: str = "application/json"
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def problem_answer(problem: Problem, path: str = "") -> Answer:
+    body: dict[str, Any] = {
+        "type": PROBLEM_BASE + problem.kind,
+        "title": problem.title,
+        "status": problem.status,
+        "detail": problem.detail,
+    }
+    if path:
+        body["instance"] = path
+    return Answer(problem.status, msgspec.json.encode(body), PROBLEM_MEDIA_TYPE, problem.headers)
+
+
+def _reply(reply: Reply) -> Answer:
+    return Answer(reply.status, reply.body, reply.content_type)
+
+
+_NOT_FOUND = Problem(404, "No such webhook endpoint.")
+_UNAVAILABLE = Problem(
+    503, "The event could not be stored; retry later.", headers={"Retry-After": "5"}
+)
 
 
 class Ingestor:
-    """Holds what the hot path reuses: settings, rate buckets, the one-trip enqueuer."""
+    """Holds what the hot path reuses: settings, rate buckets, the batched enqueuer."""
 
     def __init__(self, settings: Settings, enqueuer: FastEnqueuer) -> None:
         self.settings = settings
@@ -52,25 +99,29 @@ class Ingestor:
         self._redis_down_until = 0.0
         self._background: set[asyncio.Task[Any]] = set()
         self._trusted = [ipaddress.ip_network(p, strict=False) for p in settings.trusted_proxies]
+        self._base_url = settings.public_base_url.rstrip("/")
+        self._pending: list[str] = []
+        self._flusher: asyncio.Task[None] | None = None
 
     # -- helpers -----------------------------------------------------------------------
-    def public_url(self, request: Request[Any, Any, Any]) -> str:
+    def public_url(self, inbound: Inbound) -> str:
         """The URL the provider called (Twilio signs it): PUBLIC_BASE_URL, or forwarded
         headers when they come from a trusted proxy."""
-        base = self.settings.public_base_url.rstrip("/")
-        client = request.client.host if request.client else ""
-        if self._trusted and client and request.headers.get("x-forwarded-host"):
+        base = self._base_url
+        forwarded_host = inbound.headers.get("x-forwarded-host")
+        if self._trusted and forwarded_host and inbound.client_host:
             try:
-                addr = ipaddress.ip_address(client)
+                addr: ipaddress.IPv4Address | ipaddress.IPv6Address | None = ipaddress.ip_address(
+                    inbound.client_host
+                )
             except ValueError:
                 addr = None
             if addr is not None and any(addr in net for net in self._trusted):
-                proto = request.headers.get("x-forwarded-proto", "https").split(",")[0].strip()
-                host = request.headers["x-forwarded-host"].split(",")[0].strip()
-                base = f"{proto}://{host}"
-        path = request.scope.get("raw_path", b"").decode("latin-1") or request.url.path
-        query = request.scope.get("query_string", b"").decode("latin-1")
-        return f"{base}{path}?{query}" if query else f"{base}{path}"
+                proto = inbound.headers.get("x-forwarded-proto", "https").split(",")[0].strip()
+                base = f"{proto}://{forwarded_host.split(',')[0].strip()}"
+        if inbound.query_string:
+            return f"{base}{inbound.raw_path}?{inbound.query_string}"
+        return f"{base}{inbound.raw_path}"
 
     def _later(self, coro: Any) -> None:
         task = asyncio.ensure_future(coro)
@@ -90,25 +141,50 @@ class Ingestor:
         except Exception:
             log.warning("could not record a webhook rejection")
 
-    async def _enqueue(self, event_id: str) -> None:
+    # -- enqueue, batched off the request ------------------------------------------------
+    def _enqueue_soon(self, event_id: str) -> None:
+        """Queue normalization after the answer: ids collected during one event-loop pass go
+        to Redis in one pipeline. The row is already durable; if this process dies first,
+        the sweeper enqueues it."""
         if time.monotonic() < self._redis_down_until:
             return
-        try:
-            await self.enqueuer.enqueue(NORMALIZE_JOB, event_id, job_id=f"normalize:{event_id}:0")
-        except Exception:
-            self._redis_down_until = time.monotonic() + _REDIS_BACKOFF_SECONDS
-            metrics.incr("enqueue_failed", "all")
-            log.warning("redis unavailable; event %s left for the sweeper", event_id)
+        self._pending.append(event_id)
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.ensure_future(self._flush())
+
+    async def _flush(self) -> None:
+        await asyncio.sleep(0)
+        while self._pending:
+            batch, self._pending = self._pending, []
+            try:
+                await self.enqueuer.enqueue_many(
+                    NORMALIZE_JOB, [(event_id, f"normalize:{event_id}:0") for event_id in batch]
+                )
+            except Exception:
+                self._redis_down_until = time.monotonic() + _REDIS_BACKOFF_SECONDS
+                metrics.incr("enqueue_failed", "all")
+                log.warning("redis unavailable; %d events left for the sweeper", len(batch))
+                return
+
+    async def drain(self) -> None:
+        """Finish pending enqueues (shutdown, tests)."""
+        if self._flusher is not None:
+            await self._flusher
 
     # -- the path ----------------------------------------------------------------------
-    async def receive(
-        self, request: Request[Any, Any, Any], connector_id: str, token: str
-    ) -> Response[Any]:
-        token_hash = hash_token(token)
+    async def ingest(self, inbound: Inbound) -> Answer:
+        try:
+            return await self._ingest(inbound)
+        except Problem as problem:
+            return problem_answer(problem)
+
+    async def _ingest(self, inbound: Inbound) -> Answer:
+        connector_id = inbound.connector_id
+        token_hash = hash_token(inbound.token)
         try:
             m = await material.get(token_hash)
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
-            return _unavailable()
+        except _DB_ERRORS:
+            return problem_answer(_UNAVAILABLE)
         if m is None or m.connector != connector_id:
             raise _NOT_FOUND
         wait = self.buckets.take(m.integration_id)
@@ -122,21 +198,19 @@ class Ingestor:
         handler = get_provider(connector_id).webhook
         if handler is None:
             raise _NOT_FOUND
-        body = await request.body()
         hook_request = WebhookRequest(
-            method=request.method,
-            url=self.public_url(request),
-            headers={k.lower(): v for k, v in request.headers.items()},
-            query=dict(request.query_params),
-            body=body,
+            method=inbound.method,
+            url=self.public_url(inbound),
+            headers=inbound.headers,
+            query=dict(parse_qsl(inbound.query_string, keep_blank_values=True)),
+            body=inbound.body,
             received_at=time.time(),
         )
         try:
-            if request.method == "GET":
+            if inbound.method == "GET":
                 if type(handler).handshake is WebhookHandler.handshake:
                     raise Problem(405, "This provider sends no GET handshake; POST deliveries.")
-                reply = await handler.handshake(hook_request, m.secrets)
-                return _reply(reply)
+                return _reply(await handler.handshake(hook_request, m.secrets))
             try:
                 delivery = await handler.verify(hook_request, m.secrets)
             except WebhookVerificationError:
@@ -145,8 +219,8 @@ class Ingestor:
                 # is already bounded by the per-integration rate limit above.
                 try:
                     fresh = await material.load(token_hash)
-                except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
-                    return _unavailable()
+                except _DB_ERRORS:
+                    return problem_answer(_UNAVAILABLE)
                 if fresh is None or fresh.connector != connector_id:
                     raise _NOT_FOUND from None
                 m = fresh
@@ -154,9 +228,8 @@ class Ingestor:
         except WebhookVerificationError as exc:
             metrics.incr("rejected", connector_id)
             self._later(self._log_rejection(m, exc.reason))
-            status = 403 if request.method == "GET" else 401
             raise Problem(
-                status,
+                403 if inbound.method == "GET" else 401,
                 f"Webhook verification failed: {exc.reason}",
                 kind="signature-invalid",
                 title="Webhook verification failed",
@@ -164,10 +237,10 @@ class Ingestor:
         if not delivery.store:
             metrics.incr("handshake", connector_id)
             return _reply(delivery.reply or Reply(200, b""))
+        body = inbound.body
         event_id = delivery.event_id or "sha256:" + hashlib.sha256(body).hexdigest()
-        stored_headers = {
-            k: hook_request.headers[k] for k in handler.stored_headers if k in hook_request.headers
-        }
+        headers = inbound.headers
+        stored_headers = {k: headers[k] for k in handler.stored_headers if k in headers}
         try:
             result = await store_event(
                 m.integration_id,
@@ -178,31 +251,21 @@ class Ingestor:
                 stored_headers,
                 current_trace_id(),
             )
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+        except _DB_ERRORS:
             log.exception("could not store a webhook")
-            return _unavailable()
+            return problem_answer(_UNAVAILABLE)
         if not result.owned:
             material.forget_all()
             raise _NOT_FOUND
         if not result.inserted:
             metrics.incr("duplicate", connector_id)
-            return _ok(delivery.reply, {"status": "duplicate", "event_id": str(result.event_id)})
+            return _ok(delivery.reply, b'{"status":"duplicate","event_id":"%s"}', result.event_id)
         metrics.incr("accepted", connector_id)
-        await self._enqueue(str(result.event_id))
-        return _ok(delivery.reply, {"status": "accepted", "event_id": str(result.event_id)})
+        self._enqueue_soon(str(result.event_id))
+        return _ok(delivery.reply, b'{"status":"accepted","event_id":"%s"}', result.event_id)
 
 
-def _reply(reply: Reply) -> Response[bytes]:
-    return Response(content=reply.body, status_code=reply.status, media_type=reply.content_type)
-
-
-def _ok(reply: Reply | None, body: dict[str, str]) -> Response[Any]:
+def _ok(reply: Reply | None, template: bytes, event_id: Any) -> Answer:
     if reply is not None:
         return _reply(reply)
-    return Response(content=body, status_code=200)
-
-
-def _unavailable() -> Response[bytes]:
-    return problem_response(
-        Problem(503, "The event could not be stored; retry later.", headers={"Retry-After": "5"})
-    )
+    return Answer(200, template % str(event_id).encode())

@@ -1,0 +1,116 @@
+"""Webhook POSTs served straight from ASGI, in front of Litestar.
+
+Deliveries are the product's hottest path; Litestar's routing, parameter parsing, response
+building and the generic OpenTelemetry middleware cost about three times the work the
+delivery itself needs (benchmarks/webhook_ingest.py). This adapter handles exactly
+`POST /api/webhooks/{connector_id}/{token}` with one manual span, the body cap, and the
+framework-free `Ingestor`; every other request, GET handshakes included, goes to Litestar.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind
+
+from backend.lib.errors import Problem
+from backend.webhooks.ingest import Answer, Inbound, Ingestor, problem_answer
+
+_PATH = re.compile(r"^/api/webhooks/([^/]+)/([^/]+)$")
+_TOO_LARGE = Problem(413, "The request body exceeds the size limit.")
+_tracer = trace.get_tracer("switchboard.webhooks")
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+async def _read_body(receive: Any, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ConnectionError("client disconnected")
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise _BodyTooLarge
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks) if len(chunks) != 1 else chunks[0]
+
+
+async def _send(send: Any, answer: Answer) -> None:
+    headers = [
+        (b"content-type", answer.content_type.encode("latin-1")),
+        (b"content-length", str(len(answer.body)).encode()),
+    ]
+    headers += [
+        (k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in answer.headers.items()
+    ]
+    await send({"type": "http.response.start", "status": answer.status, "headers": headers})
+    await send({"type": "http.response.body", "body": answer.body})
+
+
+class WebhookFastPath:
+    """ASGI app: webhook POSTs here, everything else to `app` (the Litestar application).
+    Attribute access falls through to `app`, so callers can treat it as the application."""
+
+    def __init__(self, app: Any, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.app, name)
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST":
+            return await self.app(scope, receive, send)
+        match = _PATH.match(scope["path"])
+        if match is None:
+            return await self.app(scope, receive, send)
+        connector_id, token = match.groups()
+        with _tracer.start_as_current_span(
+            f"POST /api/webhooks/{connector_id}/{{token}}",
+            kind=SpanKind.SERVER,
+            attributes={
+                "http.request.method": "POST",
+                "http.route": "/api/webhooks/{connector_id}/{token}",
+                "switchboard.connector": connector_id,
+            },
+        ) as span:
+            answer = await self._answer(scope, receive, connector_id, token)
+            span.set_attribute("http.response.status_code", answer.status)
+            await _send(send, answer)
+
+    async def _answer(self, scope: Any, receive: Any, connector_id: str, token: str) -> Answer:
+        headers: dict[str, str] = {}
+        for name, value in scope["headers"]:
+            key = name.decode("latin-1")
+            text = value.decode("latin-1")
+            # Repeated headers join with ", " as HTTP allows (the signature headers never repeat).
+            headers[key] = f"{headers[key]}, {text}" if key in headers else text
+        declared = headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_body_bytes:
+            return problem_answer(_TOO_LARGE)
+        try:
+            body = await _read_body(receive, self.max_body_bytes)
+        except _BodyTooLarge:
+            return problem_answer(_TOO_LARGE)
+        client = scope.get("client")
+        ingestor: Ingestor = self.app.state.ingestor
+        return await ingestor.ingest(
+            Inbound(
+                method="POST",
+                connector_id=connector_id,
+                token=token,
+                headers=headers,
+                raw_path=(scope.get("raw_path") or scope["path"].encode()).decode("latin-1"),
+                query_string=scope.get("query_string", b"").decode("latin-1"),
+                body=body,
+                client_host=client[0] if client else "",
+            )
+        )
