@@ -9,14 +9,13 @@ from typing import Any
 
 import msgspec
 from arq import Retry
+from opentelemetry import trace
 
 from backend.connectors.registry import get_provider
 from backend.lib.db import pool
 from backend.lib.telemetry import tracer
-from backend.mappings.tables import IntegrationMapping
 from backend.observability.services import write_log
 from backend.webhooks.normalize import envelope
-from backend.webhooks.tables import IntegrationWebhook
 
 log = logging.getLogger("switchboard.worker.webhooks")
 
@@ -28,26 +27,71 @@ def backoff_seconds(attempt: int) -> int:
     return min(300, 5 * 2 ** (attempt - 1))
 
 
-async def normalize_event(ctx: dict[str, Any], event_id: str, force: bool = False) -> str:
-    """Normalize one stored delivery; `force` re-runs a processed one (replay)."""
-    with tracer().start_as_current_span("webhook.normalize", attributes={"event.id": event_id}):
-        row = (
-            await IntegrationWebhook.select()
-            .where(IntegrationWebhook.id == uuid.UUID(event_id))
-            .output(load_json=True)
-            .first()
+_LOAD = """
+SELECT w.id, w.tenant, w.integration, w.raw_body, w.headers, w.status, w.attempts,
+       w.received_at, w.trace_id, i.connector,
+       EXISTS (SELECT 1 FROM integration_mapping m
+               WHERE m.integration = w.integration AND m.active) AS has_mappings
+FROM integration_webhook w JOIN integration i ON i.id = w.integration
+WHERE w.id = $1
+"""
+_RULES = """
+SELECT rules FROM integration_mapping
+WHERE integration = $1 AND source_type = $2 AND active
+ORDER BY version DESC LIMIT 1
+"""
+_DONE = """
+UPDATE integration_webhook
+SET status = 'processed', normalized = $2::jsonb, attempts = $3, error = '', processed_at = $4
+WHERE id = $1
+"""
+_FAILED = "UPDATE integration_webhook SET status = $2, attempts = $3, error = $4 WHERE id = $1"
+
+
+def _link_to_receipt(trace_id: str) -> list[trace.Link]:
+    """The worker's span links to the request that stored the event (OpenTelemetry's
+    producer/consumer convention), so a trace viewer leads from receipt to normalization."""
+    if len(trace_id) != 32:
+        return []
+    try:
+        context = trace.SpanContext(
+            trace_id=int(trace_id, 16),
+            span_id=1,
+            is_remote=True,
+            trace_flags=trace.TraceFlags(trace.TraceFlags.SAMPLED),
         )
-        if row is None:
-            return "missing"
+    except ValueError:
+        return []
+    return [trace.Link(context, {"switchboard.link": "webhook.receipt"})]
+
+
+async def normalize_event(ctx: dict[str, Any], event_id: str, force: bool = False) -> str:
+    """Normalize one stored delivery; `force` re-runs a processed one (replay).
+
+    Raw asyncpg, two statements on the common path (load, mark processed): the worker has to
+    keep up with the api's ingest rate."""
+    db = pool()
+    row = await db.fetchrow(_LOAD, uuid.UUID(event_id))
+    if row is None:
+        return "missing"
+    with tracer().start_as_current_span(
+        "webhook.normalize",
+        attributes={"event.id": event_id, "switchboard.connector": row["connector"]},
+        links=_link_to_receipt(row["trace_id"]),
+    ):
         if row["status"] == "processed" and not force:
             return "already processed"
         attempt = row["attempts"] + 1
         try:
-            provider = get_provider(await _connector_of(row["integration"]))
+            provider = get_provider(row["connector"])
             if provider.webhook is None:
                 raise ValueError("the connector has no webhook handler")
-            normalized = provider.webhook.normalize(bytes(row["raw_body"]), row["headers"] or {})
-            rules = await _active_rules(row["integration"], normalized.type)
+            headers = msgspec.json.decode(row["headers"]) if row["headers"] else {}
+            normalized = provider.webhook.normalize(bytes(row["raw_body"]), headers)
+            rules: list[dict[str, Any]] = []
+            if row["has_mappings"]:
+                found = await db.fetchval(_RULES, row["integration"], normalized.type)
+                rules = list(msgspec.json.decode(found) or []) if found else []
             event = envelope(
                 event_id=row["id"],
                 connector=provider.spec.key,
@@ -57,15 +101,11 @@ async def normalize_event(ctx: dict[str, Any], event_id: str, force: bool = Fals
                 normalized=normalized,
                 mapping_rules=rules,
             )
+            encoded = msgspec.json.encode(event).decode()
         except Exception as exc:
             dead = attempt >= MAX_ATTEMPTS
-            await IntegrationWebhook.update(
-                {
-                    IntegrationWebhook.status: "dead" if dead else "failed",
-                    IntegrationWebhook.attempts: attempt,
-                    IntegrationWebhook.error: f"{type(exc).__name__}: {exc}"[:1000],
-                }
-            ).where(IntegrationWebhook.id == row["id"])
+            error = f"{type(exc).__name__}: {exc}"[:1000]
+            await db.execute(_FAILED, row["id"], "dead" if dead else "failed", attempt, error)
             await write_log(
                 row["tenant"],
                 row["integration"],
@@ -77,39 +117,8 @@ async def normalize_event(ctx: dict[str, Any], event_id: str, force: bool = Fals
             if dead:
                 return "dead"
             raise Retry(defer=backoff_seconds(attempt)) from exc
-        await IntegrationWebhook.update(
-            {
-                IntegrationWebhook.status: "processed",
-                IntegrationWebhook.normalized: msgspec.json.encode(event).decode(),
-                IntegrationWebhook.attempts: attempt,
-                IntegrationWebhook.error: "",
-                IntegrationWebhook.processed_at: dt.datetime.now(dt.UTC),
-            }
-        ).where(IntegrationWebhook.id == row["id"])
+        await db.execute(_DONE, row["id"], encoded, attempt, dt.datetime.now(dt.UTC))
         return "processed"
-
-
-async def _connector_of(integration_id: uuid.UUID) -> str:
-    return str(
-        await pool().fetchval("SELECT connector FROM integration WHERE id = $1", integration_id)
-    )
-
-
-async def _active_rules(integration_id: uuid.UUID, source_type: str) -> list[dict[str, Any]]:
-    row = (
-        await IntegrationMapping.select(IntegrationMapping.rules)
-        .where(
-            (IntegrationMapping.integration == integration_id)
-            & (IntegrationMapping.source_type == source_type)
-            & (IntegrationMapping.active == True)  # noqa: E712 - Piccolo expression
-        )
-        .order_by(IntegrationMapping.version, ascending=False)
-        .first()
-    )
-    rules = row["rules"] if row else []
-    if isinstance(rules, str):
-        rules = msgspec.json.decode(rules)
-    return list(rules or [])
 
 
 _UNQUEUED = """
