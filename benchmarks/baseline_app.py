@@ -56,8 +56,9 @@ async def _lifespan(receive: Any, send: Any) -> None:
         message = await receive()
         if message["type"] == "lifespan.startup":
             size = int(os.environ.get("BENCH_BASELINE_POOL", "10"))
+            # Same pool policy as the app (backend/lib/db.py): no reset query on release.
             _pool = await asyncpg.create_pool(
-                os.environ["BENCH_BASELINE_DSN"], min_size=size, max_size=size
+                os.environ["BENCH_BASELINE_DSN"], min_size=size, max_size=size, reset=_keep_session
             )
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
@@ -65,6 +66,10 @@ async def _lifespan(receive: Any, send: Any) -> None:
                 await _pool.close()
             await send({"type": "lifespan.shutdown.complete"})
             return
+
+
+async def _keep_session(connection: Any) -> None:
+    return None
 
 
 async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:

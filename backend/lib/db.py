@@ -12,8 +12,15 @@ def engine() -> PostgresEngine:
     return DB
 
 
+async def _keep_session(connection: asyncpg.Connection) -> None:
+    """Release without asyncpg's default reset query (a round trip per release: unlock
+    advisory locks, CLOSE ALL, UNLISTEN, RESET ALL). We never leave session state behind —
+    no SET, LISTEN, advisory locks or cursors outside transactions — and asyncpg still rolls
+    back any open transaction before calling this."""
+
+
 async def open_pool(max_size: int = 10) -> None:
-    await DB.start_connection_pool(min_size=1, max_size=max_size)
+    await DB.start_connection_pool(min_size=1, max_size=max_size, reset=_keep_session)
 
 
 async def close_pool() -> None:
