@@ -113,8 +113,10 @@ def cmd_api(args: argparse.Namespace) -> None:
     if args.server == "uvicorn":
         import uvicorn
 
+        # proxy_headers off: forwarded headers are believed only from SWITCHBOARD_TRUSTED_PROXIES.
         uvicorn.run(
             "backend.asgi:app",
+            proxy_headers=False,
             factory=True,
             host=host,
             port=port,
