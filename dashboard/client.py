@@ -77,6 +77,13 @@ class Health(TypedDict, total=False):
     checked_at: str | None
 
 
+class WebhookRegistration(TypedDict, total=False):
+    status: Literal["registered", "failed", "manual", "removed"]
+    reason: str
+    provider_id: str | None
+    at: str | None
+
+
 class Integration(TypedDict, total=False):
     id: str
     connector_id: str
@@ -86,6 +93,7 @@ class Integration(TypedDict, total=False):
     health: Health | None
     webhook_url: str | None
     setup_instructions: str | None
+    webhook_registration: WebhookRegistration | None
     scopes: list[str]
     config: dict[str, Any]
     token_expires_at: str | None
@@ -392,6 +400,11 @@ class SwitchboardClient:
     async def rotate_webhook_secret(self, integration_id: str) -> IntegrationAnswer:
         return await self._request(
             "POST", f"/api/integrations/{_seg(integration_id)}/webhook/rotate"
+        )
+
+    async def register_webhook(self, integration_id: str) -> IntegrationAnswer:
+        return await self._request(
+            "POST", f"/api/integrations/{_seg(integration_id)}/webhook/register"
         )
 
     # -- events and logs --------------------------------------------------------------------

@@ -21,7 +21,7 @@ DASHBOARD_ENV = REFLEX_BUN_PATH="$(CURDIR)/$(DASHBOARD_BUN)" \
 	BUN_INSTALL_CACHE_DIR="$(CURDIR)/$(DASHBOARD_TOOLS)/bun-cache" \
 	REFLEX_TELEMETRY_ENABLED=false \
 	REFLEX_CHECK_LATEST_VERSION=false \
-	NPM_CONFIG_REGISTRY="$$(npm config get registry 2>/dev/null || echo https://registry.npmjs.org/)" \
+	NPM_CONFIG_REGISTRY="$$(npm config get registry 2>/dev/null)" \
 	SWITCHBOARD_DASHBOARD_PORT=$(DASHBOARD_PORT)
 
 .PHONY: dashboard-deps dashboard-test dashboard-run

@@ -55,6 +55,16 @@ class HealthResult:
         return cls(False, error.kind, error.message, error.retry_after)
 
 
+@dataclass(frozen=True, slots=True)
+class WebhookRegistration:
+    """How the provider knows the webhook we registered, kept to update and remove it."""
+
+    provider_id: str
+    description: str
+    # A signing secret the provider issued for it (Stripe's whsec_), to be stored sealed.
+    signing_secret: str | None = field(default=None, repr=False)
+
+
 @dataclass(slots=True)
 class AdapterContext:
     """Everything an adapter may use: decrypted credentials stay inside this process."""
@@ -132,6 +142,20 @@ class Adapter(abc.ABC):
     async def revoke(self) -> bool:
         """Revoke the credentials at the provider; False when it offers no revocation."""
         return False
+
+    async def register_webhook(
+        self, url: str, signing_secret: str | None, existing_id: str | None
+    ) -> WebhookRegistration:
+        """Point the provider's webhook at `url` (create it, or update `existing_id`).
+
+        Only connectors whose spec says `auto_register` override this; the rest are set up
+        by hand from the spec's instructions.
+        """
+        raise ProviderError("misconfigured", "this provider's webhooks are set up by hand")
+
+    async def unregister_webhook(self, provider_id: str) -> None:
+        """Remove a webhook registered earlier; one already gone is not an error."""
+        raise ProviderError("misconfigured", "this provider's webhooks are set up by hand")
 
     # -- shared plumbing --------------------------------------------------------------
     def url(self, path: str) -> str:

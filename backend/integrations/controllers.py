@@ -156,9 +156,13 @@ class IntegrationController(Controller):
         status_code=200,
     )
     async def revoke_integration(
-        self, request: Request[TenantContext, Any, Any], tenancy: TenantScope, integration_id: str
+        self,
+        request: Request[TenantContext, Any, Any],
+        tenancy: TenantScope,
+        integration_id: str,
+        oauth: Any,
     ) -> IntegrationEnvelope:
-        row = await services.revoke(tenancy, integration_id, request_meta(request))
+        row = await services.revoke(tenancy, integration_id, request_meta(request), oauth)
         return IntegrationEnvelope(integration=await services.to_wire(row))
 
     @delete("/{integration_id:str}", summary="Delete a revoked integration", status_code=204)
@@ -173,12 +177,36 @@ class IntegrationController(Controller):
         status_code=200,
     )
     async def rotate_webhook(
-        self, request: Request[TenantContext, Any, Any], tenancy: TenantScope, integration_id: str
+        self,
+        request: Request[TenantContext, Any, Any],
+        tenancy: TenantScope,
+        integration_id: str,
+        oauth: Any,
     ) -> IntegrationEnvelope:
-        row, secret = await services.rotate_webhook(tenancy, integration_id, request_meta(request))
+        row, secret = await services.rotate_webhook(
+            tenancy, integration_id, request_meta(request), oauth
+        )
         return IntegrationEnvelope(
             integration=await services.to_wire(row), webhook_signing_secret=secret
         )
+
+    @post(
+        "/{integration_id:str}/webhook/register",
+        summary="Register (or re-register) the webhook at the provider",
+        description="For connectors whose provider API allows it (Telegram, GitHub, Stripe). "
+        "The outcome is in `webhook_registration`; a provider refusal is recorded there, "
+        "not raised. Other connectors answer 409: follow `setup_instructions`.",
+        status_code=200,
+    )
+    async def register_webhook(
+        self,
+        request: Request[TenantContext, Any, Any],
+        tenancy: TenantScope,
+        integration_id: str,
+        oauth: Any,
+    ) -> IntegrationEnvelope:
+        row = await services.register_webhook(tenancy, integration_id, request_meta(request), oauth)
+        return IntegrationEnvelope(integration=await services.to_wire(row))
 
     @get("/{integration_id:str}/logs", summary="The integration's log entries, newest first")
     async def list_logs(

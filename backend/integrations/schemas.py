@@ -39,6 +39,16 @@ class Health(msgspec.Struct):
     checked_at: dt.datetime | None
 
 
+class WebhookRegistration(msgspec.Struct):
+    """Where Switchboard registers the webhook itself (Telegram, GitHub, Stripe): the last
+    outcome. registered | failed | manual (set up by hand; `reason` says why) | removed."""
+
+    status: str
+    reason: str
+    provider_id: str | None
+    at: dt.datetime | None
+
+
 class Integration(msgspec.Struct):
     id: str
     connector_id: str
@@ -48,6 +58,7 @@ class Integration(msgspec.Struct):
     health: Health
     webhook_url: str | None
     setup_instructions: str
+    webhook_registration: WebhookRegistration | None
     scopes: list[str]
     config: dict[str, Any]
     token_expires_at: dt.datetime | None

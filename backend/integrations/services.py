@@ -13,17 +13,23 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-import httpx
-
-from backend.connectors.base import Adapter, AdapterContext, HealthResult
+from backend.connectors.base import HealthResult
 from backend.connectors.config import connector_config
 from backend.connectors.registry import Provider, get_provider
 from backend.integrations import secrets as sealed
-from backend.integrations.schemas import Health, Integration, IntegrationCreate, IntegrationUpdate
+from backend.integrations import webhook_registration as registration
+from backend.integrations.adapters import build_adapter, run_health_check
+from backend.integrations.schemas import (
+    Health,
+    Integration,
+    IntegrationCreate,
+    IntegrationUpdate,
+    WebhookRegistration,
+)
 from backend.integrations.tables import Integration as IntegrationRow
 from backend.lib import tokens
 from backend.lib.errors import FieldError, Problem, validation_error
-from backend.lib.http import UnsafeURLError, check_public_url, get_client
+from backend.lib.http import UnsafeURLError, check_public_url
 from backend.lib.tenancy import TenantScope
 from backend.observability.services import write_audit, write_log
 from backend.settings import Settings, get_settings
@@ -60,10 +66,6 @@ def now() -> dt.datetime:
 # -- reading ------------------------------------------------------------------------------
 
 
-def webhook_url(settings: Settings, connector_id: str, token: str) -> str:
-    return f"{settings.public_base_url.rstrip('/')}/api/webhooks/{connector_id}/{token}"
-
-
 async def to_wire(row: dict[str, Any], settings: Settings | None = None) -> Integration:
     settings = settings or get_settings()
     url = None
@@ -71,7 +73,7 @@ async def to_wire(row: dict[str, Any], settings: Settings | None = None) -> Inte
     if row["status"] != "revoked":
         token = await sealed.open_token(row["tenant"], row["id"], row["webhook_token_sealed"])
         if token:
-            url = webhook_url(settings, row["connector"], token)
+            url = registration.webhook_url(settings, row["connector"], token)
     try:
         spec = get_provider(row["connector"]).spec
     except KeyError:
@@ -89,10 +91,24 @@ async def to_wire(row: dict[str, Any], settings: Settings | None = None) -> Inte
         setup_instructions=instructions,
         scopes=list(row["scopes"] or []),
         config=_public_config(row["config"] or {}),
+        webhook_registration=_registration_to_wire(row),
         token_expires_at=row["token_expires_at"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
         revoked_at=row["revoked_at"],
+    )
+
+
+def _registration_to_wire(row: dict[str, Any]) -> WebhookRegistration | None:
+    value = registration.recorded(row)
+    if value is None:
+        return None
+    at = value.get("at")
+    return WebhookRegistration(
+        status=str(value.get("status", "")),
+        reason=str(value.get("reason", "")),
+        provider_id=value.get("provider_id"),
+        at=dt.datetime.fromisoformat(at) if isinstance(at, str) else None,
     )
 
 
@@ -163,6 +179,8 @@ async def validate_config(
     for key in list(config):
         if key.startswith("_"):
             raise validation_error(f"config.{key}", "names starting with _ are reserved")
+    if not isinstance(config.get("register_webhook", False), bool):
+        raise validation_error("config.register_webhook", "must be true or false")
     base = config.get("api_base_url")
     if base is not None:
         if not provider.spec.api_base_overridable:
@@ -176,58 +194,6 @@ async def validate_config(
         except UnsafeURLError as exc:
             raise validation_error("config.api_base_url", str(exc)) from None
     return config
-
-
-# -- talking to the provider ---------------------------------------------------------------
-
-
-def api_base_for(provider: Provider, config: dict[str, Any]) -> str:
-    override = config.get("api_base_url") if provider.spec.api_base_overridable else None
-    return str(override or connector_config(provider.spec).api_base_url)
-
-
-def build_adapter(
-    provider: Provider, credentials: dict[str, Any], config: dict[str, Any], test_mode: bool
-) -> Adapter:
-    """An adapter wired to the real provider, or to its simulator in test mode."""
-    if test_mode:
-        http = _simulator_clients.get(provider.spec.key)
-        if http is None or http.is_closed:
-            http = httpx.AsyncClient(transport=provider.simulator.transport(), timeout=5.0)
-            _simulator_clients[provider.spec.key] = http
-        base = provider.spec.api_base_url
-    else:
-        http = get_client()
-        base = api_base_for(provider, config)
-    config = {**config, **_operator_oauth_config(provider)}
-    return provider.adapter(
-        AdapterContext(credentials=credentials, config=config, api_base_url=base, http=http)
-    )
-
-
-def _operator_oauth_config(provider: Provider) -> dict[str, str]:
-    """The operator's OAuth app settings adapters need to revoke grants (GitHub deletes a
-    grant with the app's client id/secret). In memory only: never stored per integration."""
-    if provider.spec.oauth is None:
-        return {}
-    cfg = connector_config(provider.spec)
-    values = {
-        "oauth_client_id": cfg.client_id,
-        "oauth_client_secret": cfg.client_secret,
-        "oauth_revoke_url": cfg.revoke_url,
-    }
-    return {k: v for k, v in values.items() if v}
-
-
-# Test mode talks to each provider's simulator in process (no network at all).
-_simulator_clients: dict[str, httpx.AsyncClient] = {}
-
-
-async def run_health_check(
-    provider: Provider, credentials: dict[str, Any], config: dict[str, Any], test_mode: bool
-) -> HealthResult:
-    adapter = build_adapter(provider, credentials, config, test_mode)
-    return await adapter.check_health()
 
 
 # -- lifecycle ----------------------------------------------------------------------------
@@ -331,6 +297,8 @@ async def create(
         )
     elif data.scopes:
         raise validation_error("scopes", "only OAuth connectors take scopes")
+    elif registration.supported(provider):
+        stored = await registration.register(scope, stored)
     return Created(stored, signing_secret if generated else None, authorization_url)
 
 
@@ -414,7 +382,10 @@ async def update(
         values[IntegrationRow.name] = validate_name(data.name)
         changed.append("name")
     if data.config is not None:
-        values[IntegrationRow.config] = await validate_config(provider, data.config, get_settings())
+        config = await validate_config(provider, data.config, get_settings())
+        # Reserved keys (what Switchboard recorded, e.g. the webhook registration) survive.
+        reserved = {k: v for k, v in (row["config"] or {}).items() if k.startswith("_")}
+        values[IntegrationRow.config] = {**config, **reserved}
         changed.append("config")
     if data.test_mode is not None:
         values[IntegrationRow.test_mode] = data.test_mode
@@ -506,13 +477,23 @@ async def test(
     return updated, health
 
 
-async def revoke(scope: TenantScope, integration_id: str, meta: RequestMeta) -> dict[str, Any]:
+async def revoke(
+    scope: TenantScope,
+    integration_id: str,
+    meta: RequestMeta,
+    oauth: registration.TokenRefresher | None = None,
+) -> dict[str, Any]:
     row = await get(scope, integration_id)
     if row["status"] == "revoked":
         return row
     provider = get_provider(row["connector"])
     revoked_at_provider = False
     note = "the provider offers no revocation; credentials destroyed here"
+    config = dict(row["config"] or {})
+    # The webhook goes first: removing it needs the credentials revocation destroys.
+    removal = await registration.unregister(scope, row, oauth)
+    if removal is not None:
+        config[registration.KEY] = removal
     if row["credentials"]:
         credentials = await sealed.open_credentials(row["tenant"], row["id"], row["credentials"])
         try:
@@ -539,6 +520,7 @@ async def revoke(scope: TenantScope, integration_id: str, meta: RequestMeta) -> 
                 IntegrationRow.health_checked_at: stamp,
                 IntegrationRow.revoked_at: stamp,
                 IntegrationRow.updated_at: stamp,
+                IntegrationRow.config: config,
             },
         ).where(IntegrationRow.id == row["id"])
         await write_audit(
@@ -551,6 +533,15 @@ async def revoke(scope: TenantScope, integration_id: str, meta: RequestMeta) -> 
             user_agent=meta.user_agent,
             details={"revoked_at_provider": revoked_at_provider},
         )
+        if removal is not None:
+            await write_log(
+                scope.tenant_id,
+                row["id"],
+                f"webhook.registration.{removal['status']}",
+                f"webhook {removal['reason']}",
+                level="info" if removal["status"] == "removed" else "warning",
+                context={"provider_id": removal.get("provider_id")},
+            )
         await write_log(scope.tenant_id, row["id"], "integration.revoked", note)
     return await get(scope, integration_id)
 
@@ -574,10 +565,14 @@ async def delete(scope: TenantScope, integration_id: str, meta: RequestMeta) -> 
 
 
 async def rotate_webhook(
-    scope: TenantScope, integration_id: str, meta: RequestMeta
+    scope: TenantScope,
+    integration_id: str,
+    meta: RequestMeta,
+    oauth: registration.TokenRefresher | None = None,
 ) -> tuple[dict[str, Any], str | None]:
     """New path token (the old URL stops at once) and, where we generate it, a new signing
-    secret; the previous secret keeps verifying during the overlap window."""
+    secret; the previous secret keeps verifying during the overlap window. Where we
+    registered the webhook at the provider, it is pointed at the new URL and secret."""
     row = await get(scope, integration_id)
     if row["status"] == "revoked":
         raise Problem(409, "A revoked integration has no webhook URL.")
@@ -618,4 +613,29 @@ async def rotate_webhook(
             "webhook.rotated",
             "webhook URL rotated" + (" and signing secret" if new_secret else ""),
         )
-    return await get(scope, integration_id), new_secret
+    rotated = await get(scope, integration_id)
+    if registration.supported(provider) and rotated["status"] in ("connected", "error"):
+        rotated = await registration.register(scope, rotated, oauth)
+    return rotated, new_secret
+
+
+async def register_webhook(
+    scope: TenantScope,
+    integration_id: str,
+    meta: RequestMeta,
+    oauth: registration.TokenRefresher | None = None,
+) -> dict[str, Any]:
+    row = await get(scope, integration_id)
+    registered = await registration.register(scope, row, oauth)
+    outcome = registration.recorded(registered) or {}
+    await write_audit(
+        scope.tenant_id,
+        meta.actor,
+        "integration.webhook.register",
+        "integration",
+        str(row["id"]),
+        ip=meta.ip,
+        user_agent=meta.user_agent,
+        details={"outcome": outcome.get("status")},
+    )
+    return registered

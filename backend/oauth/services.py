@@ -27,7 +27,9 @@ from backend.connectors.config import connector_config
 from backend.connectors.registry import Provider, get_provider
 from backend.connectors.spec import OAuthSpec
 from backend.integrations import secrets as sealed
-from backend.integrations.services import api_base_for, build_adapter, get, record_health
+from backend.integrations import webhook_registration
+from backend.integrations.adapters import api_base_for, build_adapter
+from backend.integrations.services import get, record_health
 from backend.integrations.tables import Integration as IntegrationRow
 from backend.lib.errors import Problem, validation_error
 from backend.lib.http import get_client
@@ -377,7 +379,9 @@ class OAuthService:
         )
         connected = await get(scope, str(row["id"]))
         health = await _health(provider, token_set, config, row["test_mode"])
-        await record_health(scope, connected, health)
+        connected = await record_health(scope, connected, health)
+        if webhook_registration.supported(provider):
+            await webhook_registration.register(scope, connected)
         await write_log(
             scope.tenant_id,
             row["id"],

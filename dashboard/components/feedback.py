@@ -25,6 +25,10 @@ STATUS_COLORS = {
     "processed": "green",
     "failed": "red",
     "dead": "red",
+    # webhook registration at the provider
+    "registered": "green",
+    "manual": "amber",
+    "removed": "gray",
 }
 
 

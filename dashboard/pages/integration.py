@@ -170,6 +170,7 @@ def _webhook() -> rx.Component:
                 ),
                 rx.text("No webhook URL (revoked or not applicable).", color_scheme="gray"),
             ),
+            _registration(),
             rx.cond(
                 I.setup_instructions != "",
                 rx.vstack(
@@ -187,6 +188,34 @@ def _webhook() -> rx.Component:
             width="100%",
         ),
         width="100%",
+    )
+
+
+def _registration() -> rx.Component:
+    """Only for connectors whose webhook Switchboard registers at the provider itself."""
+    return rx.cond(
+        I.registration_status != "",
+        rx.flex(
+            rx.text("Registered at the provider:", weight="bold", size="2"),
+            status_badge(I.registration_status),
+            rx.text(I.registration_reason, size="2", color_scheme="gray", id="registration-reason"),
+            rx.cond(
+                (I.registration_status != "registered") & ~S.is_revoked,
+                rx.button(
+                    rx.icon("webhook", size=14),
+                    "Register webhook",
+                    size="1",
+                    variant="soft",
+                    on_click=S.register_webhook,
+                    loading=S.busy == "register",
+                    id="action-register-webhook",
+                ),
+            ),
+            spacing="2",
+            align="center",
+            wrap="wrap",
+            id="webhook-registration",
+        ),
     )
 
 

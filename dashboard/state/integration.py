@@ -47,6 +47,9 @@ class IntegrationView:
     health_checked_at: str = ""
     webhook_url: str = ""
     setup_instructions: str = ""
+    # Set where Switchboard registers the webhook itself (Telegram, GitHub, Stripe).
+    registration_status: str = ""
+    registration_reason: str = ""
     scopes: str = ""
     token_expires_at: str = ""
     created_at: str = ""
@@ -77,6 +80,7 @@ class LogRow:
 
 def integration_view(i: Integration) -> IntegrationView:
     health = i.get("health") or {}
+    registration = i.get("webhook_registration") or {}
     return IntegrationView(
         id=str(i.get("id", "")),
         name=str(i.get("name") or ""),
@@ -88,6 +92,8 @@ def integration_view(i: Integration) -> IntegrationView:
         health_checked_at=str(health.get("checked_at") or ""),
         webhook_url=str(i.get("webhook_url") or ""),
         setup_instructions=str(i.get("setup_instructions") or ""),
+        registration_status=str(registration.get("status") or ""),
+        registration_reason=str(registration.get("reason") or ""),
         scopes=" ".join(i.get("scopes") or []),
         token_expires_at=str(i.get("token_expires_at") or ""),
         created_at=str(i.get("created_at") or ""),
@@ -319,9 +325,26 @@ class IntegrationState(ProblemMixin, AuthState):
             answer = await api.rotate_webhook_secret(self.integration.id)
             self.integration = integration_view(answer["integration"])
             self.revealed_secret = answer.get("webhook_signing_secret") or ""
+            if self.integration.registration_status == "registered":
+                return "The webhook URL was rotated and updated at the provider."
             return "The webhook URL was rotated: update it at the provider."
 
         async for update in self._act("rotate", call):
+            yield update
+
+    @rx.event
+    async def register_webhook(self):
+        async def call(api):
+            answer = await api.register_webhook(self.integration.id)
+            self.integration = integration_view(answer["integration"])
+            view = self.integration
+            if view.registration_status == "registered":
+                return "The webhook is registered at the provider."
+            self.problem_title = "The webhook was not registered"
+            self.problem_detail = view.registration_reason
+            return None
+
+        async for update in self._act("register", call):
             yield update
 
     @rx.event

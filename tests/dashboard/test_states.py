@@ -277,6 +277,42 @@ async def test_rotate_shows_new_secret_until_leaving(fake_api: FakeApi) -> None:
     assert state.revealed_secret == ""
 
 
+async def test_webhook_registration_outcome_and_retry(fake_api: FakeApi) -> None:
+    telegram = {**INTEGRATION, "connector_id": "telegram"}
+    failed = {"status": "failed", "reason": "Telegram answered: Bad Request: bad webhook"}
+    fake_api.on(
+        "POST",
+        "/api/integrations/i1/webhook/register",
+        {"integration": {**telegram, "webhook_registration": failed}},
+    )
+    state = signed_in(
+        make_state(IntegrationState, "/integrations/i1", params={"integration_id": "i1"})
+    )
+    state.integration.id = "i1"
+    await run(state.register_webhook())
+    assert state.integration.registration_status == "failed"
+    assert state.problem_title == "The webhook was not registered"
+    assert state.problem_detail == failed["reason"] and state.action_message == ""
+
+    registered = {"status": "registered", "reason": "registered as webhook of bot 1"}
+    fake_api.on(
+        "POST",
+        "/api/integrations/i1/webhook/register",
+        {"integration": {**telegram, "webhook_registration": registered}},
+    )
+    await run(state.register_webhook())
+    assert state.problem_detail == "" and state.busy == ""
+    assert state.action_message == "The webhook is registered at the provider."
+
+    fake_api.on(
+        "POST",
+        "/api/integrations/i1/webhook/rotate",
+        {"integration": {**telegram, "webhook_registration": registered}},
+    )
+    await run(state.rotate_secret())
+    assert state.action_message == "The webhook URL was rotated and updated at the provider."
+
+
 def test_oauth_outcome_in_words() -> None:
     state = make_state(IntegrationState, "/integrations/i1", query="oauth=error&reason=x")
     state._read_oauth_outcome()

@@ -117,6 +117,8 @@ async def test_api_key_connect_live_webhook_replay_revoke(
     webhook_url = (await page.locator("#webhook-url").inner_text()).strip()
     assert webhook_url.startswith(f"{stack.api_url}/api/webhooks/stripe/"), webhook_url
     await expect(page.locator("#setup-instructions")).to_contain_text(webhook_url)
+    # A supplied signing secret means the endpoint is set up by hand: no registration.
+    await expect(page.locator("#webhook-registration")).to_contain_text("managed by hand")
     await expect(page.locator("#events-empty")).to_be_visible()
 
     # -- navigation to an interactive integration page --------------------------------------------

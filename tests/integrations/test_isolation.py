@@ -22,6 +22,7 @@ async def test_other_tenant_gets_404_everywhere(client, make_tenant) -> None:
         ("POST", "/api/integrations/{id}/reconnect", None),
         ("POST", "/api/integrations/{id}/revoke", None),
         ("POST", "/api/integrations/{id}/webhook/rotate", None),
+        ("POST", "/api/integrations/{id}/webhook/register", None),
         ("DELETE", "/api/integrations/{id}", None),
         ("GET", "/api/integrations/{id}/logs", None),
         ("GET", "/api/integrations/{id}/events", None),

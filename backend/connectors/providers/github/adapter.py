@@ -4,17 +4,27 @@ permission errors by x-ratelimit-remaining and Retry-After."""
 from __future__ import annotations
 
 import base64
+import re
 import time
 from typing import Any
 
 import httpx
 
-from backend.connectors.base import Adapter, HealthResult, ProviderError, parse_retry_after
+from backend.connectors.base import (
+    Adapter,
+    HealthResult,
+    ProviderError,
+    WebhookRegistration,
+    parse_retry_after,
+)
 from backend.connectors.providers.github.spec import SPEC
 
 _HEADERS = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}
 # GitHub asks to wait at least a minute after a secondary limit without Retry-After.
 _SECONDARY_WAIT = 60.0
+_REPOSITORY = re.compile(r"[A-Za-z0-9_.-]{1,100}/[A-Za-z0-9_.-]{1,100}")
+# Every event: unknown types are kept with a generic envelope, so nothing is lost.
+_DEFAULT_EVENTS = ("*",)
 
 
 class GitHubAdapter(Adapter):
@@ -27,6 +37,10 @@ class GitHubAdapter(Adapter):
         return await self.health_via("GET", "/user")
 
     def classify(self, response: httpx.Response) -> ProviderError | None:
+        if response.status_code == 422:
+            return ProviderError(
+                "bad_request", f"GitHub refused: {_validation_message(response)}", status_code=422
+            )
         if response.status_code in (403, 429):
             retry_after = _rate_limit_wait(response)
             if retry_after is not None:
@@ -54,6 +68,73 @@ class GitHubAdapter(Adapter):
             headers={"Authorization": f"Basic {basic}"},
         )
         return True
+
+    # -- repository webhook ---------------------------------------------------------------
+    def _repository(self) -> str:
+        repo = self.ctx.config.get("repository")
+        if not isinstance(repo, str) or not _REPOSITORY.fullmatch(repo):
+            raise ProviderError(
+                "misconfigured",
+                "set config.repository to owner/name to have the repository webhook created",
+            )
+        return repo
+
+    async def register_webhook(
+        self, url: str, signing_secret: str | None, existing_id: str | None
+    ) -> WebhookRegistration:
+        """Create the repository hook, or point an existing one at the new URL and secret."""
+        repo = self._repository()
+        config = {"url": url, "content_type": "json", "insecure_ssl": "0"}
+        if signing_secret:
+            config["secret"] = signing_secret
+        if existing_id:
+            try:
+                await self._hook_call("PATCH", f"/repos/{repo}/hooks/{existing_id}/config", config)
+                return WebhookRegistration(existing_id, f"webhook {existing_id} of {repo}")
+            except ProviderError as exc:
+                if exc.status_code != 404:
+                    raise
+                # Deleted by hand at GitHub: create it again below.
+        events = self.ctx.config.get("webhook_events") or list(_DEFAULT_EVENTS)
+        response = await self._hook_call(
+            "POST",
+            f"/repos/{repo}/hooks",
+            {"name": "web", "active": True, "events": events, "config": config},
+        )
+        hook_id = str(response.json()["id"])
+        return WebhookRegistration(hook_id, f"webhook {hook_id} of {repo}")
+
+    async def unregister_webhook(self, provider_id: str) -> None:
+        try:
+            await self.call("DELETE", f"/repos/{self._repository()}/hooks/{provider_id}")
+        except ProviderError as exc:
+            if exc.status_code != 404:
+                raise
+
+    async def _hook_call(self, method: str, path: str, body: dict[str, Any]) -> httpx.Response:
+        try:
+            return await self.call(method, path, json=body)
+        except ProviderError as exc:
+            if exc.status_code == 404:
+                raise ProviderError(
+                    "bad_request",
+                    "GitHub answered 404: the repository does not exist or this token may "
+                    "not manage its webhooks (it needs the admin:repo_hook scope and admin "
+                    "rights on the repository)",
+                    status_code=404,
+                ) from None
+            raise
+
+
+def _validation_message(response: httpx.Response) -> str:
+    """GitHub's 422 body: {"message": "Validation Failed", "errors": [{"message": ...}]}."""
+    try:
+        body = response.json()
+        details = [e.get("message") or e.get("code") for e in body.get("errors", [])]
+        text = "; ".join(str(d) for d in details if d) or str(body.get("message", ""))
+    except (ValueError, AttributeError, TypeError):
+        text = ""
+    return text[:300] or "validation failed"
 
 
 def _rate_limit_wait(response: httpx.Response) -> float | None:

@@ -1,5 +1,9 @@
-"""GitHub's REST API as documented: GET /user, the grant deletion, rate-limit headers."""
+"""GitHub's REST API as documented: GET /user, the grant deletion, repository webhooks
+(create, update config, delete), rate-limit headers."""
 
+import itertools
+import json
+import re
 import time
 
 from backend.connectors.providers.github.spec import SPEC
@@ -58,6 +62,113 @@ def delete_grant(request: SimRequest) -> SimResponse:
     return SimResponse(204)
 
 
+#: Repository hooks created through the simulator, by hook id.
+HOOKS: dict[str, dict[str, object]] = {}
+_MAX_HOOKS = 1000
+_hook_ids = itertools.count(494_000_001)
+_HOOK_PATH = re.compile(r"/repos/([^/]+/[^/]+)/hooks(?:/(\d+))?(?:/config)?")
+
+
+def _json_body(request: SimRequest) -> dict[str, object]:
+    try:
+        body = json.loads(request.body or b"{}")
+    except ValueError:
+        body = None
+    return body if isinstance(body, dict) else {}
+
+
+def _repo_and_hook(request: SimRequest) -> tuple[str, str | None]:
+    match = _HOOK_PATH.fullmatch(request.path)
+    return (match.group(1), match.group(2)) if match else ("", None)
+
+
+def _public_config(config: dict[str, object]) -> dict[str, object]:
+    # GitHub never shows a hook's secret back, only that one is set.
+    return {**config, "secret": "********"} if config.get("secret") else dict(config)
+
+
+def _hook_view(hook_id: str, hook: dict[str, object]) -> dict[str, object]:
+    base = f"https://api.github.com/repos/{hook['repository']}/hooks/{hook_id}"
+    config = hook["config"]
+    assert isinstance(config, dict)
+    return {
+        "type": "Repository",
+        "id": int(hook_id),
+        "name": "web",
+        "active": hook["active"],
+        "events": hook["events"],
+        "config": _public_config(config),
+        "updated_at": "2024-06-03T18:01:48Z",
+        "created_at": "2024-06-03T18:01:48Z",
+        "url": base,
+        "test_url": base + "/test",
+        "ping_url": base + "/pings",
+        "deliveries_url": base + "/deliveries",
+        "last_response": {"code": None, "status": "unused", "message": None},
+    }
+
+
+def _validation_failed(message: str) -> SimResponse:
+    return json_response(
+        422,
+        {
+            "message": "Validation Failed",
+            "errors": [{"resource": "Hook", "code": "custom", "message": message}],
+            "documentation_url": "https://docs.github.com/rest/repos/webhooks#create-a-repository-webhook",
+            "status": "422",
+        },
+    )
+
+
+def _not_found(request: SimRequest) -> SimResponse:
+    return json_response(404, {"message": "Not Found", "documentation_url": _DOCS, "status": "404"})
+
+
+def create_hook(request: SimRequest) -> SimResponse:
+    repo, _ = _repo_and_hook(request)
+    if "missing" in repo:  # no such repository, or no admin rights on it
+        return _not_found(request)
+    body = _json_body(request)
+    config = body.get("config")
+    if not isinstance(config, dict) or not str(config.get("url", "")).startswith("http"):
+        return _validation_failed("Config must contain a valid url")
+    for hook in HOOKS.values():
+        existing = hook["config"]
+        existing_url = existing.get("url") if isinstance(existing, dict) else None
+        if hook["repository"] == repo and existing_url == config.get("url"):
+            return _validation_failed("Hook already exists on this repository")
+    if len(HOOKS) >= _MAX_HOOKS:
+        HOOKS.pop(next(iter(HOOKS)))
+    hook_id = str(next(_hook_ids))
+    HOOKS[hook_id] = {
+        "repository": repo,
+        "active": bool(body.get("active", True)),
+        "events": body.get("events") or ["push"],
+        "config": {k: str(v) for k, v in config.items()},
+    }
+    return json_response(201, _hook_view(hook_id, HOOKS[hook_id]), _rate_headers(4998))
+
+
+def update_hook_config(request: SimRequest) -> SimResponse:
+    repo, hook_id = _repo_and_hook(request)
+    hook = HOOKS.get(hook_id or "")
+    if hook is None or hook["repository"] != repo:
+        return _not_found(request)
+    config = hook["config"]
+    assert isinstance(config, dict)
+    config.update({k: str(v) for k, v in _json_body(request).items()})
+    return json_response(200, _public_config(config), _rate_headers(4997))
+
+
+def delete_hook(request: SimRequest) -> SimResponse:
+    repo, hook_id = _repo_and_hook(request)
+    hook = HOOKS.get(hook_id or "")
+    if hook is None or hook["repository"] != repo:
+        return _not_found(request)
+    del HOOKS[hook_id or ""]
+    return SimResponse(204, b"", _rate_headers(4996))
+
+
 def unauthorized(request: SimRequest) -> SimResponse:
     return json_response(
         401,
@@ -94,6 +205,9 @@ SIMULATOR = ProviderSimulator(
     routes=(
         Route("GET", r"/user", user),
         Route("DELETE", r"/applications/[^/]+/grant", delete_grant, authenticated=False),
+        Route("POST", r"/repos/[^/]+/[^/]+/hooks", create_hook),
+        Route("PATCH", r"/repos/[^/]+/[^/]+/hooks/\d+/config", update_hook_config),
+        Route("DELETE", r"/repos/[^/]+/[^/]+/hooks/\d+", delete_hook),
     ),
     credential=credential_ok,
     unauthorized=unauthorized,
@@ -101,9 +215,7 @@ SIMULATOR = ProviderSimulator(
     server_error=lambda request: json_response(
         500, {"message": "Server Error", "documentation_url": _DOCS, "status": "500"}
     ),
-    not_found=lambda request: json_response(
-        404, {"message": "Not Found", "documentation_url": _DOCS, "status": "404"}
-    ),
+    not_found=_not_found,
     sample_credentials={
         "access_token": "gho_16C7e42F292c6912E7710c838347Ae178B4a",
         "token_type": "bearer",

@@ -64,7 +64,9 @@ SPEC = ConnectorSpec(
         handshake="ping",
         auto_register=True,
         setup_instructions=(
-            "Switchboard creates the repository webhook itself. To add it by hand instead: "
+            "Set config.repository to owner/name and Switchboard creates that repository's "
+            "webhook itself (and moves or removes it on rotation and revocation; "
+            "config.register_webhook false turns this off). To add it by hand instead: "
             "Repository > Settings > Webhooks > Add webhook; Payload URL {webhook_url}; "
             "Content type application/json; Secret: the generated secret shown here; choose "
             "the events, keep Active checked and save. GitHub then sends a ping event."

@@ -1,6 +1,10 @@
-"""Stripe's API as documented: GET /v1/balance, and Stripe's {"error": {...}} objects."""
+"""Stripe's API as documented: GET /v1/balance, webhook endpoints (create, update,
+delete), and Stripe's {"error": {...}} objects."""
 
+import re
 import secrets
+import time
+from urllib.parse import parse_qsl, urlsplit
 
 from backend.connectors.providers.stripe.spec import SPEC
 from backend.connectors.simulator import (
@@ -38,6 +42,111 @@ def balance(request: SimRequest) -> SimResponse:
             "pending": money,
         },
         _headers(),
+    )
+
+
+#: Webhook endpoints created through the simulator, by endpoint id.
+ENDPOINTS: dict[str, dict[str, object]] = {}
+_MAX_ENDPOINTS = 1000
+_ENDPOINT_PATH = re.compile(r"/v1/webhook_endpoints/(we_\w+)")
+
+
+def _endpoint_view(endpoint_id: str, endpoint: dict[str, object], *, secret: bool) -> dict:
+    view = {
+        "id": endpoint_id,
+        "object": "webhook_endpoint",
+        "api_version": None,
+        "application": None,
+        "created": endpoint["created"],
+        "description": endpoint["description"],
+        "enabled_events": endpoint["enabled_events"],
+        "livemode": False,
+        "metadata": {},
+        "status": "enabled",
+        "url": endpoint["url"],
+    }
+    if secret:  # Only the creation answer carries the signing secret.
+        view["secret"] = endpoint["secret"]
+    return view
+
+
+def _invalid(message: str, param: str, code: str | None = None, status: int = 400) -> SimResponse:
+    error: dict[str, object] = {"message": message, "param": param, "type": "invalid_request_error"}
+    if code:
+        error["code"] = code
+        error["doc_url"] = f"https://stripe.com/docs/error-codes/{code.replace('_', '-')}"
+    return json_response(status, {"error": error}, _headers())
+
+
+def _url_problem(url: str) -> str | None:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"Invalid URL: {url}"
+    if parts.hostname in ("localhost", "127.0.0.1", "::1"):
+        return (
+            "Invalid URL: URL must be publicly accessible. Consider using a tool like the "
+            "Stripe CLI to test webhooks locally: https://github.com/stripe/stripe-cli"
+        )
+    return None
+
+
+def create_endpoint(request: SimRequest) -> SimResponse:
+    pairs = parse_qsl(request.body.decode("utf-8", "replace"))
+    form = dict(pairs)
+    url = form.get("url", "")
+    if not url:
+        return _invalid("Missing required param: url.", "url", "parameter_missing")
+    problem = _url_problem(url)
+    if problem:
+        return _invalid(problem, "url", "url_invalid")
+    events = [value for key, value in pairs if key.startswith("enabled_events[")]
+    if not events:
+        return _invalid("Missing required param: enabled_events.", "enabled_events")
+    if len(ENDPOINTS) >= _MAX_ENDPOINTS:
+        ENDPOINTS.pop(next(iter(ENDPOINTS)))
+    endpoint_id = "we_" + secrets.token_hex(12)
+    ENDPOINTS[endpoint_id] = {
+        "url": url,
+        "enabled_events": events,
+        "description": form.get("description"),
+        "created": int(time.time()),
+        "secret": "whsec_" + secrets.token_urlsafe(24),
+    }
+    return json_response(200, _endpoint_view(endpoint_id, ENDPOINTS[endpoint_id], secret=True))
+
+
+def _endpoint_or_404(request: SimRequest) -> tuple[str, dict[str, object] | None]:
+    match = _ENDPOINT_PATH.fullmatch(request.path)
+    endpoint_id = match.group(1) if match else ""
+    return endpoint_id, ENDPOINTS.get(endpoint_id)
+
+
+def _no_such_endpoint(endpoint_id: str) -> SimResponse:
+    return _invalid(
+        f"No such webhook endpoint: '{endpoint_id}'", "id", "resource_missing", status=404
+    )
+
+
+def update_endpoint(request: SimRequest) -> SimResponse:
+    endpoint_id, endpoint = _endpoint_or_404(request)
+    if endpoint is None:
+        return _no_such_endpoint(endpoint_id)
+    url = request.form().get("url")
+    if url is not None:
+        problem = _url_problem(url)
+        if problem:
+            return _invalid(problem, "url", "url_invalid")
+        endpoint["url"] = url
+    return json_response(200, _endpoint_view(endpoint_id, endpoint, secret=False))
+
+
+def delete_endpoint(request: SimRequest) -> SimResponse:
+    endpoint_id, endpoint = _endpoint_or_404(request)
+    if endpoint is None:
+        return _no_such_endpoint(endpoint_id)
+    del ENDPOINTS[endpoint_id]
+    return json_response(
+        200, {"id": endpoint_id, "object": "webhook_endpoint", "deleted": True}, _headers()
     )
 
 
@@ -104,7 +213,12 @@ def not_found(request: SimRequest) -> SimResponse:
 SIMULATOR = ProviderSimulator(
     key=SPEC.key,
     api_base_url=SPEC.api_base_url,
-    routes=(Route("GET", r"/v1/balance", balance),),
+    routes=(
+        Route("GET", r"/v1/balance", balance),
+        Route("POST", r"/v1/webhook_endpoints", create_endpoint),
+        Route("POST", r"/v1/webhook_endpoints/we_\w+", update_endpoint),
+        Route("DELETE", r"/v1/webhook_endpoints/we_\w+", delete_endpoint),
+    ),
     credential=lambda request: looks_valid(request.bearer(), _PATTERN),
     unauthorized=unauthorized,
     rate_limited=rate_limited,

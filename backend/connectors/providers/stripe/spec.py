@@ -48,8 +48,9 @@ SPEC = ConnectorSpec(
         content_types=("application/json",),
         auto_register=True,
         setup_instructions=(
-            "With a key allowed to write webhook endpoints, Switchboard creates the endpoint "
-            "and keeps its signing secret. To add it by hand: Developers > Webhooks > Add "
+            "Leave the signing secret empty and, with a key allowed to write webhook "
+            "endpoints, Switchboard creates the endpoint (all events) and keeps its signing "
+            "secret. To add it by hand: Developers > Webhooks > Add "
             "endpoint; Endpoint URL {webhook_url}; select the events; then reveal the "
             "endpoint's Signing secret (whsec_...) and paste it here."
         ),

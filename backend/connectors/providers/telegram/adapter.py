@@ -7,7 +7,13 @@ from typing import Any
 
 import httpx
 
-from backend.connectors.base import Adapter, HealthResult, ProviderError, parse_retry_after
+from backend.connectors.base import (
+    Adapter,
+    HealthResult,
+    ProviderError,
+    WebhookRegistration,
+    parse_retry_after,
+)
 from backend.connectors.providers.telegram.spec import SPEC
 
 
@@ -16,6 +22,20 @@ class TelegramAdapter(Adapter):
 
     async def check_health(self) -> HealthResult:
         return await self.health_via("GET", "getMe")
+
+    async def register_webhook(
+        self, url: str, signing_secret: str | None, existing_id: str | None
+    ) -> WebhookRegistration:
+        """setWebhook: a bot has one webhook, so registering again just replaces it."""
+        body: dict[str, Any] = {"url": url, "drop_pending_updates": False}
+        if signing_secret:
+            body["secret_token"] = signing_secret
+        await self.call("POST", "setWebhook", json=body)
+        bot_id = str(self.ctx.credentials.get("bot_token", "")).split(":", 1)[0]
+        return WebhookRegistration(bot_id, f"webhook of bot {bot_id}")
+
+    async def unregister_webhook(self, provider_id: str) -> None:
+        await self.call("POST", "deleteWebhook", json={"drop_pending_updates": False})
 
     def url(self, path: str) -> str:
         token = self.ctx.credentials.get("bot_token", "")
@@ -49,7 +69,18 @@ class TelegramAdapter(Adapter):
             return ProviderError(
                 "auth_failed", "the provider rejected the credentials", status_code=status
             )
+        if status == 400:
+            # e.g. "Bad Request: bad webhook: HTTPS url must be provided for webhook"
+            return ProviderError("bad_request", _description(response), status_code=status)
         return super().classify(response)
+
+
+def _description(response: httpx.Response) -> str:
+    try:
+        text = response.json().get("description")
+    except (ValueError, AttributeError):
+        text = None
+    return f"Telegram answered: {text[:300]}" if isinstance(text, str) else "Telegram answered 400"
 
 
 def _retry_after(response: httpx.Response) -> float | None:

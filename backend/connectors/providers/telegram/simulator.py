@@ -1,5 +1,7 @@
-"""Telegram's Bot API as documented: /bot<token>/getMe, and its {ok, error_code} errors."""
+"""Telegram's Bot API as documented: /bot<token>/getMe, setWebhook, deleteWebhook,
+getWebhookInfo, and its {ok, error_code} errors."""
 
+import json
 import re
 
 from backend.connectors.providers.telegram.spec import SPEC
@@ -39,6 +41,77 @@ def get_me(request: SimRequest) -> SimResponse:
                 "has_main_web_app": False,
             },
         },
+    )
+
+
+#: Each simulated bot's webhook, by bot id (as Telegram keeps one per bot).
+WEBHOOKS: dict[str, dict[str, str]] = {}
+_MAX_BOTS = 1000
+
+
+def _params(request: SimRequest) -> dict[str, object]:
+    """Bot API parameters arrive as a query string, form fields or JSON alike."""
+    params: dict[str, object] = dict(request.query)
+    if request.headers.get("content-type", "").startswith("application/json"):
+        try:
+            body = json.loads(request.body or b"{}")
+        except ValueError:
+            body = {}
+        params.update(body if isinstance(body, dict) else {})
+    else:
+        params.update(request.form())
+    return params
+
+
+def _bot_id(request: SimRequest) -> str:
+    return _token(request).split(":", 1)[0]
+
+
+def set_webhook(request: SimRequest) -> SimResponse:
+    params = _params(request)
+    url = str(params.get("url") or "")
+    secret = str(params.get("secret_token") or "")
+    if url and not url.startswith("https://"):
+        return _bad_request("bad webhook: An HTTPS URL must be provided for webhook")
+    if secret and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
+        return _bad_request("secret token contains unallowed characters")
+    if not url:
+        WEBHOOKS.pop(_bot_id(request), None)
+        return _ok("Webhook is already deleted")
+    if len(WEBHOOKS) >= _MAX_BOTS:
+        WEBHOOKS.pop(next(iter(WEBHOOKS)))
+    WEBHOOKS[_bot_id(request)] = {"url": url, "secret_token": secret}
+    return _ok("Webhook was set")
+
+
+def delete_webhook(request: SimRequest) -> SimResponse:
+    existed = WEBHOOKS.pop(_bot_id(request), None) is not None
+    return _ok("Webhook was deleted" if existed else "Webhook is already deleted")
+
+
+def webhook_info(request: SimRequest) -> SimResponse:
+    hook = WEBHOOKS.get(_bot_id(request), {})
+    return json_response(
+        200,
+        {
+            "ok": True,
+            "result": {
+                "url": hook.get("url", ""),
+                "has_custom_certificate": False,
+                "pending_update_count": 0,
+                "max_connections": 40,
+            },
+        },
+    )
+
+
+def _ok(description: str) -> SimResponse:
+    return json_response(200, {"ok": True, "result": True, "description": description})
+
+
+def _bad_request(description: str) -> SimResponse:
+    return json_response(
+        400, {"ok": False, "error_code": 400, "description": f"Bad Request: {description}"}
     )
 
 
@@ -85,7 +158,13 @@ def not_found(request: SimRequest) -> SimResponse:
 SIMULATOR = ProviderSimulator(
     key=SPEC.key,
     api_base_url=SPEC.api_base_url,
-    routes=(Route("GET", r"/bot[^/]*/getMe", get_me), Route("POST", r"/bot[^/]*/getMe", get_me)),
+    routes=(
+        Route("GET", r"/bot[^/]*/getMe", get_me),
+        Route("POST", r"/bot[^/]*/getMe", get_me),
+        Route("POST", r"/bot[^/]*/setWebhook", set_webhook),
+        Route("POST", r"/bot[^/]*/deleteWebhook", delete_webhook),
+        Route("GET", r"/bot[^/]*/getWebhookInfo", webhook_info),
+    ),
     credential=credential_ok,
     unauthorized=unauthorized,
     rate_limited=rate_limited,

@@ -49,8 +49,10 @@ SPEC = ConnectorSpec(
         auto_register=True,
         setup_instructions=(
             "Nothing to do: Switchboard calls setWebhook with {webhook_url} and a generated "
-            "secret_token. A bot has a single webhook, so this replaces any webhook set "
-            "before and stops getUpdates polling for this bot."
+            "secret_token (Telegram requires an HTTPS URL). A bot has a single webhook, so "
+            "this replaces any webhook set before and stops getUpdates polling for this bot; "
+            "set config.register_webhook to false to keep yours and call setWebhook yourself "
+            "with the signing secret as secret_token."
         ),
     ),
     streams=(

@@ -1,0 +1,173 @@
+"""Registering an integration's webhook at the provider, where its API allows it (Telegram
+setWebhook, GitHub repository hooks, Stripe webhook endpoints); every other connector is set
+up by hand from the instructions in its spec.
+
+The outcome lives in the integration's reserved config key `_webhook_registration` and is
+shown as `webhook_registration`. A failed registration never undoes the connection: the
+setup instructions still work by hand, and `POST /api/integrations/{id}/webhook/register`
+tries again. Provider messages are kept, with our webhook URL (a secret path) masked.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal, Protocol
+
+from backend.connectors.base import ProviderError
+from backend.connectors.registry import Provider, get_provider
+from backend.integrations import secrets as sealed
+from backend.integrations.adapters import build_adapter
+from backend.integrations.tables import Integration as IntegrationRow
+from backend.lib.errors import Problem
+from backend.lib.tenancy import TenantScope
+from backend.observability.services import write_log
+from backend.settings import Settings, get_settings
+
+KEY = "_webhook_registration"
+Outcome = Literal["registered", "failed", "manual", "removed"]
+# A token this close to expiry is refreshed before the registration call.
+_EXPIRY_MARGIN = dt.timedelta(seconds=30)
+
+
+class TokenRefresher(Protocol):
+    async def refresh(self, scope: TenantScope, integration: dict[str, Any]) -> dict[str, Any]: ...
+
+
+def webhook_url(settings: Settings, connector_id: str, token: str) -> str:
+    return f"{settings.public_base_url.rstrip('/')}/api/webhooks/{connector_id}/{token}"
+
+
+def supported(provider: Provider) -> bool:
+    webhook = provider.spec.webhook
+    return webhook is not None and webhook.auto_register
+
+
+def recorded(row: dict[str, Any]) -> dict[str, Any] | None:
+    value = (row["config"] or {}).get(KEY)
+    return value if isinstance(value, dict) else None
+
+
+def _manual_reason(provider: Provider, row: dict[str, Any], secrets: list[Any]) -> str | None:
+    config = row["config"] or {}
+    if config.get("register_webhook") is False:
+        return "automatic registration is turned off (config.register_webhook is false)"
+    webhook = provider.spec.webhook
+    previous = recorded(row) or {}
+    if (
+        webhook is not None
+        and webhook.signing_secret_source == "user"
+        and secrets
+        and not previous.get("provider_id")
+    ):
+        return "a signing secret was supplied, so the webhook is managed by hand"
+    return None
+
+
+async def register(
+    scope: TenantScope, row: dict[str, Any], oauth: TokenRefresher | None = None
+) -> dict[str, Any]:
+    """Create or update the webhook at the provider and record the outcome; returns the row."""
+    provider = get_provider(row["connector"])
+    if not supported(provider):
+        raise Problem(
+            409,
+            f"{provider.spec.name} webhooks are set up by hand: follow setup_instructions.",
+        )
+    if row["status"] in ("revoked", "pending"):
+        raise Problem(409, f"A {row['status']} integration cannot register a webhook.")
+    current = await sealed.open_signing_secrets(row["tenant"], row["id"], row["webhook_secrets"])
+    previous = recorded(row) or {}
+    manual = _manual_reason(provider, row, current)
+    values: dict[Any, Any] = {}
+    if manual:
+        outcome: dict[str, Any] = {"status": "manual", "reason": manual}
+    else:
+        token = await sealed.open_token(row["tenant"], row["id"], row["webhook_token_sealed"])
+        url = webhook_url(get_settings(), row["connector"], token or "")
+        live = sealed.live_secrets(current)
+        try:
+            row = await _fresh(scope, row, oauth)
+            credentials = await sealed.open_credentials(
+                row["tenant"], row["id"], row["credentials"]
+            )
+            adapter = build_adapter(provider, credentials, row["config"] or {}, row["test_mode"])
+            done = await adapter.register_webhook(
+                url, live[0] if live else None, previous.get("provider_id")
+            )
+        except (ProviderError, Problem) as exc:
+            reason = exc.message if isinstance(exc, ProviderError) else exc.detail
+            misconfigured = isinstance(exc, ProviderError) and exc.kind == "misconfigured"
+            outcome = {
+                "status": "manual" if misconfigured else "failed",
+                "reason": str(reason).replace(url, "{webhook_url}"),
+                "provider_id": previous.get("provider_id"),
+            }
+        else:
+            outcome = {
+                "status": "registered",
+                "reason": f"registered as {done.description}",
+                "provider_id": done.provider_id,
+            }
+            if done.signing_secret:
+                values[IntegrationRow.webhook_secrets] = await sealed.seal_signing_secrets(
+                    row["tenant"], row["id"], sealed.rotate(current, done.signing_secret)
+                )
+    return await _record(scope, row, outcome, values)
+
+
+async def unregister(
+    scope: TenantScope, row: dict[str, Any], oauth: TokenRefresher | None = None
+) -> dict[str, Any] | None:
+    """Remove the webhook we registered (before revoking). Returns the outcome to record,
+    or None when there was nothing to remove. Never raises: revocation goes on regardless."""
+    previous = recorded(row) or {}
+    provider_id = previous.get("provider_id")
+    if previous.get("status") != "registered" or not provider_id:
+        return None
+    provider = get_provider(row["connector"])
+    outcome: dict[str, Any] = {"status": "removed", "provider_id": provider_id}
+    try:
+        row = await _fresh(scope, row, oauth)
+        credentials = await sealed.open_credentials(row["tenant"], row["id"], row["credentials"])
+        adapter = build_adapter(provider, credentials, row["config"] or {}, row["test_mode"])
+        await adapter.unregister_webhook(str(provider_id))
+    except (ProviderError, Problem) as exc:
+        reason = exc.message if isinstance(exc, ProviderError) else exc.detail
+        outcome.update(status="failed", reason=f"could not remove it at the provider: {reason}")
+    else:
+        outcome["reason"] = f"removed at {provider.spec.name}"
+    outcome["at"] = _now().isoformat()
+    return outcome
+
+
+async def _fresh(
+    scope: TenantScope, row: dict[str, Any], oauth: TokenRefresher | None
+) -> dict[str, Any]:
+    expires = row.get("token_expires_at")
+    if oauth is not None and expires is not None and expires <= _now() + _EXPIRY_MARGIN:
+        return await oauth.refresh(scope, row)
+    return row
+
+
+async def _record(
+    scope: TenantScope, row: dict[str, Any], outcome: dict[str, Any], values: dict[Any, Any]
+) -> dict[str, Any]:
+    outcome["at"] = _now().isoformat()
+    fresh = await scope.get(IntegrationRow, str(row["id"]), "integration")
+    config = {**(fresh["config"] or {}), KEY: outcome}
+    values = {**values, IntegrationRow.config: config, IntegrationRow.updated_at: _now()}
+    async with IntegrationRow._meta.db.transaction():
+        await scope.update(IntegrationRow, values).where(IntegrationRow.id == row["id"])
+        await write_log(
+            scope.tenant_id,
+            row["id"],
+            f"webhook.registration.{outcome['status']}",
+            f"webhook registration {outcome['status']}: {outcome['reason']}",
+            level="warning" if outcome["status"] == "failed" else "info",
+            context={"provider_id": outcome.get("provider_id")},
+        )
+    return await scope.get(IntegrationRow, str(row["id"]), "integration")
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
