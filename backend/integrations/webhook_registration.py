@@ -94,6 +94,13 @@ async def register(
             done = await adapter.register_webhook(
                 url, live[0] if live else None, previous.get("provider_id")
             )
+        except (KeyError, ValueError, TypeError) as exc:
+            # An answer without the documented fields: recorded, never a 500 after connecting.
+            outcome = {
+                "status": "failed",
+                "reason": f"unexpected answer from the provider ({type(exc).__name__})",
+                "provider_id": previous.get("provider_id"),
+            }
         except (ProviderError, Problem) as exc:
             reason = exc.message if isinstance(exc, ProviderError) else exc.detail
             misconfigured = isinstance(exc, ProviderError) and exc.kind == "misconfigured"

@@ -18,6 +18,7 @@ from backend.connectors.providers.github import simulator as github_sim
 from backend.connectors.providers.stripe import simulator as stripe_sim
 from backend.connectors.providers.telegram import simulator as telegram_sim
 from backend.connectors.registry import get_provider
+from backend.connectors.simulator import ProviderSimulator, Route, json_response
 from tests.oauth.helpers import callback
 from tests.provider_server import ProviderServer
 
@@ -299,3 +300,43 @@ async def test_connectors_set_up_by_hand_answer_409(client, tenant) -> None:
     assert response.status_code == 409
     assert response.headers["content-type"].startswith("application/problem+json")
     assert "setup_instructions" in response.json()["detail"]
+
+
+async def test_an_answer_without_the_documented_fields_is_recorded(
+    client, tenant, monkeypatch
+) -> None:
+    """A provider answering 200 without the endpoint's id and secret: the integration
+    still connects, the registration is `failed` with a reason, nothing answers 500."""
+    real = stripe_sim.SIMULATOR
+    odd = ProviderSimulator(
+        key="stripe",
+        api_base_url="https://api.stripe.com",
+        routes=(
+            real.routes[0][0],
+            Route(
+                "POST",
+                r"/v1/webhook_endpoints",
+                lambda request: json_response(200, {"object": "webhook_endpoint"}),
+            ),
+        ),
+        credential=lambda request: True,
+        unauthorized=stripe_sim.unauthorized,
+        rate_limited=stripe_sim.rate_limited,
+    )
+    with ProviderServer(odd) as server:
+        monkeypatch.setenv("SWITCHBOARD_STRIPE_API_BASE_URL", server.url)
+        created = await client.post(
+            "/api/integrations",
+            json={
+                "connector_id": "stripe",
+                "name": "Pay",
+                "credentials": {"secret_key": STRIPE_KEY},
+            },
+            headers=tenant.headers,
+        )
+    assert created.status_code == 201, created.text
+    integration = created.json()["integration"]
+    assert integration["status"] == "connected"
+    registration = integration["webhook_registration"]
+    assert registration["status"] == "failed"
+    assert "unexpected answer" in registration["reason"]
