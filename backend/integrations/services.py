@@ -63,6 +63,21 @@ def now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+async def _audit(
+    scope: TenantScope, meta: RequestMeta, action: str, target_id: str, details: dict[str, Any]
+) -> None:
+    await write_audit(
+        scope.tenant_id,
+        meta.actor,
+        action,
+        "integration",
+        target_id,
+        ip=meta.ip,
+        user_agent=meta.user_agent,
+        details=details,
+    )
+
+
 # -- reading ------------------------------------------------------------------------------
 
 
@@ -272,15 +287,12 @@ async def create(
     )
     async with IntegrationRow._meta.db.transaction():
         await IntegrationRow.insert(row)
-        await write_audit(
-            scope.tenant_id,
-            meta.actor,
+        await _audit(
+            scope,
+            meta,
             "integration.create",
-            "integration",
             str(integration_id),
-            ip=meta.ip,
-            user_agent=meta.user_agent,
-            details={"connector": spec.key, "name": name, "test_mode": data.test_mode},
+            {"connector": spec.key, "name": name, "test_mode": data.test_mode},
         )
         await write_log(
             scope.tenant_id,
@@ -356,16 +368,7 @@ async def reconnect(
         raise Problem(409, f"{provider.spec.name} does not connect through an OAuth consent.")
     oauth.validate(provider, scopes, return_url)
     url = await oauth.begin(scope, row, provider, scopes, return_url)
-    await write_audit(
-        scope.tenant_id,
-        meta.actor,
-        "integration.reconnect",
-        "integration",
-        str(row["id"]),
-        ip=meta.ip,
-        user_agent=meta.user_agent,
-        details={"scopes": scopes},
-    )
+    await _audit(scope, meta, "integration.reconnect", str(row["id"]), {"scopes": scopes})
     return await get(scope, integration_id), url
 
 
@@ -406,16 +409,7 @@ async def update(
         changed.append("webhook_signing_secret")
     async with IntegrationRow._meta.db.transaction():
         await scope.update(IntegrationRow, values).where(IntegrationRow.id == row["id"])
-        await write_audit(
-            scope.tenant_id,
-            meta.actor,
-            "integration.update",
-            "integration",
-            str(row["id"]),
-            ip=meta.ip,
-            user_agent=meta.user_agent,
-            details={"changed": changed},
-        )
+        await _audit(scope, meta, "integration.update", str(row["id"]), {"changed": changed})
         await write_log(
             scope.tenant_id,
             row["id"],
@@ -456,16 +450,7 @@ async def test(
     credentials = await sealed.open_credentials(row["tenant"], row["id"], row["credentials"])
     health = await run_health_check(provider, credentials, row["config"] or {}, row["test_mode"])
     updated = await record_health(scope, row, health)
-    await write_audit(
-        scope.tenant_id,
-        meta.actor,
-        "integration.test",
-        "integration",
-        str(row["id"]),
-        ip=meta.ip,
-        user_agent=meta.user_agent,
-        details={"result": health.status},
-    )
+    await _audit(scope, meta, "integration.test", str(row["id"]), {"result": health.status})
     await write_log(
         scope.tenant_id,
         row["id"],
@@ -523,25 +508,15 @@ async def revoke(
                 IntegrationRow.config: config,
             },
         ).where(IntegrationRow.id == row["id"])
-        await write_audit(
-            scope.tenant_id,
-            meta.actor,
+        await _audit(
+            scope,
+            meta,
             "integration.revoke",
-            "integration",
             str(row["id"]),
-            ip=meta.ip,
-            user_agent=meta.user_agent,
-            details={"revoked_at_provider": revoked_at_provider},
+            {"revoked_at_provider": revoked_at_provider},
         )
         if removal is not None:
-            await write_log(
-                scope.tenant_id,
-                row["id"],
-                f"webhook.registration.{removal['status']}",
-                f"webhook {removal['reason']}",
-                level="info" if removal["status"] == "removed" else "warning",
-                context={"provider_id": removal.get("provider_id")},
-            )
+            await registration.log_outcome(scope, row, removal)
         await write_log(scope.tenant_id, row["id"], "integration.revoked", note)
     return await get(scope, integration_id)
 
@@ -552,15 +527,12 @@ async def delete(scope: TenantScope, integration_id: str, meta: RequestMeta) -> 
         raise Problem(409, "Revoke the integration before deleting it.")
     async with IntegrationRow._meta.db.transaction():
         await scope.delete(IntegrationRow).where(IntegrationRow.id == row["id"])
-        await write_audit(
-            scope.tenant_id,
-            meta.actor,
+        await _audit(
+            scope,
+            meta,
             "integration.delete",
-            "integration",
             str(row["id"]),
-            ip=meta.ip,
-            user_agent=meta.user_agent,
-            details={"connector": row["connector"], "name": row["name"]},
+            {"connector": row["connector"], "name": row["name"]},
         )
 
 
@@ -597,15 +569,12 @@ async def rotate_webhook(
         )
     async with IntegrationRow._meta.db.transaction():
         await scope.update(IntegrationRow, values).where(IntegrationRow.id == row["id"])
-        await write_audit(
-            scope.tenant_id,
-            meta.actor,
+        await _audit(
+            scope,
+            meta,
             "integration.webhook.rotate",
-            "integration",
             str(row["id"]),
-            ip=meta.ip,
-            user_agent=meta.user_agent,
-            details={"new_signing_secret": new_secret is not None},
+            {"new_signing_secret": new_secret is not None},
         )
         await write_log(
             scope.tenant_id,
@@ -628,14 +597,11 @@ async def register_webhook(
     row = await get(scope, integration_id)
     registered = await registration.register(scope, row, oauth)
     outcome = registration.recorded(registered) or {}
-    await write_audit(
-        scope.tenant_id,
-        meta.actor,
+    await _audit(
+        scope,
+        meta,
         "integration.webhook.register",
-        "integration",
         str(row["id"]),
-        ip=meta.ip,
-        user_agent=meta.user_agent,
-        details={"outcome": outcome.get("status")},
+        {"outcome": outcome.get("status")},
     )
     return registered

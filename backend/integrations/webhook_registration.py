@@ -165,15 +165,20 @@ async def _record(
     values = {**values, IntegrationRow.config: config, IntegrationRow.updated_at: _now()}
     async with IntegrationRow._meta.db.transaction():
         await scope.update(IntegrationRow, values).where(IntegrationRow.id == row["id"])
-        await write_log(
-            scope.tenant_id,
-            row["id"],
-            f"webhook.registration.{outcome['status']}",
-            f"webhook registration {outcome['status']}: {outcome['reason']}",
-            level="warning" if outcome["status"] == "failed" else "info",
-            context={"provider_id": outcome.get("provider_id")},
-        )
+        await log_outcome(scope, row, outcome)
     return await scope.get(IntegrationRow, str(row["id"]), "integration")
+
+
+async def log_outcome(scope: TenantScope, row: dict[str, Any], outcome: dict[str, Any]) -> None:
+    """One integration_log entry per registration outcome, e.g. webhook.registration.failed."""
+    await write_log(
+        scope.tenant_id,
+        row["id"],
+        f"webhook.registration.{outcome['status']}",
+        f"webhook registration {outcome['status']}: {outcome['reason']}",
+        level="warning" if outcome["status"] == "failed" else "info",
+        context={"provider_id": outcome.get("provider_id")},
+    )
 
 
 def _now() -> dt.datetime:

@@ -30,20 +30,22 @@ def path_of(url: str) -> str:
     return url.removeprefix("https://hooks.example.test")
 
 
+def serve(simulator, key: str, monkeypatch):
+    """The connector's API base pointed at a loopback server answering as the provider."""
+    with ProviderServer(simulator) as server:
+        monkeypatch.setenv(f"SWITCHBOARD_{key.upper()}_API_BASE_URL", server.url)
+        yield server
+    simulator.fail_with = None
+
+
 @pytest.fixture
 def telegram_api(monkeypatch):
-    with ProviderServer(telegram_sim.SIMULATOR) as server:
-        monkeypatch.setenv("SWITCHBOARD_TELEGRAM_API_BASE_URL", server.url)
-        yield server
-    telegram_sim.SIMULATOR.fail_with = None
+    yield from serve(telegram_sim.SIMULATOR, "telegram", monkeypatch)
 
 
 @pytest.fixture
 def stripe_api(monkeypatch):
-    with ProviderServer(stripe_sim.SIMULATOR) as server:
-        monkeypatch.setenv("SWITCHBOARD_STRIPE_API_BASE_URL", server.url)
-        yield server
-    stripe_sim.SIMULATOR.fail_with = None
+    yield from serve(stripe_sim.SIMULATOR, "stripe", monkeypatch)
 
 
 async def logs_of(client, tenant, iid: str) -> list[dict]:
