@@ -9,7 +9,7 @@ BACKEND_STAMP := $(VENV)/.installed
 
 include mk/dashboard.mk
 
-.PHONY: run test lint fmt test-backend test-e2e bench deps chromium clean
+.PHONY: run test lint fmt test-backend test-e2e bench deps chromium wrk clean
 
 deps: $(BACKEND_STAMP) dashboard-deps
 
@@ -44,7 +44,11 @@ test-e2e: deps chromium
 
 test: deps chromium lint test-backend dashboard-test test-e2e
 
-bench: $(BACKEND_STAMP)
+# The load generator: Debian's wrk (the benchmark falls back to a slower asyncio client).
+wrk:
+	@command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null) || echo "wrk not installed: the asyncio client will load the server"
+
+bench: $(BACKEND_STAMP) wrk
 	$(VENV)/bin/python -m benchmarks.webhook_ingest
 
 clean:
