@@ -385,10 +385,7 @@ async def update(
         values[IntegrationRow.name] = validate_name(data.name)
         changed.append("name")
     if data.config is not None:
-        config = await validate_config(provider, data.config, get_settings())
-        # Reserved keys (what Switchboard recorded, e.g. the webhook registration) survive.
-        reserved = {k: v for k, v in (row["config"] or {}).items() if k.startswith("_")}
-        values[IntegrationRow.config] = {**config, **reserved}
+        values[IntegrationRow.config] = await _patched_config(provider, row, data.config)
         changed.append("config")
     if data.test_mode is not None:
         values[IntegrationRow.test_mode] = data.test_mode
@@ -417,6 +414,26 @@ async def update(
             "settings changed: " + ", ".join(changed) if changed else "nothing changed",
         )
     return await get(scope, integration_id)
+
+
+async def _patched_config(
+    provider: Provider, row: dict[str, Any], patch: dict[str, Any]
+) -> dict[str, Any]:
+    """`config` in PATCH is a JSON merge patch (RFC 7396, top level): given keys replace,
+    null removes, absent keys stay — so facts learned at consent (Slack team, Jira cloud id)
+    and what Switchboard recorded (reserved `_` keys) survive an edit."""
+    current = dict(row["config"] or {})
+    reserved = {k: v for k, v in current.items() if k.startswith("_")}
+    merged = {k: v for k, v in current.items() if not k.startswith("_")}
+    for key, value in patch.items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = value
+    for key in patch:
+        if key.startswith("_"):
+            raise validation_error(f"config.{key}", "names starting with _ are reserved")
+    return {**await validate_config(provider, merged, get_settings()), **reserved}
 
 
 async def record_health(

@@ -284,6 +284,26 @@ async def test_patch_and_validation(client, tenant) -> None:
     )
     assert p.status_code == 200, p.text
     assert p.json()["name"] == "after" and p.json()["config"]["signature_mode"] == "hmac_sha256"
+    # config is a merge patch: absent keys stay, null removes one.
+    p = await client.patch(
+        f"/api/integrations/{iid}",
+        json={"config": {"signature_header": "X-Signature"}},
+        headers=tenant.headers,
+    )
+    assert p.json()["config"] == {
+        "signature_mode": "hmac_sha256",
+        "signature_header": "X-Signature",
+    }
+    p = await client.patch(
+        f"/api/integrations/{iid}",
+        json={"config": {"signature_header": None}},
+        headers=tenant.headers,
+    )
+    assert p.json()["config"] == {"signature_mode": "hmac_sha256"}
+    reserved = await client.patch(
+        f"/api/integrations/{iid}", json={"config": {"_x": 1}}, headers=tenant.headers
+    )
+    assert reserved.status_code == 422 and "config._x" in reserved.text
     bad = await client.patch(
         f"/api/integrations/{iid}", json={"name": "x", "credentials": {}}, headers=tenant.headers
     )
