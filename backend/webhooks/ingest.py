@@ -14,6 +14,7 @@ import hashlib
 import ipaddress
 import logging
 import time
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -41,6 +42,9 @@ from backend.webhooks.store import store_event
 log = logging.getLogger("switchboard.webhooks")
 
 NORMALIZE_JOB = "normalize_event"
+# Failed verifications per integration and minute that may reload secrets and write a log
+# row; beyond it a forged delivery is answered 401 from memory.
+_REJECTION_CHECKS_PER_MINUTE = 60
 _REDIS_BACKOFF_SECONDS = 5.0
 _DB_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
@@ -96,6 +100,7 @@ class Ingestor:
         self.settings = settings
         self.enqueuer = enqueuer
         self.buckets = TokenBuckets(settings.webhook_rate_limit)
+        self.rejections = TokenBuckets(_REJECTION_CHECKS_PER_MINUTE)
         self._redis_down_until = 0.0
         self._background: set[asyncio.Task[Any]] = set()
         self._trusted = [ipaddress.ip_network(p, strict=False) for p in settings.trusted_proxies]
@@ -140,6 +145,16 @@ class Ingestor:
             )
         except Exception:
             log.warning("could not record a webhook rejection")
+
+    def _spend(self, integration_id: uuid.UUID, connector_id: str) -> None:
+        wait = self.buckets.take(integration_id)
+        if wait:
+            metrics.incr("rate_limited", connector_id)
+            raise Problem(
+                429,
+                "Too many deliveries for this integration.",
+                headers={"Retry-After": str(max(1, int(wait + 0.999)))},
+            )
 
     # -- enqueue, batched off the request ------------------------------------------------
     def _enqueue_soon(self, event_id: str) -> None:
@@ -187,14 +202,6 @@ class Ingestor:
             return problem_answer(_UNAVAILABLE)
         if m is None or m.connector != connector_id:
             raise _NOT_FOUND
-        wait = self.buckets.take(m.integration_id)
-        if wait:
-            metrics.incr("rate_limited", connector_id)
-            raise Problem(
-                429,
-                "Too many deliveries for this integration.",
-                headers={"Retry-After": str(max(1, int(wait + 0.999)))},
-            )
         handler = get_provider(connector_id).webhook
         if handler is None:
             raise _NOT_FOUND
@@ -206,17 +213,27 @@ class Ingestor:
             body=inbound.body,
             received_at=time.time(),
         )
+        # Forged deliveries cost an HMAC each; only the rejection budget lets them cost
+        # database work (a reload of the secrets, a log row).
+        checked = False
         try:
             if inbound.method == "GET":
                 if type(handler).handshake is WebhookHandler.handshake:
                     raise Problem(405, "This provider sends no GET handshake; POST deliveries.")
-                return _reply(await handler.handshake(hook_request, m.secrets))
+                self._spend(m.integration_id, connector_id)
+                try:
+                    return _reply(await handler.handshake(hook_request, m.secrets))
+                except WebhookVerificationError:
+                    checked = self.rejections.take(m.integration_id) == 0
+                    raise
             try:
                 delivery = await handler.verify(hook_request, m.secrets)
             except WebhookVerificationError:
+                checked = self.rejections.take(m.integration_id) == 0
+                if not checked:
+                    raise
                 # Secrets may have changed (PATCH, rotation) in any process: check once more
-                # against fresh ones. Always, so a new secret works at once; forged traffic
-                # is already bounded by the per-integration rate limit above.
+                # against fresh ones, so a new secret works at once.
                 try:
                     fresh = await material.load(token_hash)
                 except _DB_ERRORS:
@@ -227,13 +244,17 @@ class Ingestor:
                 delivery = await handler.verify(hook_request, m.secrets)
         except WebhookVerificationError as exc:
             metrics.incr("rejected", connector_id)
-            self._later(self._log_rejection(m, exc.reason))
+            if checked:
+                self._later(self._log_rejection(m, exc.reason))
             raise Problem(
                 403 if inbound.method == "GET" else 401,
                 f"Webhook verification failed: {exc.reason}",
                 kind="signature-invalid",
                 title="Webhook verification failed",
             ) from None
+        # Only verified deliveries spend the integration's budget: forged traffic cannot
+        # crowd out the provider's.
+        self._spend(m.integration_id, connector_id)
         if not delivery.store:
             metrics.incr("handshake", connector_id)
             return _reply(delivery.reply or Reply(200, b""))

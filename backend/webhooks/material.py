@@ -3,7 +3,8 @@
 The cache saves a database round trip per delivery (it costs as much as the insert). It is
 safe because the insert re-checks, in the same statement, that the integration still owns
 that token and is not revoked; a signature that fails against cached secrets is retried
-once against freshly loaded ones, so a rotated secret is picked up at once.
+once against freshly loaded ones, so a rotated secret is picked up at once (while a flood of
+forged deliveries has used up the integration's rejection budget, within the TTL instead).
 """
 
 from __future__ import annotations

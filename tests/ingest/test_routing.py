@@ -117,6 +117,45 @@ async def test_rate_limit_per_integration(hooks: Hooks, make_client, tenant, mak
     assert len(await hooks.events(limited)) == 1
 
 
+async def test_forged_traffic_neither_spends_the_budget_nor_loads_the_database(
+    hooks: Hooks, make_client, tenant, make_integration, raw_rows
+):
+    """Only verified deliveries spend the rate budget, so a stranger who knows the URL
+    cannot crowd out the provider; past a small rejection budget, forgeries are answered
+    401 from memory, with no secret reload and no log row."""
+    settings = dataclasses.replace(get_settings(), webhook_rate_limit=6)  # a burst of 1
+    integration = await make_integration(tenant, "github", signing_secrets=(GITHUB_SECRET,))
+    body = fixture("github", "issues__opened.json")
+    async with make_client(create_app(settings)) as small:
+        for _ in range(25):
+            forged = await small.post(
+                integration.path, content=body, headers=github(body, "wrong-secret")
+            )
+            assert_problem(forged, 401, "signature-invalid")
+        genuine = await small.post(integration.path, content=body, headers=github(body))
+        assert genuine.status_code == 200, genuine.text
+        await hooks.wait_for(
+            lambda: _rejection_rows(raw_rows, integration.id, at_least=1), timeout=5
+        )
+    logged = await raw_rows(
+        "SELECT count(*) AS n FROM integration_log WHERE integration = $1 "
+        "AND event = 'webhook.rejected'",
+        integration.id,
+    )
+    # The rejection budget's burst (60 a minute: 10), not one row per forgery.
+    assert 1 <= logged[0]["n"] <= 11, logged
+    assert len(await hooks.events(integration)) == 1
+
+
+async def _rejection_rows(raw_rows, integration_id, at_least: int) -> bool:
+    rows = await raw_rows(
+        "SELECT count(*) AS n FROM integration_log WHERE integration = $1 "
+        "AND event = 'webhook.rejected'",
+        integration_id,
+    )
+    return rows[0]["n"] >= at_least
+
+
 async def test_redis_down_stores_answers_and_the_sweeper_enqueues_later(
     hooks: Hooks, app, make_client, tenant, make_integration
 ) -> None:
