@@ -130,10 +130,16 @@ async def test_binary_raw_body_is_returned_base64(
     )
     assert detail.json()["raw_body_encoding"] == "base64"
     assert base64.b64decode(detail.json()["raw_body"]) == body
-    # Not JSON: the generic normalizer refuses it; the row is dead-lettered, never dropped.
+    # Not JSON: the generic envelope carries the bytes whole.
     await hooks.run_worker()
-    (dead,) = await hooks.events(integration)
-    assert dead["status"] == "dead" and bytes(dead["raw_body"]) == body
+    (done,) = await hooks.events(integration)
+    assert done["status"] == "processed" and bytes(done["raw_body"]) == body
+    detail = await client.get(
+        f"/api/integrations/{integration.id}/events/{row['id']}", headers=tenant.headers
+    )
+    data = detail.json()["normalized"]["data"]
+    assert data["content_type"] == "application/octet-stream"
+    assert base64.b64decode(data["body_base64"]) == body
 
 
 async def test_failed_normalization_is_retried_then_dead_then_replayed(

@@ -147,6 +147,14 @@ def test_normalize() -> None:
     assert order.time is not None and int(order.time.timestamp()) == 1749556800
     form = GENERIC.normalize(b"a=1&event=x", {"content-type": "application/x-www-form-urlencoded"})
     assert form.type == "x" and form.data == {"a": "1", "event": "x"}
-    assert GENERIC.normalize(b"[1,2]", {}).data == {}
-    with pytest.raises(ValueError):
-        GENERIC.normalize(b"plain text", {})
+    assert GENERIC.normalize(b"[1,2]", {}).data == {"value": [1, 2]}
+    # Whatever else a sender posts is kept whole in the generic envelope...
+    plain = GENERIC.normalize(b"plain text", {"content-type": "text/plain; charset=utf-8"})
+    assert plain.type == "webhook.received"
+    assert plain.data == {"content_type": "text/plain", "text": "plain text"}
+    binary = GENERIC.normalize(b"\xff\x00", {})
+    assert binary.data == {"content_type": None, "body_base64": "/wA="}
+    # ...but a body that says it is JSON and is not fails (kept raw, retried, dead-lettered).
+    for content_type in ("application/json", "application/cloudevents+json"):
+        with pytest.raises(ValueError):
+            GENERIC.normalize(b"plain text", {"content-type": content_type})

@@ -8,6 +8,7 @@ HMAC-SHA256 of the body (optionally `sha256=`-prefixed) in `config.signature_hea
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import msgspec
@@ -95,15 +96,30 @@ class GenericWebhook(WebhookHandler):
                 payload = dict(parse_form(body))
             except WebhookVerificationError as exc:
                 raise ValueError(exc.reason) from exc
+        elif content_type == "application/json" or content_type.endswith("+json"):
+            payload = load_json(body)  # a body that says it is JSON must be
         else:
-            payload = load_json(body)
+            try:
+                payload = load_json(body)
+            except ValueError:
+                return NormalizedEvent(DEFAULT_TYPE, None, None, _opaque(body, content_type))
         if not isinstance(payload, dict):
-            return NormalizedEvent(DEFAULT_TYPE, None, None, {})
+            return NormalizedEvent(DEFAULT_TYPE, None, None, {"value": payload})
         subject = text(payload.get("subject")) or text(payload.get("id"))
         time = from_iso(payload.get("time")) or from_iso(payload.get("timestamp"))
         if time is None:
             time = from_unix(payload.get("created")) or from_unix(payload.get("timestamp"))
         return NormalizedEvent(event_type_of(payload), subject, time, scalars(payload))
+
+
+def _opaque(body: bytes, content_type: str) -> dict[str, Any]:
+    """Text, XML or binary from a sender we know nothing about: kept whole in the envelope."""
+    data: dict[str, Any] = {"content_type": content_type or None}
+    try:
+        data["text"] = body.decode("utf-8")
+    except UnicodeDecodeError:
+        data["body_base64"] = base64.b64encode(body).decode("ascii")
+    return data
 
 
 HANDLER = GenericWebhook()
