@@ -19,6 +19,7 @@ from backend.lib.pagination import clamp_limit, paginate
 from backend.lib.tenancy import TenantScope
 from backend.observability.services import write_audit
 from backend.tenants.services import TenantContext
+from backend.webhooks.fastpath import receipt_span
 from backend.webhooks.ingest import Inbound, Ingestor
 from backend.webhooks.jobs import NORMALIZE_JOB
 from backend.webhooks.schemas import BulkReplayed, Event, EventDetail, EventPage, EventReplayed
@@ -46,18 +47,21 @@ class WebhookReceiver(Controller):
         self, request: Request[Any, Any, Any], connector_id: str, token: str
     ) -> Response[bytes]:
         ingestor: Ingestor = request.app.state.ingestor
-        answer = await ingestor.ingest(
-            Inbound(
-                method=request.method,
-                connector_id=connector_id,
-                token=token,
-                headers={k.lower(): v for k, v in request.headers.items()},
-                raw_path=request.scope.get("raw_path", b"").decode("latin-1") or request.url.path,
-                query_string=request.scope.get("query_string", b"").decode("latin-1"),
-                body=await request.body(),
-                client_host=request.client.host if request.client else "",
+        with receipt_span(request.method, connector_id) as span:
+            answer = await ingestor.ingest(
+                Inbound(
+                    method=request.method,
+                    connector_id=connector_id,
+                    token=token,
+                    headers={k.lower(): v for k, v in request.headers.items()},
+                    raw_path=request.scope.get("raw_path", b"").decode("latin-1")
+                    or request.url.path,
+                    query_string=request.scope.get("query_string", b"").decode("latin-1"),
+                    body=await request.body(),
+                    client_host=request.client.host if request.client else "",
+                )
             )
-        )
+            span.set_attribute("http.response.status_code", answer.status)
         return Response(
             content=answer.body,
             status_code=answer.status,

@@ -68,6 +68,9 @@ async def test_stored_trace_id_is_the_request_span_and_spans_hold_no_secret(
     assert server[0].name == "POST /api/webhooks/github/{token}"
     worker = [s for s in spans.get_finished_spans() if s.name == "webhook.normalize"]
     assert any(s.attributes.get("event.id") == str(row["id"]) for s in worker)
+    handshake = [s for s in spans.get_finished_spans() if s.name.startswith("GET /api/webhooks")]
+    assert [s.name for s in handshake] == ["GET /api/webhooks/whatsapp/{token}"]
+    assert handshake[0].attributes["http.response.status_code"] == 200
     everything = "\n".join(dump(s) for s in spans.get_finished_spans())
     secrets = (SECRET, integration.token, signature.removeprefix("sha256="), meta.token)
     for secret in (*secrets, verify_token):
