@@ -179,6 +179,15 @@ class Adapter(abc.ABC):
             raise error
         return response
 
+    async def call_if_exists(self, method: str, path: str, **kwargs: Any) -> httpx.Response | None:
+        """`call`, but None when the provider answers 404 (the object is gone)."""
+        try:
+            return await self.call(method, path, **kwargs)
+        except ProviderError as exc:
+            if exc.status_code == 404:
+                return None
+            raise
+
     async def health_via(self, method: str, path: str, **kwargs: Any) -> HealthResult:
         """Most health checks: one call, success means healthy."""
         try:

@@ -73,6 +73,14 @@ def json_response(status: int, data: Any, headers: dict[str, str] | None = None)
     )
 
 
+def remember(store: dict[str, Any], key: str, value: Any, limit: int = 1000) -> None:
+    """Keep what a simulated provider created (hooks, endpoints), evicting the oldest past
+    `limit` so test mode's memory stays bounded."""
+    if key not in store and len(store) >= limit:
+        store.pop(next(iter(store)))
+    store[key] = value
+
+
 Handler = Callable[[SimRequest], SimResponse]
 # Builds the provider's 429 answer, given the Retry-After seconds to announce.
 RateLimitHandler = Callable[[SimRequest, int], SimResponse]

@@ -422,6 +422,9 @@ async def _patched_config(
     """`config` in PATCH is a JSON merge patch (RFC 7396, top level): given keys replace,
     null removes, absent keys stay — so facts learned at consent (Slack team, Jira cloud id)
     and what Switchboard recorded (reserved `_` keys) survive an edit."""
+    for key in patch:
+        if key.startswith("_"):
+            raise validation_error(f"config.{key}", "names starting with _ are reserved")
     current = dict(row["config"] or {})
     reserved = {k: v for k, v in current.items() if k.startswith("_")}
     merged = {k: v for k, v in current.items() if not k.startswith("_")}
@@ -430,9 +433,6 @@ async def _patched_config(
             merged.pop(key, None)
         else:
             merged[key] = value
-    for key in patch:
-        if key.startswith("_"):
-            raise validation_error(f"config.{key}", "names starting with _ are reserved")
     return {**await validate_config(provider, merged, get_settings()), **reserved}
 
 

@@ -11,9 +11,9 @@ tries again. Provider messages are kept, with our webhook URL (a secret path) ma
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
-from backend.connectors.base import ProviderError
+from backend.connectors.base import Adapter, ProviderError
 from backend.connectors.registry import Provider, get_provider
 from backend.integrations import secrets as sealed
 from backend.integrations.adapters import build_adapter
@@ -24,7 +24,6 @@ from backend.observability.services import write_log
 from backend.settings import Settings, get_settings
 
 KEY = "_webhook_registration"
-Outcome = Literal["registered", "failed", "manual", "removed"]
 # A token this close to expiry is refreshed before the registration call.
 _EXPIRY_MARGIN = dt.timedelta(seconds=30)
 
@@ -86,11 +85,7 @@ async def register(
         url = webhook_url(get_settings(), row["connector"], token or "")
         live = sealed.live_secrets(current)
         try:
-            row = await _fresh(scope, row, oauth)
-            credentials = await sealed.open_credentials(
-                row["tenant"], row["id"], row["credentials"]
-            )
-            adapter = build_adapter(provider, credentials, row["config"] or {}, row["test_mode"])
+            adapter = await _adapter(scope, row, provider, oauth)
             done = await adapter.register_webhook(
                 url, live[0] if live else None, previous.get("provider_id")
             )
@@ -102,11 +97,10 @@ async def register(
                 "provider_id": previous.get("provider_id"),
             }
         except (ProviderError, Problem) as exc:
-            reason = exc.message if isinstance(exc, ProviderError) else exc.detail
             misconfigured = isinstance(exc, ProviderError) and exc.kind == "misconfigured"
             outcome = {
                 "status": "manual" if misconfigured else "failed",
-                "reason": str(reason).replace(url, "{webhook_url}"),
+                "reason": _reason(exc).replace(url, "{webhook_url}"),
                 "provider_id": previous.get("provider_id"),
             }
         else:
@@ -134,26 +128,30 @@ async def unregister(
     provider = get_provider(row["connector"])
     outcome: dict[str, Any] = {"status": "removed", "provider_id": provider_id}
     try:
-        row = await _fresh(scope, row, oauth)
-        credentials = await sealed.open_credentials(row["tenant"], row["id"], row["credentials"])
-        adapter = build_adapter(provider, credentials, row["config"] or {}, row["test_mode"])
+        adapter = await _adapter(scope, row, provider, oauth)
         await adapter.unregister_webhook(str(provider_id))
     except (ProviderError, Problem) as exc:
-        reason = exc.message if isinstance(exc, ProviderError) else exc.detail
-        outcome.update(status="failed", reason=f"could not remove it at the provider: {reason}")
+        reason = f"could not remove it at the provider: {_reason(exc)}"
+        outcome.update(status="failed", reason=reason)
     else:
         outcome["reason"] = f"removed at {provider.spec.name}"
     outcome["at"] = _now().isoformat()
     return outcome
 
 
-async def _fresh(
-    scope: TenantScope, row: dict[str, Any], oauth: TokenRefresher | None
-) -> dict[str, Any]:
+async def _adapter(
+    scope: TenantScope, row: dict[str, Any], provider: Provider, oauth: TokenRefresher | None
+) -> Adapter:
+    """The integration's adapter, its OAuth token refreshed first when about to expire."""
     expires = row.get("token_expires_at")
     if oauth is not None and expires is not None and expires <= _now() + _EXPIRY_MARGIN:
-        return await oauth.refresh(scope, row)
-    return row
+        row = await oauth.refresh(scope, row)
+    credentials = await sealed.open_credentials(row["tenant"], row["id"], row["credentials"])
+    return build_adapter(provider, credentials, row["config"] or {}, row["test_mode"])
+
+
+def _reason(exc: ProviderError | Problem) -> str:
+    return exc.message if isinstance(exc, ProviderError) else exc.detail
 
 
 async def _record(

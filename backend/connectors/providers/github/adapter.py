@@ -87,14 +87,10 @@ class GitHubAdapter(Adapter):
         config = {"url": url, "content_type": "json", "insecure_ssl": "0"}
         if signing_secret:
             config["secret"] = signing_secret
-        if existing_id:
-            try:
-                await self._hook_call("PATCH", f"/repos/{repo}/hooks/{existing_id}/config", config)
-                return WebhookRegistration(existing_id, f"webhook {existing_id} of {repo}")
-            except ProviderError as exc:
-                if exc.status_code != 404:
-                    raise
-                # Deleted by hand at GitHub: create it again below.
+        path = f"/repos/{repo}/hooks/{existing_id}/config"
+        # A hook deleted by hand at GitHub answers 404: it is created again below.
+        if existing_id and await self.call_if_exists("PATCH", path, json=config):
+            return WebhookRegistration(existing_id, f"webhook {existing_id} of {repo}")
         events = self.ctx.config.get("webhook_events") or list(_DEFAULT_EVENTS)
         response = await self._hook_call(
             "POST",
@@ -105,11 +101,7 @@ class GitHubAdapter(Adapter):
         return WebhookRegistration(hook_id, f"webhook {hook_id} of {repo}")
 
     async def unregister_webhook(self, provider_id: str) -> None:
-        try:
-            await self.call("DELETE", f"/repos/{self._repository()}/hooks/{provider_id}")
-        except ProviderError as exc:
-            if exc.status_code != 404:
-                raise
+        await self.call_if_exists("DELETE", f"/repos/{self._repository()}/hooks/{provider_id}")
 
     async def _hook_call(self, method: str, path: str, body: dict[str, Any]) -> httpx.Response:
         try:

@@ -14,6 +14,7 @@ from backend.connectors.simulator import (
     SimResponse,
     json_response,
     looks_valid,
+    remember,
 )
 
 _DOCS = "https://docs.github.com/rest"
@@ -64,7 +65,6 @@ def delete_grant(request: SimRequest) -> SimResponse:
 
 #: Repository hooks created through the simulator, by hook id.
 HOOKS: dict[str, dict[str, object]] = {}
-_MAX_HOOKS = 1000
 _hook_ids = itertools.count(494_000_001)
 _HOOK_PATH = re.compile(r"/repos/([^/]+/[^/]+)/hooks(?:/(\d+))?(?:/config)?")
 
@@ -137,15 +137,14 @@ def create_hook(request: SimRequest) -> SimResponse:
         existing_url = existing.get("url") if isinstance(existing, dict) else None
         if hook["repository"] == repo and existing_url == config.get("url"):
             return _validation_failed("Hook already exists on this repository")
-    if len(HOOKS) >= _MAX_HOOKS:
-        HOOKS.pop(next(iter(HOOKS)))
     hook_id = str(next(_hook_ids))
-    HOOKS[hook_id] = {
+    hook = {
         "repository": repo,
         "active": bool(body.get("active", True)),
         "events": body.get("events") or ["push"],
         "config": {k: str(v) for k, v in config.items()},
     }
+    remember(HOOKS, hook_id, hook)
     return json_response(201, _hook_view(hook_id, HOOKS[hook_id]), _rate_headers(4998))
 
 

@@ -29,14 +29,10 @@ class StripeAdapter(Adapter):
     ) -> WebhookRegistration:
         """Create the endpoint (its whsec_ secret comes back once, on creation), or move an
         existing one to the new URL, keeping its secret."""
-        if existing_id:
-            try:
-                await self.call("POST", f"/v1/webhook_endpoints/{existing_id}", data={"url": url})
-                return WebhookRegistration(existing_id, f"webhook endpoint {existing_id}")
-            except ProviderError as exc:
-                if exc.status_code != 404:
-                    raise
-                # Deleted in the Dashboard: create it again below.
+        path = f"/v1/webhook_endpoints/{existing_id}"
+        # An endpoint deleted in the Dashboard answers 404: it is created again below.
+        if existing_id and await self.call_if_exists("POST", path, data={"url": url}):
+            return WebhookRegistration(existing_id, f"webhook endpoint {existing_id}")
         events = self.ctx.config.get("webhook_events") or list(_DEFAULT_EVENTS)
         response = await self.call(
             "POST",
@@ -51,11 +47,7 @@ class StripeAdapter(Adapter):
         )
 
     async def unregister_webhook(self, provider_id: str) -> None:
-        try:
-            await self.call("DELETE", f"/v1/webhook_endpoints/{provider_id}")
-        except ProviderError as exc:
-            if exc.status_code != 404:
-                raise
+        await self.call_if_exists("DELETE", f"/v1/webhook_endpoints/{provider_id}")
 
     def classify(self, response: httpx.Response) -> ProviderError | None:
         error = super().classify(response)

@@ -14,6 +14,7 @@ from backend.connectors.simulator import (
     SimResponse,
     json_response,
     looks_valid,
+    remember,
 )
 
 _PATTERN = SPEC.credential_fields[0].pattern
@@ -47,7 +48,6 @@ def balance(request: SimRequest) -> SimResponse:
 
 #: Webhook endpoints created through the simulator, by endpoint id.
 ENDPOINTS: dict[str, dict[str, object]] = {}
-_MAX_ENDPOINTS = 1000
 _ENDPOINT_PATH = re.compile(r"/v1/webhook_endpoints/(we_\w+)")
 
 
@@ -102,16 +102,18 @@ def create_endpoint(request: SimRequest) -> SimResponse:
     events = [value for key, value in pairs if key.startswith("enabled_events[")]
     if not events:
         return _invalid("Missing required param: enabled_events.", "enabled_events")
-    if len(ENDPOINTS) >= _MAX_ENDPOINTS:
-        ENDPOINTS.pop(next(iter(ENDPOINTS)))
     endpoint_id = "we_" + secrets.token_hex(12)
-    ENDPOINTS[endpoint_id] = {
-        "url": url,
-        "enabled_events": events,
-        "description": form.get("description"),
-        "created": int(time.time()),
-        "secret": "whsec_" + secrets.token_urlsafe(24),
-    }
+    remember(
+        ENDPOINTS,
+        endpoint_id,
+        {
+            "url": url,
+            "enabled_events": events,
+            "description": form.get("description"),
+            "created": int(time.time()),
+            "secret": "whsec_" + secrets.token_urlsafe(24),
+        },
+    )
     return json_response(200, _endpoint_view(endpoint_id, ENDPOINTS[endpoint_id], secret=True))
 
 

@@ -12,6 +12,7 @@ from backend.connectors.simulator import (
     SimResponse,
     json_response,
     looks_valid,
+    remember,
 )
 
 _PATTERN = SPEC.credential_fields[0].pattern
@@ -46,7 +47,6 @@ def get_me(request: SimRequest) -> SimResponse:
 
 #: Each simulated bot's webhook, by bot id (as Telegram keeps one per bot).
 WEBHOOKS: dict[str, dict[str, str]] = {}
-_MAX_BOTS = 1000
 
 
 def _params(request: SimRequest) -> dict[str, object]:
@@ -78,9 +78,7 @@ def set_webhook(request: SimRequest) -> SimResponse:
     if not url:
         WEBHOOKS.pop(_bot_id(request), None)
         return _ok("Webhook is already deleted")
-    if len(WEBHOOKS) >= _MAX_BOTS:
-        WEBHOOKS.pop(next(iter(WEBHOOKS)))
-    WEBHOOKS[_bot_id(request)] = {"url": url, "secret_token": secret}
+    remember(WEBHOOKS, _bot_id(request), {"url": url, "secret_token": secret})
     return _ok("Webhook was set")
 
 
