@@ -8,6 +8,7 @@
 # reach, so bun comes from the npm registry into .tools/ (see ../shared/notes/reflex-offline.md).
 
 DASHBOARD_VENV ?= .venv-dashboard
+DASHBOARD_STAMP := $(DASHBOARD_VENV)/.installed
 DASHBOARD_PORT ?= $(or $(SWITCHBOARD_DASHBOARD_PORT),3000)
 DASHBOARD_TOOLS ?= .tools
 BUN_VERSION ?= 1.4.4
@@ -26,11 +27,14 @@ DASHBOARD_ENV = REFLEX_BUN_PATH="$(CURDIR)/$(DASHBOARD_BUN)" \
 
 .PHONY: dashboard-deps dashboard-test dashboard-run
 
-dashboard-deps: $(DASHBOARD_VENV)/bin/reflex $(DASHBOARD_BUN)
+dashboard-deps: $(DASHBOARD_STAMP) $(DASHBOARD_BUN)
 
-$(DASHBOARD_VENV)/bin/reflex:
+$(DASHBOARD_STAMP): pyproject.toml $(DASHBOARD_LOCK)
 	test -x $(DASHBOARD_VENV)/bin/python || python3 -m venv $(DASHBOARD_VENV)
-	$(DASHBOARD_VENV)/bin/pip install -q -e '.[dashboard,dashboard-dev]'
+	$(DASHBOARD_VENV)/bin/pip install -q -c $(DASHBOARD_LOCK) pip setuptools
+	$(DASHBOARD_VENV)/bin/pip install -q -c $(DASHBOARD_LOCK) --build-constraint $(DASHBOARD_LOCK) -e '.[dashboard,dashboard-dev]'
+	$(DASHBOARD_VENV)/bin/pip check
+	touch $@
 
 # `bun@x` places the real binary in a postinstall script; when scripts are blocked, the
 # platform package carries the same binary.
@@ -46,7 +50,7 @@ $(DASHBOARD_BUN):
 	fi
 	$(DASHBOARD_BUN) --version
 
-dashboard-test: $(DASHBOARD_VENV)/bin/reflex
+dashboard-test: $(DASHBOARD_STAMP)
 	$(DASHBOARD_ENV) $(DASHBOARD_VENV)/bin/pytest tests/dashboard -q --confcutdir=tests/dashboard
 
 # exec: Ctrl-C / SIGINT to the process group reaches reflex directly, which stops granian.
