@@ -17,6 +17,7 @@ from typing import Any, ClassVar, Literal
 import httpx
 
 from backend.connectors.spec import ConnectorSpec
+from backend.lib.http import refused_by_guard
 
 FailureKind = Literal[
     "auth_failed", "rate_limited", "provider_down", "network", "bad_request", "misconfigured"
@@ -65,14 +66,34 @@ class WebhookRegistration:
     signing_secret: str | None = field(default=None, repr=False)
 
 
+@dataclass(frozen=True, slots=True)
+class OperatorApp:
+    """The operator's own app for a connector, from the environment, never from a tenant.
+
+    Its credentials authenticate calls as the app (GitHub deletes a grant with the app's
+    client id and secret), so they may only travel to `api_base_url` and `revoke_url`,
+    the operator's configured endpoints, never to a tenant's API base override.
+    """
+
+    client_id: str = ""
+    client_secret: str = field(default="", repr=False)
+    revoke_url: str = ""
+    api_base_url: str = ""
+
+
 @dataclass(slots=True)
 class AdapterContext:
-    """Everything an adapter may use: decrypted credentials stay inside this process."""
+    """Everything an adapter may use: decrypted credentials stay inside this process.
+
+    `config` is the tenant's (tenant-writable); `api_base_url` may be a tenant's override
+    (allow-listed by the operator); `operator` is the operator's, kept apart by type.
+    """
 
     credentials: dict[str, Any]
     config: dict[str, Any]
     api_base_url: str
     http: httpx.AsyncClient
+    operator: OperatorApp = field(default_factory=OperatorApp)
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -161,16 +182,31 @@ class Adapter(abc.ABC):
     def url(self, path: str) -> str:
         return self.ctx.api_base_url.rstrip("/") + "/" + path.lstrip("/")
 
-    async def call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        """Call the provider API, raising a classified `ProviderError` on failure."""
+    def operator_url(self, path: str) -> str:
+        """A URL on the operator's API base: the only place app credentials may go."""
+        base = self.ctx.operator.api_base_url or self.spec.api_base_url
+        return base.rstrip("/") + "/" + path.lstrip("/")
+
+    async def call(
+        self, method: str, path: str, *, as_operator: bool = False, **kwargs: Any
+    ) -> httpx.Response:
+        """Call the provider API, raising a classified `ProviderError` on failure.
+
+        `as_operator` sends the call to the operator's API base instead of the
+        integration's, for calls authenticated with the operator's app credentials.
+        """
         headers = {**self.auth_headers(), **kwargs.pop("headers", {})}
+        url = self.operator_url(path) if as_operator else self.url(path)
         try:
-            response = await self.ctx.http.request(
-                method, self.url(path), headers=headers, **kwargs
-            )
+            response = await self.ctx.http.request(method, url, headers=headers, **kwargs)
         except httpx.TimeoutException as exc:
             raise ProviderError("network", "the provider did not answer in time") from exc
         except httpx.HTTPError as exc:
+            if refused_by_guard(exc):
+                raise ProviderError(
+                    "misconfigured",
+                    "the provider's host resolves to a private, loopback or metadata address",
+                ) from None
             raise ProviderError(
                 "network", f"could not reach the provider ({type(exc).__name__})"
             ) from exc

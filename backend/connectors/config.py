@@ -1,11 +1,15 @@
 """Per-connector operator configuration from the environment, one naming scheme for all:
 
     SWITCHBOARD_<KEY>_CLIENT_ID, _CLIENT_SECRET, _AUTHORIZE_URL, _TOKEN_URL, _REVOKE_URL,
-    _API_BASE_URL          (<KEY> = the connector key upper-cased, e.g. GOOGLE_CALENDAR)
+    _API_BASE_URL, _ALLOWED_API_HOSTS   (<KEY> = the connector key upper-cased)
 
-URLs default to the spec. A connector is `configured` when a tenant could connect it now:
-OAuth consent needs the operator's app credentials; API-key, no-auth and tenant-app
-(client_credentials) connectors need nothing from the operator.
+URLs default to the spec. `_ALLOWED_API_HOSTS` (comma-separated host names, `*.example.com`
+for a domain's subdomains) lists where tenants may point an overridable connector's API
+base (GitHub Enterprise Server, Jira Data Center); empty, the default, allows none.
+
+A connector is `configured` when a tenant could connect it now: OAuth consent needs the
+operator's app credentials; API-key, no-auth and tenant-app (client_credentials)
+connectors need nothing from the operator.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from backend.connectors.spec import ConnectorSpec
 
@@ -23,6 +28,7 @@ SUFFIXES = (
     "TOKEN_URL",
     "REVOKE_URL",
     "API_BASE_URL",
+    "ALLOWED_API_HOSTS",
 )
 
 
@@ -35,6 +41,7 @@ class ConnectorConfig:
     token_url: str = ""
     revoke_url: str = ""
     api_base_url: str = ""
+    allowed_api_hosts: tuple[str, ...] = ()
     configured: bool = False
     configured_reason: str = ""
 
@@ -76,6 +83,20 @@ def connector_config(spec: ConnectorSpec, env: Mapping[str, str] = os.environ) -
         token_url=get("TOKEN_URL", oauth.token_url if oauth else ""),
         revoke_url=get("REVOKE_URL", oauth.revoke_url if oauth else ""),
         api_base_url=get("API_BASE_URL", spec.api_base_url),
+        allowed_api_hosts=tuple(
+            h.strip().lower() for h in get("ALLOWED_API_HOSTS").split(",") if h.strip()
+        ),
         configured=not missing,
         configured_reason=reason,
     )
+
+
+def api_host_allowed(config: ConnectorConfig, url: str) -> bool:
+    """Whether the operator allows tenants to point this connector's API base at `url`."""
+    host = (urlsplit(url).hostname or "").lower()
+    if not host:
+        return False
+    for entry in config.allowed_api_hosts:
+        if host == entry or (entry.startswith("*.") and host.endswith(entry[1:])):
+            return True
+    return False

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from backend.connectors.base import HealthResult
-from backend.connectors.config import connector_config
+from backend.connectors.config import api_host_allowed, connector_config, env_name
 from backend.connectors.registry import Provider, get_provider
 from backend.integrations import secrets as sealed
 from backend.integrations import webhook_registration as registration
@@ -204,7 +204,16 @@ async def validate_config(
             )
         if not isinstance(base, str):
             raise validation_error("config.api_base_url", "must be a string")
+        operator = connector_config(provider.spec)
+        if not api_host_allowed(operator, base):
+            allowed = ", ".join(operator.allowed_api_hosts) or "none"
+            raise validation_error(
+                "config.api_base_url",
+                f"this server allows these API hosts for {provider.spec.name}: {allowed} "
+                f"(the operator sets {env_name(provider.spec.key, 'ALLOWED_API_HOSTS')})",
+            )
         try:
+            # Answers the tenant early; every call is checked again when it connects.
             await check_public_url(base, settings.allowed_private_hosts)
         except UnsafeURLError as exc:
             raise validation_error("config.api_base_url", str(exc)) from None
@@ -247,6 +256,10 @@ async def create(
         oauth.validate(provider, list(data.scopes or []), data.return_url)
         credentials: dict[str, str] = {}
     else:
+        if data.scopes:
+            raise validation_error("scopes", "only OAuth connectors take scopes")
+        if data.return_url:
+            raise validation_error("return_url", "only OAuth connectors take a return URL")
         credentials = validate_credentials(provider, data.credentials)
 
     signing_secret, generated = _initial_signing_secret(provider, data.webhook_signing_secret)
@@ -307,8 +320,6 @@ async def create(
         authorization_url = await oauth.begin(
             scope, stored, provider, list(data.scopes or []), data.return_url
         )
-    elif data.scopes:
-        raise validation_error("scopes", "only OAuth connectors take scopes")
     elif registration.supported(provider):
         stored = await registration.register(scope, stored)
     return Created(stored, signing_secret if generated else None, authorization_url)

@@ -28,7 +28,7 @@ from backend.connectors.registry import Provider, get_provider
 from backend.connectors.spec import OAuthSpec
 from backend.integrations import secrets as sealed
 from backend.integrations import webhook_registration
-from backend.integrations.adapters import api_base_for, build_adapter
+from backend.integrations.adapters import build_adapter
 from backend.integrations.services import get, record_health
 from backend.integrations.tables import Integration as IntegrationRow
 from backend.lib.errors import Problem, validation_error
@@ -292,7 +292,9 @@ class OAuthService:
                 provider.spec.key,
                 token,
                 get_client(settings.http_timeout),
-                api_base_for(provider, row["config"] or {}),
+                # Consent facts (Jira's cloud id, Slack's team) come from the operator's
+                # API, where the token was issued, never from a tenant's override.
+                cfg.api_base_url,
             )
         scopes = granted_scopes(token, requested)
         token_set = build_token_set(

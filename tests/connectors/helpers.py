@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from backend.connectors.base import Adapter, AdapterContext
+from backend.connectors.base import Adapter, AdapterContext, OperatorApp
 from backend.connectors.registry import Provider
 
 
@@ -37,6 +37,7 @@ async def adapter_for(
     headers: dict[str, str] | None = None,
     timeout: float = 5.0,
     transport: httpx.AsyncBaseTransport | None = None,
+    operator: OperatorApp | None = None,
 ) -> AsyncIterator[Adapter]:
     async with httpx.AsyncClient(
         timeout=httpx.Timeout(timeout), headers=headers, transport=transport
@@ -48,5 +49,6 @@ async def adapter_for(
             config=dict(provider.simulator.sample_config if config is None else config),
             api_base_url=api_base_url,
             http=http,
+            operator=operator or OperatorApp(api_base_url=api_base_url),
         )
         yield provider.adapter(ctx)

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from provider_server import ProviderServer, closed_port_url
 
-from backend.connectors.base import ProviderError
+from backend.connectors.base import OperatorApp, ProviderError
 from backend.connectors.registry import get_provider, providers
 from connectors.helpers import adapter_for
 
@@ -231,8 +231,8 @@ async def test_google_revoke_posts_the_token(
 ) -> None:
     provider = get_provider(key)
     server = provider_servers[key]
-    config = {"oauth_revoke_url": server.url + "/revoke"}
-    async with adapter_for(provider, server.url, config=config) as adapter:
+    operator = OperatorApp(revoke_url=server.url + "/revoke")
+    async with adapter_for(provider, server.url, operator=operator) as adapter:
         assert await adapter.revoke() is True
 
 
@@ -264,8 +264,12 @@ async def test_github_revoke_needs_the_oauth_app_secret(
     url = provider_servers["github"].url
     async with adapter_for(provider, url, config={}) as adapter:
         assert await adapter.revoke() is False
+    # App credentials in the tenant-writable config are not the operator's: ignored.
     config = {"oauth_client_id": "Iv1.8a61f9b3a7aba766", "oauth_client_secret": "app-secret-0123"}
     async with adapter_for(provider, url, config=config) as adapter:
+        assert await adapter.revoke() is False
+    operator = OperatorApp("Iv1.8a61f9b3a7aba766", "app-secret-0123", api_base_url=url)
+    async with adapter_for(provider, url, config={}, operator=operator) as adapter:
         assert await adapter.revoke() is True
 
 

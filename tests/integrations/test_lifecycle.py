@@ -211,6 +211,37 @@ async def test_list_filter_and_paginate(client, make_tenant) -> None:
         ({"connector_id": "stripe", "name": "", "credentials": {"secret_key": STRIPE_KEY}}, "name"),
         ({"connector_id": "stripe"}, "name"),
         ({"connector_id": "stripe", "name": "x", "surprise": 1}, "surprise"),
+        # Issue 10 item 9: refused before anything is written (or registered at Telegram).
+        (
+            {
+                "connector_id": "stripe",
+                "name": "x",
+                "test_mode": True,
+                "credentials": {"secret_key": STRIPE_KEY},
+                "scopes": ["read"],
+            },
+            "scopes",
+        ),
+        (
+            {
+                "connector_id": "telegram",
+                "name": "x",
+                "test_mode": True,
+                "credentials": {"bot_token": "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw0"},
+                "scopes": ["bot"],
+            },
+            "scopes",
+        ),
+        (
+            {
+                "connector_id": "stripe",
+                "name": "x",
+                "test_mode": True,
+                "credentials": {"secret_key": STRIPE_KEY},
+                "return_url": "http://localhost:3000/x",
+            },
+            "return_url",
+        ),
         ({"connector_id": "stripe", "name": 5}, "name"),
         (
             {

@@ -77,7 +77,7 @@ class GoogleAdapter(Adapter):
         )
         if not token:
             return False
-        url = self.ctx.config.get("oauth_revoke_url") or REVOKE_URL
+        url = self.ctx.operator.revoke_url or REVOKE_URL
         try:
             response = await self.ctx.http.post(url, data={"token": token})
         except httpx.HTTPError as exc:

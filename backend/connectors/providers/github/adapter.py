@@ -53,17 +53,18 @@ class GitHubAdapter(Adapter):
         return super().classify(response)
 
     async def revoke(self) -> bool:
-        """Delete the whole grant; needs the OAuth app's own client id and secret."""
-        client_id = self.ctx.config.get("oauth_client_id")
-        client_secret = self.ctx.config.get("oauth_client_secret")
+        """Delete the whole grant; needs the OAuth app's own client id and secret, so the
+        call goes to the operator's API base whatever the integration's override says."""
+        app = self.ctx.operator
         token = self.ctx.credentials.get("access_token")
-        if not (client_id and client_secret and token):
+        if not (app.client_id and app.client_secret and token):
             return False
-        basic = base64.b64encode(f"{client_id}:{client_secret}".encode()).decode()
+        basic = base64.b64encode(f"{app.client_id}:{app.client_secret}".encode()).decode()
         body: dict[str, Any] = {"access_token": token}
         await self.call(
             "DELETE",
-            f"/applications/{client_id}/grant",
+            f"/applications/{app.client_id}/grant",
+            as_operator=True,
             json=body,
             headers={"Authorization": f"Basic {basic}"},
         )
