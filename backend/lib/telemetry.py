@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from opentelemetry import trace
+from opentelemetry.context import Context
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace import Event, ReadableSpan, Span, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.sdk.trace.sampling import (
     Decision,
@@ -15,6 +15,11 @@ from opentelemetry.sdk.trace.sampling import (
     Sampler,
     SamplingResult,
 )
+from opentelemetry.trace import Status
+from opentelemetry.util.types import Attributes
+
+from backend.lib.logs import install_log_redaction
+from backend.lib.redaction import redact_path, redact_query, redact_text
 
 _provider: TracerProvider | None = None
 
@@ -53,8 +58,12 @@ def setup_tracing(
     service_name: str, otlp_endpoint: str = "", extra: SpanProcessor | None = None
 ) -> TracerProvider:
     """Install the global tracer provider (idempotent). Exports nothing unless an OTLP
-    endpoint is configured, so tracing costs little when no one is watching."""
+    endpoint is configured, so tracing costs little when no one is watching.
+
+    Every processor sees spans through `RedactingSpanProcessor`, and the process's log
+    records are scrubbed too: secrets stay out of both signals from the first span on."""
     global _provider
+    install_log_redaction()
     if _provider is None:
         _provider = TracerProvider(
             resource=Resource.create({"service.name": service_name}),
@@ -67,11 +76,13 @@ def setup_tracing(
             endpoint = otlp_endpoint.rstrip("/")
             if not endpoint.endswith("/v1/traces"):
                 endpoint += "/v1/traces"
-            _provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=endpoint)))
+            _provider.add_span_processor(
+                RedactingSpanProcessor(BatchSpanProcessor(OTLPSpanExporter(endpoint=endpoint)))
+            )
         trace.set_tracer_provider(_provider)
     if extra is not None:
         _sampler.active = True
-        _provider.add_span_processor(extra)
+        _provider.add_span_processor(RedactingSpanProcessor(extra))
     return _provider
 
 
@@ -84,15 +95,64 @@ def current_trace_id() -> str:
     return format(ctx.trace_id, "032x") if ctx.is_valid else ""
 
 
-# -- keeping secrets out of request spans ---------------------------------------------------
-
-_WEBHOOK_PATH = re.compile(r"^(/api/webhooks/[^/]+/)[^/]+")
-_URL_ATTRIBUTES = ("http.target", "http.url", "url.path", "url.full", "url.query", "http.route")
+# -- keeping secrets out of spans ------------------------------------------------------------
 
 
-def redact_path(path: str) -> str:
-    """A webhook URL's path token is a secret: traces and logs see the route template."""
-    return _WEBHOOK_PATH.sub(r"\1{token}", path)
+class RedactingSpanProcessor(SpanProcessor):
+    """Hands its processor a scrubbed copy of every finished span: name, string attributes,
+    events and status. The last line of defence for spans whose attributes no hook of ours
+    sets (outbound httpx calls, exceptions quoting a URL, future instrumentations)."""
+
+    def __init__(self, inner: SpanProcessor) -> None:
+        self.inner = inner
+
+    def on_start(self, span: Span, parent_context: Context | None = None) -> None:
+        self.inner.on_start(span, parent_context=parent_context)
+
+    def on_end(self, span: ReadableSpan) -> None:
+        self.inner.on_end(_redacted_span(span))
+
+    def shutdown(self) -> None:
+        self.inner.shutdown()
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return self.inner.force_flush(timeout_millis)
+
+
+def _redacted_value(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact_text(value)
+    if isinstance(value, tuple | list) and any(isinstance(v, str) for v in value):
+        return tuple(redact_text(v) if isinstance(v, str) else v for v in value)
+    return value
+
+
+def _redacted_attributes(attributes: Attributes) -> Attributes:
+    if not attributes:
+        return attributes
+    return {k: _redacted_value(v) for k, v in attributes.items()}
+
+
+def _redacted_span(span: ReadableSpan) -> ReadableSpan:
+    status = span.status
+    if status.description:
+        status = Status(status.status_code, redact_text(status.description))
+    return ReadableSpan(
+        name=redact_text(span.name),
+        context=span.context,
+        parent=span.parent,
+        resource=span.resource,
+        attributes=_redacted_attributes(span.attributes),
+        events=[
+            Event(e.name, _redacted_attributes(e.attributes), e.timestamp) for e in span.events
+        ],
+        links=span.links,
+        kind=span.kind,
+        status=status,
+        start_time=span.start_time,
+        end_time=span.end_time,
+        instrumentation_scope=span.instrumentation_scope,
+    )
 
 
 def span_details(scope: Any) -> tuple[str, dict[str, str]]:
@@ -103,16 +163,26 @@ def span_details(scope: Any) -> tuple[str, dict[str, str]]:
 
 
 def redact_request_span(span: Any, scope: Any) -> None:
-    """Server request hook: rewrite the URL attributes of webhook requests (path token, and
-    query strings such as Meta's hub.verify_token) before anything is exported."""
-    path = str(scope.get("path", ""))
-    if not span.is_recording() or not _WEBHOOK_PATH.match(path):
+    """Server request hook: rebuild the URL attributes from the raw request with secret query
+    values (OAuth `code`/`state`, `hub.verify_token`, …) and webhook path tokens replaced.
+
+    The ASGI instrumentation puts the percent-decoded query in `http.url`; rebuilding from
+    the still-encoded `query_string` keeps an `&` inside a value from splitting a secret.
+    """
+    if not span.is_recording():
         return
-    template = redact_path(path)
+    raw_path = str(scope.get("path", ""))
+    raw_query = bytes(scope.get("query_string") or b"").decode("latin-1")
+    path, query = redact_path(raw_path), redact_query(raw_query)
+    if path == raw_path and query == raw_query:
+        return
     host = dict(scope.get("headers") or []).get(b"host", b"").decode("latin-1")
-    for name in _URL_ATTRIBUTES:
-        span.set_attribute(name, template)
-    span.set_attribute("http.url", f"{scope.get('scheme', 'http')}://{host}{template}")
-    span.set_attribute("url.full", f"{scope.get('scheme', 'http')}://{host}{template}")
-    span.set_attribute("url.query", "")
-    span.update_name(f"{scope.get('method', '')} {template}")
+    url = f"{scope.get('scheme', 'http')}://{host}{path}" + (f"?{query}" if query else "")
+    span.set_attribute("http.url", url)
+    span.set_attribute("url.full", url)
+    span.set_attribute("http.target", path)
+    span.set_attribute("url.path", path)
+    span.set_attribute("url.query", query)
+    if path != raw_path:
+        span.set_attribute("http.route", path)
+        span.update_name(f"{scope.get('method', '')} {path}")
