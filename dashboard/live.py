@@ -6,9 +6,17 @@ A page starts its loop from `on_mount` and stops it from `on_unmount`:
     async def start_live(self):
         await live.run_poll_loop(self, "integration-events", self._poll_once)
 
-    @rx.event
-    def stop_live(self):
+    @rx.event(background=True)
+    async def stop_live(self):
         live.stop(self.router.session.client_token, "integration-events")
+
+Both are background events on purpose: Reflex runs those in the order they arrive, while
+ordinary events wait per tab behind a slow one; an ordinary stop queued behind a slow on_load
+could run after the next page's start and stop that page's new loop.
+
+After a click (client-side navigation) a page mounts before its on_load handler runs, so the
+loop may start before the page knows what to poll: `tick` then returns True (wait) rather than
+False (end), or the page never updates until a reload.
 
 `run_poll_loop` calls `tick()` every `interval` seconds (1 s: a new webhook delivery shows
 within 2 s) until the page unmounts, the tab disconnects, or `tick` returns False. A second

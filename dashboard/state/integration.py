@@ -263,11 +263,25 @@ class IntegrationState(ProblemMixin, AuthState):
     def dismiss_secret(self):
         self.revealed_secret = ""
 
-    @rx.event
-    def leave(self):
-        """on_unmount: the secret is gone once the page is, and the live loop stops."""
-        self.revealed_secret = ""
+    @rx.event(background=True)
+    async def leave(self):
+        """on_unmount: the live loop stops, and the page's integration and secret are gone.
+
+        A background event, like start_live: Reflex runs those as they arrive, while ordinary
+        events wait per tab behind a slow on_load, so an ordinary leave could run after the
+        next integration page's start_live and stop that page's loop instead. The next page
+        mounts before its on_load runs; forgetting this one keeps it from showing or polling
+        the integration just left.
+        """
         live.stop(self.router.session.client_token, LIVE_NAME)
+        async with self:
+            self.revealed_secret = ""
+            self.integration = IntegrationView()
+            self.events = []
+            self.logs = []
+            self.oauth_message = ""
+            self.action_message = ""
+            self._clear_problem()
 
     # -- actions -----------------------------------------------------------------------------
 
@@ -422,9 +436,14 @@ class IntegrationState(ProblemMixin, AuthState):
     # -- live ------------------------------------------------------------------------------
 
     async def _poll_once(self) -> bool:
-        """One live tick: fetch the newest events (and now and then the rest)."""
+        """One live tick: fetch the newest events (and now and then the rest).
+
+        After a click in the catalog the page mounts, and starts this loop, before its
+        on_load has loaded the integration: until then a tick waits instead of ending the loop.
+        """
         async with self:
             integration_id = self.integration.id
+            settled = bool(integration_id) and not self.loading and not self.missing
             api = self._api()
             self._ticks += 1
             slow = self._ticks % SLOW_EVERY_TICKS == 0
@@ -432,8 +451,8 @@ class IntegrationState(ProblemMixin, AuthState):
             async with self:
                 self._session_lost = True
             return False
-        if not integration_id:
-            return False
+        if not settled:
+            return True
         try:
             async with api:
                 events = await api.list_events(integration_id, limit=EVENTS_LIMIT)
