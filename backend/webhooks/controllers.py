@@ -15,7 +15,8 @@ from litestar.params import Parameter
 from backend.integrations import services as integrations
 from backend.integrations.controllers import provide_scope, request_meta
 from backend.lib.errors import not_found, validation_error
-from backend.lib.pagination import clamp_limit, paginate
+from backend.lib.pagination import clamp_limit, cursor_parameter, limit_parameter, paginate
+from backend.lib.queue import FastEnqueuer
 from backend.lib.tenancy import TenantScope
 from backend.observability.services import write_audit
 from backend.tenants.services import TenantContext
@@ -26,6 +27,9 @@ from backend.webhooks.schemas import BulkReplayed, Event, EventDetail, EventPage
 from backend.webhooks.tables import IntegrationWebhook
 
 EVENT_STATUSES = ("received", "processed", "failed", "dead")
+# One call replays at most this many events, so a large backlog never becomes one request.
+REPLAY_DEFAULT_LIMIT = 500
+REPLAY_MAX_LIMIT = 1000
 
 
 class WebhookReceiver(Controller):
@@ -226,26 +230,43 @@ class EventController(Controller):
 
     @post(
         "/replay-failed",
-        summary="Replay every failed or dead event of the integration",
+        operation_id="replay_failed_events",
+        summary="Replay failed or dead events, one bounded page per call",
+        description="Newest first, at most `limit` events per call. While `next_cursor` is not "
+        "null, call again with it to replay the next page.",
         status_code=202,
     )
     async def replay_failed(
-        self, request: Request[TenantContext, Any, Any], tenancy: TenantScope, integration_id: str
+        self,
+        request: Request[TenantContext, Any, Any],
+        tenancy: TenantScope,
+        integration_id: str,
+        limit: int = limit_parameter(REPLAY_DEFAULT_LIMIT, REPLAY_MAX_LIMIT),
+        cursor: str | None = cursor_parameter(),
     ) -> BulkReplayed:
         row = await integrations.get(tenancy, integration_id)
-        failed = await tenancy.select(IntegrationWebhook, IntegrationWebhook.id).where(
+        query = tenancy.select(
+            IntegrationWebhook, IntegrationWebhook.id, IntegrationWebhook.received_at
+        ).where(
             (IntegrationWebhook.integration == row["id"])
             & IntegrationWebhook.status.is_in(["failed", "dead"])
         )
-        for event in failed:
+        page, next_cursor = await paginate(
+            query,
+            time_column="received_at",
+            cursor=cursor,
+            limit=clamp_limit(limit, REPLAY_DEFAULT_LIMIT, REPLAY_MAX_LIMIT),
+        )
+        ids = [event["id"] for event in page]
+        if ids:
+            # A fresh set of retries for each, then one enqueue round trip for the page.
             await tenancy.update(IntegrationWebhook, {IntegrationWebhook.attempts: 0}).where(
-                IntegrationWebhook.id == event["id"]
+                IntegrationWebhook.id.is_in(ids)
             )
-            await request.app.state.redis.enqueue_job(
+            enqueuer = FastEnqueuer(request.app.state.redis, request.app.state.settings.queue_name)
+            await enqueuer.enqueue_many(
                 NORMALIZE_JOB,
-                str(event["id"]),
-                True,
-                _job_id=f"normalize:{event['id']}:replay:{uuid.uuid4().hex}",
+                [(str(i), f"normalize:{i}:replay:{uuid.uuid4().hex}") for i in ids],
             )
         meta = request_meta(request)
         await write_audit(
@@ -256,6 +277,6 @@ class EventController(Controller):
             integration_id,
             ip=meta.ip,
             user_agent=meta.user_agent,
-            details={"count": len(failed)},
+            details={"count": len(ids), "more": next_cursor is not None},
         )
-        return BulkReplayed(len(failed))
+        return BulkReplayed(len(ids), next_cursor)

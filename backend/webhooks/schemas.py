@@ -47,4 +47,7 @@ class EventReplayed(msgspec.Struct):
 
 
 class BulkReplayed(msgspec.Struct):
+    """One page of a bulk replay; call again with `next_cursor` until it is null."""
+
     replayed: int
+    next_cursor: str | None

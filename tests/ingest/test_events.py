@@ -226,7 +226,7 @@ async def test_unparseable_raw_body_is_dead_lettered_and_bulk_replay(
 
     base = f"/api/integrations/{integration.id}/events"
     bulk = await client.post(f"{base}/replay-failed", headers=tenant.headers)
-    assert bulk.status_code == 202 and bulk.json() == {"replayed": 2}
+    assert bulk.status_code == 202 and bulk.json() == {"replayed": 2, "next_cursor": None}
     no_backoff.clear()
     await hooks.run_worker()
     rows = await hooks.events(integration)
