@@ -10,14 +10,15 @@ import argparse
 import asyncio
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
-from backend.settings import describe, get_settings
+from backend.lib.crypto import ensure_master_key_file
+from backend.lib.private_files import replace_private_file
+from backend.settings import SettingsError, check_settings, describe, get_settings
+from backend.supervisor import GaveUp, Supervisor
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -182,26 +183,27 @@ def cmd_dashboard(args: argparse.Namespace) -> None:
 
 
 def cmd_up(args: argparse.Namespace) -> None:
-    from backend.lib.crypto import generate_master_key
-
+    """Everything in one command. Settings are checked before anything starts; the children
+    (api, worker, dashboard) are supervised: one that dies is restarted, within a budget."""
     settings = get_settings()
+    check_settings(settings, master_keys=bool(settings.master_key))
     var = settings.var_dir.resolve()
     var.mkdir(parents=True, exist_ok=True)
-    stoppers: list[Any] = []
-    children: list[subprocess.Popen[bytes]] = []
     env = dict(os.environ)
-
     if not settings.master_key:
         key_file = var / "master.key"
-        if not key_file.exists():
-            key_file.write_text(generate_master_key() + "\n")
-            key_file.chmod(0o600)
+        key, created = ensure_master_key_file(key_file)
+        if created:
             print(
                 f"generated a master key in {key_file} (set SWITCHBOARD_MASTER_KEY in production)"
             )
         else:
             print(f"using the master key in {key_file}")
-        env["SWITCHBOARD_MASTER_KEY"] = key_file.read_text().strip()
+        check_settings(settings)  # an existing file may hold a damaged key
+        env["SWITCHBOARD_MASTER_KEY"] = key
+    stoppers: list[Any] = []
+    supervisor = Supervisor()
+    failure = ""
     try:
         if not settings.database_url:
             from backend.embedded import EmbeddedPostgres
@@ -218,19 +220,17 @@ def cmd_up(args: argparse.Namespace) -> None:
             stoppers.append(redis.stop)
             print(f"embedded Redis: {env['REDIS_URL']} (data in {redis.dir})")
         me = [sys.executable, "-m", "backend"]
-        subprocess.run([*me, "migrate"], env=env, check=True)
+        print(_run_step([*me, "migrate"], env), end="", flush=True)
         demo = _ensure_demo_tenant(me, env, var)
 
-        children.append(subprocess.Popen([*me, "api", "--port", str(settings.api_port)], env=env))
-        children.append(subprocess.Popen([*me, "worker"], env=env))
-        api_url = settings.api_url or f"http://127.0.0.1:{settings.api_port}"
+        supervisor.start("api", [*me, "api", "--port", str(settings.api_port)], env)
+        supervisor.start("worker", [*me, "worker"], env)
         if not args.no_dashboard:
-            children.append(
-                subprocess.Popen(
-                    dashboard_command(settings.dashboard_port),
-                    env=dashboard_env(api_url, settings.dashboard_port),
-                    cwd=ROOT,
-                )
+            supervisor.start(
+                "dashboard",
+                dashboard_command(settings.dashboard_port),
+                dashboard_env(settings.effective_api_url, settings.dashboard_port),
+                cwd=ROOT,
             )
         print(
             "\nSwitchboard is starting:\n"
@@ -241,12 +241,26 @@ def cmd_up(args: argparse.Namespace) -> None:
             "Press Ctrl-C to stop everything.\n",
             flush=True,
         )
-        _wait(children)
+        supervisor.run()
+    except GaveUp as exc:
+        failure = str(exc)
     finally:
-        _stop(children)
+        supervisor.stop()
         for stop in reversed(stoppers):
             stop()
-        print("stopped.")
+        print("stopped.", flush=True)
+    if failure:
+        raise SystemExit(f"switchboard: {failure}")
+
+
+def _run_step(command: list[str], env: dict[str, str]) -> str:
+    """A start-up step as a child process; its failure ends `up` with one line (the child
+    has already printed why)."""
+    done = subprocess.run(command, env=env, capture_output=True, text=True)
+    sys.stderr.write(done.stderr)
+    if done.returncode != 0:
+        raise SystemExit(f"switchboard: `{' '.join(command[2:])}` failed; see above")
+    return done.stdout
 
 
 def _ensure_demo_tenant(me: list[str], env: dict[str, str], var: Path) -> dict[str, str]:
@@ -255,45 +269,12 @@ def _ensure_demo_tenant(me: list[str], env: dict[str, str], var: Path) -> dict[s
     path = var / "demo-tenant.json"
     if path.exists():
         demo: dict[str, str] = json.loads(path.read_text())
-        listed = subprocess.run([*me, "tenants", "list"], env=env, check=True, capture_output=True)
-        if any(t["tenant_id"] == demo["tenant_id"] for t in json.loads(listed.stdout)):
+        listed = _run_step([*me, "tenants", "list"], env)
+        if any(t["tenant_id"] == demo["tenant_id"] for t in json.loads(listed)):
             return demo
-    out = subprocess.run(
-        [*me, "tenants", "create", "demo"], env=env, check=True, capture_output=True
-    )
-    demo = json.loads(out.stdout)
-    path.write_text(json.dumps(demo))
-    path.chmod(0o600)
+    demo = json.loads(_run_step([*me, "tenants", "create", "demo"], env))
+    replace_private_file(path, json.dumps(demo))
     return demo
-
-
-def _wait(children: list[subprocess.Popen[bytes]]) -> None:
-    stop = {"now": False}
-
-    def on_signal(signum: int, frame: Any) -> None:
-        stop["now"] = True
-
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
-    while not stop["now"]:
-        for child in children:
-            if child.poll() is not None:
-                print(f"a child exited ({child.args!r}, code {child.returncode}); stopping")
-                return
-        time.sleep(0.5)
-
-
-def _stop(children: list[subprocess.Popen[bytes]]) -> None:
-    for child in children:
-        if child.poll() is None:
-            child.send_signal(signal.SIGTERM)
-    deadline = time.monotonic() + 8
-    for child in children:
-        try:
-            child.wait(max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
 
 
 # -- argument parsing ----------------------------------------------------------------------
@@ -361,9 +342,18 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+# Commands that open the vault need a usable master key before they start.
+_NEEDS_MASTER_KEY = {"api", "worker", "tenants", "keys"}
+
+
 def main(argv: list[str] | None = None) -> None:
-    args = parser().parse_args(argv)
-    args.func(args)
+    try:
+        args = parser().parse_args(argv)
+        if args.command != "up":  # `up` may generate the key first
+            check_settings(get_settings(), master_keys=args.command in _NEEDS_MASTER_KEY)
+        args.func(args)
+    except SettingsError as exc:
+        raise SystemExit(f"switchboard: {exc}") from None
 
 
 if __name__ == "__main__":

@@ -7,10 +7,20 @@ so the list of knobs cannot drift from the code.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
+import logging
 import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
+
+from backend.lib.crypto import MasterKeyring, VaultError
+
+
+class SettingsError(ValueError):
+    """A setting is malformed. The message is one line naming the variable, and never
+    repeats a secret (a master key, a password inside a URL)."""
 
 
 def _doc(text: str, env: str) -> dict[str, str]:
@@ -37,9 +47,10 @@ class Settings:
     master_key: str = field(
         default="",
         metadata=_doc(
-            "Comma-separated base64 32-byte master keys, newest first. The first wraps new "
-            "tenant data keys; the others still unwrap old ones until `keys rotate` re-wraps "
-            "them. Empty: `up` generates one under ./var/master.key.",
+            "Comma-separated 32-byte master keys in base64 (standard or URL-safe alphabet, "
+            "padding optional), newest first. The first wraps new tenant data keys; the others "
+            "still unwrap old ones until `keys rotate` re-wraps them. Empty: `up` generates "
+            "one under ./var/master.key.",
             env="SWITCHBOARD_MASTER_KEY",
         ),
     )
@@ -99,6 +110,14 @@ class Settings:
         metadata=_doc(
             "REST requests per minute per API key (429 with Retry-After above).",
             env="SWITCHBOARD_API_RATE_LIMIT",
+        ),
+    )
+    failed_auth_limit: int = field(
+        default=20,
+        metadata=_doc(
+            "Failed API-key attempts per minute per client IP (IPv6: per /64) before it gets "
+            "429 with Retry-After, whatever key it sends; 0 turns the budget off.",
+            env="SWITCHBOARD_FAILED_AUTH_LIMIT",
         ),
     )
     webhook_rate_limit: int = field(
@@ -198,9 +217,118 @@ def _parse(type_name: object, raw: str, env: str) -> object:
             return Path(raw)
         if name.startswith("tuple"):
             return tuple(part.strip() for part in raw.split(",") if part.strip())
-    except ValueError as exc:
-        raise SystemExit(f"{env}: {raw!r} is not a valid {name}") from exc
+    except ValueError:
+        raise SettingsError(f"{env}: {raw!r} is not a valid {name}") from None
     return raw.strip()
+
+
+_WEB = frozenset({"http", "https"})
+
+
+def _url_problem(env: str, url: str, schemes: frozenset[str]) -> str | None:
+    """Why `url` is unusable, or None. Database URLs may carry a password: never quoted back;
+    they may also omit the host (a local socket)."""
+    web = schemes == _WEB
+    shown = repr(url) if web else "the value"
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError on a port that is not a number in range
+    except ValueError:
+        return f"{env}: {shown} is not a valid URL"
+    if parts.scheme not in schemes:
+        expected = " or ".join(f"{s}://" for s in sorted(schemes))
+        return f"{env}: {shown} must start with {expected}"
+    if web and not parts.hostname:
+        return f"{env}: {shown} has no host"
+    return None
+
+
+def _redis_db_problem(url: str) -> str | None:
+    parts = urlsplit(url)
+    db = parts.path.strip("/")
+    if parts.scheme != "unix" and db and not db.isdigit():
+        return "REDIS_URL: the database after the host must be a number (redis://host:6379/0)"
+    return None
+
+
+def _number_problems(settings: Settings) -> list[str]:
+    bounds = [
+        ("SWITCHBOARD_API_PORT", settings.api_port, 1, 65535),
+        ("SWITCHBOARD_DASHBOARD_PORT", settings.dashboard_port, 1, 65535),
+        ("SWITCHBOARD_MAX_BODY_BYTES", settings.max_body_bytes, 1, None),
+        ("SWITCHBOARD_DB_POOL_SIZE", settings.db_pool_size, 1, None),
+        ("SWITCHBOARD_API_RATE_LIMIT", settings.api_rate_limit, 0, None),
+        ("SWITCHBOARD_WEBHOOK_RATE_LIMIT", settings.webhook_rate_limit, 0, None),
+    ]
+    problems = [
+        f"{env}: {value} is out of range ({low}..{high if high is not None else ''})"
+        for env, value, low, high in bounds
+        if value < low or (high is not None and value > high)
+    ]
+    if settings.http_timeout <= 0:
+        problems.append("SWITCHBOARD_HTTP_TIMEOUT: must be more than 0 seconds")
+    return problems
+
+
+def _url_problems(settings: Settings) -> list[str]:
+    checks = [
+        ("DATABASE_URL", settings.database_url, frozenset({"postgres", "postgresql"})),
+        ("REDIS_URL", settings.redis_url, frozenset({"redis", "rediss", "unix"})),
+        ("PUBLIC_BASE_URL", settings.public_base_url, _WEB),
+        ("SWITCHBOARD_DASHBOARD_URL", settings.dashboard_url, _WEB),
+        ("SWITCHBOARD_API_URL", settings.api_url, _WEB),
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", settings.otel_endpoint, _WEB),
+        *(
+            ("SWITCHBOARD_ALLOWED_RETURN_ORIGINS", origin, _WEB)
+            for origin in settings.allowed_return_origins
+        ),
+    ]
+    problems = [
+        problem
+        for env, url, schemes in checks
+        if url and (problem := _url_problem(env, url, schemes))
+    ]
+    if settings.redis_url and not any(p.startswith("REDIS_URL") for p in problems):
+        problems += filter(None, [_redis_db_problem(settings.redis_url)])
+    return problems
+
+
+def _other_problems(settings: Settings) -> list[str]:
+    problems = []
+    for proxy in settings.trusted_proxies:
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError:
+            problems.append(f"SWITCHBOARD_TRUSTED_PROXIES: {proxy!r} is not an IP address or CIDR")
+    if not isinstance(logging.getLevelName(settings.log_level), int):
+        problems.append(f"SWITCHBOARD_LOG_LEVEL: {settings.log_level!r} is not a log level")
+    return problems
+
+
+def _master_key_problems(settings: Settings) -> list[str]:
+    generated = settings.var_dir / "master.key"
+    if not settings.master_keys:
+        return [
+            f"SWITCHBOARD_MASTER_KEY: not set, and there is no {generated} "
+            "(`switchboard up` generates one)"
+        ]
+    source = "SWITCHBOARD_MASTER_KEY" if settings.master_key else str(generated)
+    try:
+        MasterKeyring.from_strings(settings.master_keys)
+    except VaultError as exc:
+        return [f"{source}: {exc}"]
+    return []
+
+
+def check_settings(settings: Settings, *, master_keys: bool = True) -> None:
+    """Refuse malformed settings with one line naming every bad variable, before anything
+    starts (otherwise they surface later as a traceback from a child process). With
+    `master_keys`, the keys (configured, or the one `up` generated) must be usable too."""
+    problems = [*_url_problems(settings), *_number_problems(settings), *_other_problems(settings)]
+    if master_keys:
+        problems += _master_key_problems(settings)
+    if problems:
+        raise SettingsError("; ".join(problems))
 
 
 def describe() -> str:

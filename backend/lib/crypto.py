@@ -12,11 +12,15 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import re
 import struct
 from dataclasses import dataclass
+from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from backend.lib.private_files import create_private_file
 
 _MAGIC = b"SB1"
 _HEADER = struct.Struct(">3sI")  # magic, data-key version
@@ -27,8 +31,37 @@ class VaultError(Exception):
     """A secret could not be sealed or opened. The message never contains secret material."""
 
 
+MASTER_KEY_BYTES = 32
+_STANDARD, _URLSAFE = set("+/"), set("-_")
+_BASE64 = re.compile(r"[A-Za-z0-9+/_-]*={0,2}")
+
+
 def generate_master_key() -> str:
-    return base64.b64encode(os.urandom(32)).decode()
+    return base64.b64encode(os.urandom(MASTER_KEY_BYTES)).decode()
+
+
+def decode_master_key(text: str) -> bytes:
+    """32 bytes from base64 in either alphabet (`base64.urlsafe_b64encode` is how
+    Fernet-style keys are usually made), padded or not. Raises ValueError."""
+    text = text.strip()
+    body = text.rstrip("=")
+    chars = set(body)
+    if (
+        not _BASE64.fullmatch(text)
+        or (chars & _STANDARD and chars & _URLSAFE)
+        or (body != text and len(text) % 4)
+    ):
+        raise ValueError("not base64")
+    standard = body.translate(str.maketrans("-_", "+/"))
+    return base64.b64decode(standard + "=" * (-len(standard) % 4), validate=True)
+
+
+def ensure_master_key_file(path: Path) -> tuple[str, bool]:
+    """The key in `path`, generating it first when the file does not exist; returns (key,
+    created). The file is private from birth and appears whole; when several processes race,
+    one key wins and every one of them returns it."""
+    created = create_private_file(path, generate_master_key() + "\n")
+    return path.read_text().strip(), created
 
 
 def master_key_id(key: bytes) -> str:
@@ -47,13 +80,19 @@ class MasterKeyring:
         if not encoded:
             raise VaultError("no master key configured (SWITCHBOARD_MASTER_KEY)")
         keys = []
-        for i, item in enumerate(encoded):
+        for i, item in enumerate(encoded, start=1):
+            # The messages name the key by position only: the value is a secret.
             try:
-                key = base64.b64decode(item, validate=True)
-            except ValueError as exc:
-                raise VaultError(f"master key #{i + 1} is not valid base64") from exc
-            if len(key) != 32:
-                raise VaultError(f"master key #{i + 1} must decode to 32 bytes")
+                key = decode_master_key(item)
+            except ValueError:
+                raise VaultError(
+                    f"master key #{i} is not base64 (standard or URL-safe alphabet)"
+                ) from None
+            if len(key) != MASTER_KEY_BYTES:
+                raise VaultError(
+                    f"master key #{i} decodes to {len(key)} bytes; a master key is "
+                    f"{MASTER_KEY_BYTES} random bytes"
+                )
             keys.append(key)
         return cls(tuple(keys))
 
