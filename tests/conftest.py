@@ -30,6 +30,8 @@ os.environ["SWITCHBOARD_QUEUE_NAME"] = f"arq:queue:{TEST_DB}"
 os.environ["SWITCHBOARD_MASTER_KEY"] = base64.b64encode(secrets.token_bytes(32)).decode()
 os.environ["SWITCHBOARD_ALLOWED_PRIVATE_HOSTS"] = "127.0.0.1,localhost"
 os.environ["SWITCHBOARD_API_RATE_LIMIT"] = "100000"
+# Many tests send bad keys from 127.0.0.1, and runs share the Redis: budgets get own tests.
+os.environ["SWITCHBOARD_FAILED_AUTH_LIMIT"] = "100000"
 os.environ["PUBLIC_BASE_URL"] = "https://hooks.example.test"
 os.environ["SWITCHBOARD_DASHBOARD_URL"] = "http://localhost:3000"
 os.environ.setdefault("SWITCHBOARD_VAR_DIR", f"/tmp/{TEST_DB}-var")
