@@ -47,16 +47,8 @@ class ApiKeyAuthMiddleware(AbstractAuthenticationMiddleware):
         header = connection.headers.get("authorization", "")
         redis = getattr(connection.app.state, "redis", None)
         budgets = self._budgets(connection)
-        client = ""
-        if header and budgets.failed_per_client:
-            # A presented credential from a client over its failure budget is not even
-            # looked at: answering 200 for a valid key would still confirm a guess.
-            forwarded = ",".join(connection.headers.getall("x-forwarded-for", []))
-            peer = connection.client.host if connection.client else None
-            client = budgets.proxies.budget_key(peer, forwarded)
-            failures = await budgets.counters.count(redis, _failure_bucket(client))
-            if failures >= budgets.failed_per_client:
-                raise _too_many_failures(budgets.failed_per_client)
+        # Only a presented credential can be a guess; a missing header spends nothing.
+        client = await self._within_failure_budget(connection, budgets, redis) if header else ""
         scheme, _, key = header.partition(" ")
         if scheme.lower() != "bearer" or not key.strip():
             await self._count_failure(budgets, redis, client)
@@ -91,6 +83,22 @@ class ApiKeyAuthMiddleware(AbstractAuthenticationMiddleware):
             )
             state.auth_budgets = budgets
         return budgets
+
+    @staticmethod
+    async def _within_failure_budget(
+        connection: ASGIConnection[Any, Any, Any, Any], budgets: AuthBudgets, redis: Any
+    ) -> str:
+        """The client's budget key, or 429 when it is spent. Its credential is then not even
+        looked at: answering 200 for a valid key would still confirm a guess."""
+        if not budgets.failed_per_client:
+            return ""
+        forwarded = ",".join(connection.headers.getall("x-forwarded-for", []))
+        peer = connection.client.host if connection.client else None
+        client = budgets.proxies.budget_key(peer, forwarded)
+        failures = await budgets.counters.count(redis, _failure_bucket(client))
+        if failures >= budgets.failed_per_client:
+            raise _too_many_failures(budgets.failed_per_client)
+        return client
 
     @staticmethod
     async def _count_failure(budgets: AuthBudgets, redis: Any, client: str) -> None:
