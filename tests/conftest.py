@@ -226,6 +226,7 @@ def make_integration(client: Any) -> Callable[..., Awaitable[MadeIntegration]]:
     connecting (webhooks, events); connecting itself is tested through the API."""
     import datetime as dt
 
+    from backend.connectors.registry import get_provider
     from backend.integrations import secrets as sealed
     from backend.integrations.tables import Integration
     from backend.lib import tokens
@@ -252,7 +253,9 @@ def make_integration(client: Any) -> Callable[..., Awaitable[MadeIntegration]]:
                 credentials=await sealed.seal_credentials(tenant.id, integration_id, credentials)
                 if credentials
                 else None,
-                config=config or {},
+                config=await sealed.seal_config(
+                    tenant.id, integration_id, get_provider(connector).spec, config or {}
+                ),
                 webhook_token_hash=tokens.hash_token(token),
                 webhook_token_sealed=await sealed.seal_token(tenant.id, integration_id, token),
                 webhook_secrets=await sealed.seal_signing_secrets(

@@ -78,6 +78,9 @@ class WebhookContract(msgspec.Struct, frozen=True, kw_only=True):
     # True when the adapter can register the webhook URL at the provider itself.
     auto_register: bool = False
     setup_instructions: str = ""
+    # Config keys whose values are secrets the handshake checks (Meta's verify_token): sealed
+    # at rest like credentials and shown by the API only as set.
+    secret_config: tuple[str, ...] = ()
 
 
 class StreamSpec(msgspec.Struct, frozen=True, kw_only=True):

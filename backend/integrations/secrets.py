@@ -1,4 +1,5 @@
-"""Sealing an integration's secrets: credentials, webhook path token, signing secrets.
+"""Sealing an integration's secrets: credentials, webhook path token, signing secrets and the
+secret values in its config (a handshake's verify token).
 
 Each kind is sealed under its own record name, so a ciphertext moved to another column,
 integration or tenant fails authentication instead of decrypting.
@@ -6,6 +7,7 @@ integration or tenant fails authentication instead of decrypting.
 
 from __future__ import annotations
 
+import base64
 import secrets
 import time
 import uuid
@@ -14,9 +16,17 @@ from typing import Any
 import msgspec
 
 from backend.connectors.spec import ConnectorSpec
+from backend.lib.errors import validation_error
 from backend.tenants.vault import get_vault
 
 ROTATION_OVERLAP_SECONDS = 24 * 3600
+#: The reserved config key holding secret config values, each sealed on its own and bound to
+#: its key: `{"_sealed": {"verify_token": "<base64 ciphertext>"}}`. Tenants cannot write `_` keys.
+SEALED_CONFIG = "_sealed"
+#: What the API shows for a secret config value that is set. Sent back as it was read (a
+#: client echoing the config into a PATCH), it keeps the sealed value.
+MASK = "********"
+_SECRET_CONFIG_MAX = 512
 
 
 def record(integration_id: uuid.UUID | str, kind: str) -> str:
@@ -108,8 +118,86 @@ def rotate(
 def generate_signing_secret(spec: ConnectorSpec) -> str:
     """A secret in the format the provider accepts (Standard Webhooks wants `whsec_` + base64)."""
     if spec.webhook is not None and spec.webhook.scheme.startswith("standard"):
-        import base64
-
         return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
     # Telegram's secret_token allows only A-Za-z0-9_- (1-256 chars): urlsafe fits everyone.
     return secrets.token_urlsafe(32)
+
+
+# -- secret config values -----------------------------------------------------------------
+
+
+def secret_config_keys(spec: ConnectorSpec | None) -> tuple[str, ...]:
+    return spec.webhook.secret_config if spec is not None and spec.webhook is not None else ()
+
+
+def _sealed_entries(config: dict[str, Any]) -> dict[str, str]:
+    entries = config.get(SEALED_CONFIG)
+    if not isinstance(entries, dict):
+        return {}
+    return {k: v for k, v in entries.items() if isinstance(v, str)}
+
+
+def has_plaintext_secrets(spec: ConnectorSpec | None, config: dict[str, Any]) -> bool:
+    """Whether config still holds a secret value in clear (stored before sealing existed)."""
+    return any(key in config for key in secret_config_keys(spec))
+
+
+def masked_config(spec: ConnectorSpec | None, config: dict[str, Any]) -> dict[str, Any]:
+    """Config as the API shows it and a merge patch applies to: each secret value that is set
+    (sealed, or still plaintext from before sealing) appears as MASK, never as itself."""
+    shown = {k: v for k, v in config.items() if k != SEALED_CONFIG}
+    set_keys = {k for k in secret_config_keys(spec) if k in config} | _sealed_entries(config).keys()
+    return {**shown, **dict.fromkeys(set_keys, MASK)}
+
+
+async def seal_config(
+    tenant_id: uuid.UUID,
+    integration_id: uuid.UUID,
+    spec: ConnectorSpec,
+    config: dict[str, Any],
+    stored: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Config as stored: the spec's secret values sealed under SEALED_CONFIG, the rest as
+    given. MASK keeps the value `stored` (the row's config before this change) holds; a
+    secret key absent from `config` is removed."""
+    stored = stored or {}
+    previous = _sealed_entries(stored)
+    keys = secret_config_keys(spec)
+    kept = {k: v for k, v in config.items() if k not in keys and k != SEALED_CONFIG}
+    entries: dict[str, str] = {}
+    for key in keys:
+        if key not in config:
+            continue
+        value = config[key]
+        if value == MASK and key in previous:
+            entries[key] = previous[key]
+            continue
+        if value == MASK and isinstance(stored.get(key), str):
+            value = stored[key]  # echoed back while still plaintext: seal it now
+        if value == MASK:
+            raise validation_error(f"config.{key}", "is not set; send its value")
+        if not isinstance(value, str) or not 1 <= len(value) <= _SECRET_CONFIG_MAX:
+            raise validation_error(
+                f"config.{key}", f"must be a string of 1 to {_SECRET_CONFIG_MAX} characters"
+            )
+        box = await get_vault().seal(
+            str(tenant_id), value.encode(), record(integration_id, f"config:{key}")
+        )
+        entries[key] = base64.b64encode(box).decode()
+    if entries:
+        kept[SEALED_CONFIG] = entries
+    return kept
+
+
+async def open_config(
+    tenant_id: uuid.UUID, integration_id: uuid.UUID, config: dict[str, Any]
+) -> dict[str, Any]:
+    """Config with its sealed values opened, for the handshake that checks them (a value still
+    in plaintext from before sealing is left as it is)."""
+    opened = {k: v for k, v in config.items() if k != SEALED_CONFIG}
+    for key, box in _sealed_entries(config).items():
+        raw = await get_vault().open(
+            str(tenant_id), base64.b64decode(box), record(integration_id, f"config:{key}")
+        )
+        opened[key] = raw.decode()
+    return opened

@@ -105,7 +105,7 @@ async def to_wire(row: dict[str, Any], settings: Settings | None = None) -> Inte
         webhook_url=url,
         setup_instructions=instructions,
         scopes=list(row["scopes"] or []),
-        config=_public_config(row["config"] or {}),
+        config=_public_config(sealed.masked_config(spec, row["config"] or {})),
         webhook_registration=_registration_to_wire(row),
         token_expires_at=row["token_expires_at"],
         created_at=row["created_at"],
@@ -283,7 +283,7 @@ async def create(
         credentials=await sealed.seal_credentials(scope.tenant_id, integration_id, credentials)
         if credentials
         else None,
-        config=config,
+        config=await sealed.seal_config(scope.tenant_id, integration_id, spec, config),
         scopes=[],
         webhook_token_hash=tokens.hash_token(token),
         webhook_token_sealed=await sealed.seal_token(scope.tenant_id, integration_id, token),
@@ -436,7 +436,7 @@ async def _patched_config(
     for key in patch:
         if key.startswith("_"):
             raise validation_error(f"config.{key}", "names starting with _ are reserved")
-    current = dict(row["config"] or {})
+    current = sealed.masked_config(provider.spec, row["config"] or {})
     reserved = {k: v for k, v in current.items() if k.startswith("_")}
     merged = {k: v for k, v in current.items() if not k.startswith("_")}
     for key, value in patch.items():
@@ -444,7 +444,10 @@ async def _patched_config(
             merged.pop(key, None)
         else:
             merged[key] = value
-    return {**await validate_config(provider, merged, get_settings()), **reserved}
+    validated = {**await validate_config(provider, merged, get_settings()), **reserved}
+    return await sealed.seal_config(
+        row["tenant"], row["id"], provider.spec, validated, row["config"] or {}
+    )
 
 
 async def record_health(

@@ -15,7 +15,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from backend.connectors.base import WebhookSecrets
-from backend.integrations.secrets import live_secrets, open_credentials, open_signing_secrets
+from backend.integrations.secrets import (
+    live_secrets,
+    open_config,
+    open_credentials,
+    open_signing_secrets,
+)
 from backend.lib.db import pool
 
 _TTL_SECONDS = 30.0
@@ -62,7 +67,7 @@ async def load(token_hash: str) -> Material | None:
         secrets=WebhookSecrets(
             signing_secrets=live_secrets(signing),
             credentials=await open_credentials(row["tenant"], row["id"], row["credentials"]),
-            config=config,
+            config=await open_config(row["tenant"], row["id"], config),
         ),
         loaded_at=time.monotonic(),
     )

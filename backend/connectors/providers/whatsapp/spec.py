@@ -58,10 +58,13 @@ SPEC = ConnectorSpec(
         docs_url="https://developers.facebook.com/docs/graph-api/webhooks/getting-started",
         content_types=("application/json",),
         handshake="hub.challenge",
+        # Whoever knows it passes Meta's subscription check for this URL from any Meta app.
+        secret_config=("verify_token",),
         setup_instructions=(
             "1. In the Meta App Dashboard open WhatsApp > Configuration and, under Webhook, "
-            "click Edit: Callback URL {webhook_url}, Verify token the value shown here; Meta "
-            "checks it with a GET request that Switchboard answers.\n"
+            "click Edit: Callback URL {webhook_url}, Verify token the verify_token you set in "
+            "this integration's config (kept sealed; shown here only as set); Meta checks it "
+            "with a GET request that Switchboard answers.\n"
             "2. Under Webhook fields subscribe to messages.\n"
             "3. Copy the App secret (App settings > Basic) and paste it here: Meta signs "
             "every delivery with it."
