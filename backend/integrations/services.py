@@ -506,6 +506,7 @@ async def revoke(
     revoked_at_provider = False
     note = "the provider offers no revocation; credentials destroyed here"
     config = dict(row["config"] or {})
+    config.pop(sealed.SEALED_CONFIG, None)  # destroyed with the other secrets
     # The webhook goes first: removing it needs the credentials revocation destroys.
     removal = await registration.unregister(scope, row, oauth)
     if removal is not None:

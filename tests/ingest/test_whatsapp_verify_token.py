@@ -79,6 +79,10 @@ async def test_verify_token_is_sealed_masked_and_answers_the_handshake(
     assert_problem(await _handshake(client, path, "not-the-verify-token"), 403, "signature-invalid")
     assert_problem(await _handshake(client, path, MASK), 403, "signature-invalid")
 
+    revoked = await client.post(f"/api/integrations/{created['id']}/revoke", headers=tenant.headers)
+    assert revoked.status_code == 200, revoked.text
+    assert "_sealed" not in json.loads((await _stored(raw_rows, created["id"]))[0])
+
 
 async def test_patch_keeps_replaces_and_removes_the_sealed_value(client, tenant, raw_rows) -> None:
     created = await _create(client, tenant, {"verify_token": VERIFY_TOKEN})
