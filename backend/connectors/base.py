@@ -280,12 +280,17 @@ class VerifiedDelivery:
 
     `event_id` None means the provider gives none (ingest falls back to a body hash).
     `reply` set and `store` False means a handshake to answer and not keep.
+    `signed_digest`: set when `event_id` comes from a header the signature does not cover
+    and nothing signed is unique per delivery (no timestamp): a SHA-256 of what the
+    signature covers, on which ingest dedupes as well, so a captured delivery resent with
+    a fresh id header is a duplicate, not a new event.
     """
 
     event_id: str | None
     event_type: str
     store: bool = True
     reply: Reply | None = None
+    signed_digest: bytes | None = None
 
 
 @dataclass(frozen=True, slots=True)

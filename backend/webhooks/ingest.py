@@ -87,10 +87,23 @@ def _reply(reply: Reply) -> Answer:
     return Answer(reply.status, reply.body, reply.content_type)
 
 
-_NOT_FOUND = Problem(404, "No such webhook endpoint.")
-_UNAVAILABLE = Problem(
-    503, "The event could not be stored; retry later.", headers={"Retry-After": "5"}
-)
+# Problems are made fresh for each raise: raising one shared instance again and again
+# appends to its traceback, which keeps every failed request's frames (bodies) alive.
+def _not_found() -> Problem:
+    return Problem(404, "No such webhook endpoint.")
+
+
+def _unavailable() -> Problem:
+    return Problem(503, "The event could not be stored; retry later.", headers={"Retry-After": "5"})
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """Where a webhook URL leads, resolved before the body is read."""
+
+    token_hash: str
+    material: material.Material
+    handler: WebhookHandler
 
 
 class Ingestor:
@@ -187,24 +200,43 @@ class Ingestor:
             await self._flusher
 
     # -- the path ----------------------------------------------------------------------
-    async def ingest(self, inbound: Inbound) -> Answer:
-        try:
-            return await self._ingest(inbound)
-        except Problem as problem:
-            return problem_answer(problem)
-
-    async def _ingest(self, inbound: Inbound) -> Answer:
-        connector_id = inbound.connector_id
-        token_hash = hash_token(inbound.token)
+    async def resolve(self, connector_id: str, token: str) -> Endpoint:
+        """The integration behind a URL, from the material cache (misses included): an
+        unknown URL is refused before its body is read, and mostly without the database."""
+        token_hash = hash_token(token)
         try:
             m = await material.get(token_hash)
         except _DB_ERRORS:
-            return problem_answer(_UNAVAILABLE)
+            raise _unavailable() from None
         if m is None or m.connector != connector_id:
-            raise _NOT_FOUND
+            raise _not_found()
         handler = get_provider(connector_id).webhook
         if handler is None:
-            raise _NOT_FOUND
+            raise _not_found()
+        return Endpoint(token_hash, m, handler)
+
+    async def ingest(self, inbound: Inbound, endpoint: Endpoint | None = None) -> Answer:
+        """Answer one request; `endpoint` when the caller resolved the URL already."""
+        try:
+            if endpoint is None:
+                endpoint = await self.resolve(inbound.connector_id, inbound.token)
+            return await self._ingest(inbound, endpoint)
+        except Problem as problem:
+            return problem_answer(problem)
+
+    async def _still_owned(self, endpoint: Endpoint) -> None:
+        """An answer that stores nothing (a handshake) gets no ownership check from the
+        insert: ask the database, so a rotated or revoked URL stops answering at once."""
+        try:
+            owned = await material.still_owned(endpoint.material, endpoint.token_hash)
+        except _DB_ERRORS:
+            raise _unavailable() from None
+        if not owned:
+            raise _not_found()
+
+    async def _ingest(self, inbound: Inbound, endpoint: Endpoint) -> Answer:
+        connector_id = inbound.connector_id
+        token_hash, m, handler = endpoint.token_hash, endpoint.material, endpoint.handler
         hook_request = WebhookRequest(
             method=inbound.method,
             url=self.public_url(inbound),
@@ -222,10 +254,12 @@ class Ingestor:
                     raise Problem(405, "This provider sends no GET handshake; POST deliveries.")
                 self._spend(m.integration_id, connector_id)
                 try:
-                    return _reply(await handler.handshake(hook_request, m.secrets))
+                    reply = await handler.handshake(hook_request, m.secrets)
                 except WebhookVerificationError:
                     checked = self.rejections.take(m.integration_id) == 0
                     raise
+                await self._still_owned(endpoint)
+                return _reply(reply)
             try:
                 delivery = await handler.verify(hook_request, m.secrets)
             except WebhookVerificationError:
@@ -237,9 +271,9 @@ class Ingestor:
                 try:
                     fresh = await material.load(token_hash)
                 except _DB_ERRORS:
-                    return problem_answer(_UNAVAILABLE)
+                    return problem_answer(_unavailable())
                 if fresh is None or fresh.connector != connector_id:
-                    raise _NOT_FOUND from None
+                    raise _not_found() from None
                 m = fresh
                 delivery = await handler.verify(hook_request, m.secrets)
         except WebhookVerificationError as exc:
@@ -256,6 +290,7 @@ class Ingestor:
         # crowd out the provider's.
         self._spend(m.integration_id, connector_id)
         if not delivery.store:
+            await self._still_owned(endpoint)
             metrics.incr("handshake", connector_id)
             return _reply(delivery.reply or Reply(200, b""))
         body = inbound.body
@@ -271,13 +306,14 @@ class Ingestor:
                 body,
                 stored_headers,
                 current_trace_id(),
+                delivery.signed_digest,
             )
         except _DB_ERRORS:
             log.exception("could not store a webhook")
-            return problem_answer(_UNAVAILABLE)
+            return problem_answer(_unavailable())
         if not result.owned:
-            material.forget_all()
-            raise _NOT_FOUND
+            material.forget(token_hash)
+            raise _not_found()
         if not result.inserted:
             metrics.incr("duplicate", connector_id)
             return _ok(delivery.reply, b'{"status":"duplicate","event_id":"%s"}', result.event_id)

@@ -24,6 +24,9 @@ class IntegrationWebhook(Table):
     tenant = ForeignKey(Tenant, on_delete=OnDelete.cascade, null=False)
     integration = ForeignKey(Integration, on_delete=OnDelete.cascade, null=False)
     provider_event_id = Varchar(length=255)
+    # SHA-256 of what the signature covers, where the provider's id is an unsigned header:
+    # a second dedupe key (unique per integration), so replays with a fresh id are caught.
+    signed_digest = Bytea(null=True, default=None)
     event_type = Varchar(length=255, default="")
     raw_body = Bytea()
     headers = JSONB(default="{}")

@@ -7,6 +7,7 @@ JSON in a `payload` field (the signature still covers the raw form bytes).
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import msgspec
@@ -60,7 +61,12 @@ class GitHubWebhook(WebhookHandler):
         delivery = require_header(request, "X-GitHub-Delivery")
         document = _json_bytes(request.body, request.headers.get("content-type", ""))
         action = decode_json(document, _Action).action
-        return VerifiedDelivery(delivery, f"{event}.{action}" if action else event)
+        # X-GitHub-Delivery is not signed and nothing signed is unique: dedupe on the body too.
+        return VerifiedDelivery(
+            delivery,
+            f"{event}.{action}" if action else event,
+            signed_digest=hashlib.sha256(request.body).digest(),
+        )
 
     def normalize(self, body: bytes, headers: dict[str, str]) -> NormalizedEvent:
         try:

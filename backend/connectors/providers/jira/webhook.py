@@ -7,6 +7,7 @@ it, in which case ingest falls back to the body hash. The type is the body's `we
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import msgspec
@@ -39,7 +40,9 @@ class JiraWebhook(WebhookHandler):
         verify_prefixed_hex(request, secrets, "X-Hub-Signature")
         event = decode_json(request.body, _Event)
         event_id = header(request, "X-Atlassian-Webhook-Identifier")
-        return VerifiedDelivery(event_id, event.webhook_event or "unknown")
+        # The identifier is not signed: dedupe on the signed body too.
+        digest = hashlib.sha256(request.body).digest() if event_id else None
+        return VerifiedDelivery(event_id, event.webhook_event or "unknown", signed_digest=digest)
 
     def normalize(self, body: bytes, headers: dict[str, str]) -> NormalizedEvent:
         payload = load_json(body)

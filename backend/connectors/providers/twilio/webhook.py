@@ -62,6 +62,16 @@ def url_variants(url: str) -> set[str]:
     }
 
 
+def _digest_if(token: str | None, request: WebhookRequest) -> bytes | None:
+    """SHA-256 of what the signature covers (the URL's path and query, then the body),
+    without scheme, host or port, so the URL variants the check accepts share one digest;
+    None when there is no unsigned id to back up."""
+    if not token:
+        return None
+    parsed = urlparse(request.url)
+    return hashlib.sha256(f"{parsed.path}?{parsed.query}\n".encode() + request.body).digest()
+
+
 def signed_string(url: str, params: list[tuple[str, str]]) -> str:
     grouped: dict[str, set[str]] = {}
     for name, value in params:
@@ -131,14 +141,19 @@ class TwilioWebhook(WebhookHandler):
         if not any_match(expected, [signature]):
             raise WebhookVerificationError("signature mismatch")
         token = header(request, "I-Twilio-Idempotency-Token")
+        # The idempotency token is not signed: where it is the id, dedupe on what is signed.
         if body_hash:
             try:
                 kind = msgspec.json.decode(request.body, type=_JsonEvent).type
             except msgspec.DecodeError:  # arrays (Event Streams batches) and the like
                 kind = None
-            return VerifiedDelivery(token, kind or "twilio.event")
+            return VerifiedDelivery(
+                token, kind or "twilio.event", signed_digest=_digest_if(token, request)
+            )
         event_id, event_type = classify(dict(params))
-        return VerifiedDelivery(event_id or token, event_type)
+        if event_id:
+            return VerifiedDelivery(event_id, event_type)
+        return VerifiedDelivery(token, event_type, signed_digest=_digest_if(token, request))
 
     def normalize(self, body: bytes, headers: dict[str, str]) -> NormalizedEvent:
         content_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()

@@ -3,12 +3,14 @@
 Default mode is Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature`,
 ±300 s, `whsec_` base64 secrets). `config.signature_mode = "hmac_sha256"` accepts a hex
 HMAC-SHA256 of the body (optionally `sha256=`-prefixed) in `config.signature_header`
-(default `X-Signature`); that mode has no timestamp, so replays dedupe only by event id.
+(default `X-Signature`); that mode has no timestamp, so a delivery whose id comes from an
+unsigned header also dedupes on its body (a replay with a fresh id is a duplicate).
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 from typing import Any
 
 import msgspec
@@ -86,7 +88,8 @@ class GenericWebhook(WebhookHandler):
         fields = _fields(request.body)
         header_id = next((v for n in ID_HEADERS if (v := header(request, n))), None)
         body_id = str(fields.id) if fields.id is not None else None
-        return VerifiedDelivery(header_id or body_id, event_type_of(fields))
+        digest = hashlib.sha256(request.body).digest() if header_id else None
+        return VerifiedDelivery(header_id or body_id, event_type_of(fields), signed_digest=digest)
 
     def normalize(self, body: bytes, headers: dict[str, str]) -> NormalizedEvent:
         content_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()
