@@ -33,6 +33,9 @@ def _rate_headers(remaining: int) -> dict[str, str]:
 
 
 def user(request: SimRequest) -> SimResponse:
+    """The authenticated user as GitHub describes it (`private-user`: every required field,
+    and `user_view_type`, the property its description discriminates on)."""
+    api = "https://api.github.com/users/octocat"
     return json_response(
         200,
         {
@@ -40,17 +43,40 @@ def user(request: SimRequest) -> SimResponse:
             "id": 583231,
             "node_id": "MDQ6VXNlcjU4MzIzMQ==",
             "avatar_url": "https://avatars.githubusercontent.com/u/583231?v=4",
+            "gravatar_id": "",
+            "url": api,
             "html_url": "https://github.com/octocat",
-            "url": "https://api.github.com/users/octocat",
+            "followers_url": f"{api}/followers",
+            "following_url": f"{api}/following{{/other_user}}",
+            "gists_url": f"{api}/gists{{/gist_id}}",
+            "starred_url": f"{api}/starred{{/owner}}{{/repo}}",
+            "subscriptions_url": f"{api}/subscriptions",
+            "organizations_url": f"{api}/orgs",
+            "repos_url": f"{api}/repos",
+            "events_url": f"{api}/events{{/privacy}}",
+            "received_events_url": f"{api}/received_events",
             "type": "User",
+            "user_view_type": "private",
             "site_admin": False,
             "name": "The Octocat",
             "company": "@github",
+            "blog": "https://github.blog",
+            "location": "San Francisco",
+            "email": None,
+            "hireable": None,
+            "bio": None,
             "public_repos": 8,
+            "public_gists": 8,
             "followers": 9000,
             "following": 9,
             "created_at": "2011-01-25T18:44:36Z",
             "updated_at": "2024-01-22T12:29:37Z",
+            "private_gists": 0,
+            "total_private_repos": 0,
+            "owned_private_repos": 0,
+            "disk_usage": 0,
+            "collaborators": 0,
+            "two_factor_authentication": True,
         },
         {**_rate_headers(4999), "x-oauth-scopes": "admin:repo_hook", "x-accepted-oauth-scopes": ""},
     )
