@@ -142,11 +142,9 @@ def cmd_api(args: argparse.Namespace) -> None:
 
 
 def cmd_worker(args: argparse.Namespace) -> None:
-    from arq.worker import run_worker
+    from backend.worker import run
 
-    from backend.worker import WorkerSettings
-
-    run_worker(WorkerSettings)  # type: ignore[arg-type]
+    run()
 
 
 def dashboard_env(api_url: str, port: int) -> dict[str, str]:

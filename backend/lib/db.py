@@ -19,8 +19,15 @@ async def _keep_session(connection: asyncpg.Connection) -> None:
     back any open transaction before calling this."""
 
 
+# Seconds a new connection may take: when PostgreSQL is unreachable, requests answer 503
+# after this rather than after asyncpg's default of a minute.
+CONNECT_TIMEOUT_SECONDS = 5
+
+
 async def open_pool(max_size: int = 10) -> None:
-    await DB.start_connection_pool(min_size=1, max_size=max_size, reset=_keep_session)
+    await DB.start_connection_pool(
+        min_size=1, max_size=max_size, reset=_keep_session, timeout=CONNECT_TIMEOUT_SECONDS
+    )
 
 
 async def close_pool() -> None:

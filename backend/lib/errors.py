@@ -21,6 +21,7 @@ from litestar.exceptions import (
 )
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
+from backend.lib.outages import is_outage, outage_source
 from backend.lib.telemetry import redact_path
 
 PROBLEM_BASE = "https://switchboard.dev/problems/"
@@ -146,8 +147,25 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
     return problem_response(Problem(status, detail, headers=headers), redact_path(request.url.path))
 
 
+# Clients and providers retry after this many seconds while PostgreSQL or Redis is away.
+OUTAGE_RETRY_AFTER_SECONDS = 5
+
+
 def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
     path = redact_path(request.url.path)
+    if is_outage(exc):
+        # Not a bug and not the caller's fault: say so, and when to come back. One line in
+        # the log, no traceback per request during an outage.
+        source, kind = outage_source(exc), type(exc).__name__
+        log.warning("%s unavailable on %s %s: %s", source, request.method, path, kind)
+        return problem_response(
+            Problem(
+                503,
+                "A service the API depends on is unavailable; retry later.",
+                headers={"Retry-After": str(OUTAGE_RETRY_AFTER_SECONDS)},
+            ),
+            path,
+        )
     log.exception("unhandled error on %s %s", request.method, path)
     return problem_response(
         Problem(HTTP_500_INTERNAL_SERVER_ERROR, "Something went wrong on our side."), path

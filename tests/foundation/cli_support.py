@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -79,3 +82,16 @@ def http_status(url: str, **kwargs: Any) -> int | None:
         return httpx.get(url, timeout=3, **kwargs).status_code
     except httpx.HTTPError:
         return None
+
+
+@contextlib.contextmanager
+def server_directory(prefix: str) -> Iterator[Path]:
+    """A directory for an embedded PostgreSQL outside pytest's temporary root: running as root,
+    the server runs as its own system user and must traverse the path, and every pytest
+    session resets /tmp/pytest-of-<user> to 0700 (other sessions run beside this one)."""
+    path = Path(tempfile.mkdtemp(prefix=prefix))
+    path.chmod(0o755)
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
