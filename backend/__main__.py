@@ -200,7 +200,7 @@ def cmd_up(args: argparse.Namespace) -> None:
         check_settings(settings)  # an existing file may hold a damaged key
         env["SWITCHBOARD_MASTER_KEY"] = key
     stoppers: list[Any] = []
-    supervisor = Supervisor()
+    supervisor = Supervisor(max_restarts=settings.restart_limit)
     failure = ""
     try:
         if not settings.database_url:
@@ -347,8 +347,12 @@ _NEEDS_MASTER_KEY = {"api", "worker", "tenants", "keys"}
 def main(argv: list[str] | None = None) -> None:
     try:
         args = parser().parse_args(argv)
-        if args.command != "up":  # `up` may generate the key first
-            check_settings(get_settings(), master_keys=args.command in _NEEDS_MASTER_KEY)
+        if args.command != "up":  # `up` may generate the key and start servers first
+            check_settings(
+                get_settings(),
+                master_keys=args.command in _NEEDS_MASTER_KEY,
+                server_urls=args.command in {"api", "worker"},
+            )
         args.func(args)
     except SettingsError as exc:
         raise SystemExit(f"switchboard: {exc}") from None

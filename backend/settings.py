@@ -167,6 +167,14 @@ class Settings:
         default=3000,
         metadata=_doc("Port of the dashboard for `up`.", env="SWITCHBOARD_DASHBOARD_PORT"),
     )
+    restart_limit: int = field(
+        default=5,
+        metadata=_doc(
+            "Times a minute `up` restarts a child (api, worker, dashboard) that died; one more "
+            "death within the minute and `up` gives up and stops everything.",
+            env="SWITCHBOARD_RESTART_LIMIT",
+        ),
+    )
     api_url: str = field(
         default="",
         metadata=_doc(
@@ -263,6 +271,7 @@ def _number_problems(settings: Settings) -> list[str]:
     bounds = [
         ("SWITCHBOARD_API_PORT", settings.api_port, 1, 65535),
         ("SWITCHBOARD_DASHBOARD_PORT", settings.dashboard_port, 1, 65535),
+        ("SWITCHBOARD_RESTART_LIMIT", settings.restart_limit, 0, None),
         ("SWITCHBOARD_MAX_BODY_BYTES", settings.max_body_bytes, 1, None),
         ("SWITCHBOARD_DB_POOL_SIZE", settings.db_pool_size, 1, None),
         ("SWITCHBOARD_API_RATE_LIMIT", settings.api_rate_limit, 0, None),
@@ -328,11 +337,23 @@ def _master_key_problems(settings: Settings) -> list[str]:
     return []
 
 
-def check_settings(settings: Settings, *, master_keys: bool = True) -> None:
+def check_settings(
+    settings: Settings, *, master_keys: bool = True, server_urls: bool = False
+) -> None:
     """Refuse malformed settings with one line naming every bad variable, before anything
     starts (otherwise they surface later as a traceback from a child process). With
-    `master_keys`, the keys (configured, or the one `up` generated) must be usable too."""
+    `master_keys`, the keys (configured, or the one `up` generated) must be usable too; with
+    `server_urls`, DATABASE_URL and REDIS_URL must be set (only `up` starts embedded ones)."""
     problems = [*_url_problems(settings), *_number_problems(settings), *_other_problems(settings)]
+    if server_urls:
+        problems += [
+            f"{env}: not set (only `switchboard up` starts an embedded server when it is empty)"
+            for env, url in (
+                ("DATABASE_URL", settings.database_url),
+                ("REDIS_URL", settings.redis_url),
+            )
+            if not url
+        ]
     if master_keys:
         problems += _master_key_problems(settings)
     if problems:

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
 
 class GaveUp(Exception):
     """A child died too often; the message says which and how."""
@@ -75,14 +77,17 @@ class Supervisor:
 
     def run(self) -> None:
         """Watch the children until SIGINT/SIGTERM; raises GaveUp when one dies too often."""
-        signal.signal(signal.SIGINT, self.request_stop)
-        signal.signal(signal.SIGTERM, self.request_stop)
-        while not self.stopping:
-            for child in self.children:
-                code = child.process.poll() if child.process else None
-                if code is not None and not self.stopping:
-                    self._restart(child, code)
-            time.sleep(self.poll_interval)
+        previous = {sig: signal.signal(sig, self.request_stop) for sig in _STOP_SIGNALS}
+        try:
+            while not self.stopping:
+                for child in self.children:
+                    code = child.process.poll() if child.process else None
+                    if code is not None and not self.stopping:
+                        self._restart(child, code)
+                time.sleep(self.poll_interval)
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
 
     def _restart(self, child: Child, code: int) -> None:
         now = time.monotonic()
