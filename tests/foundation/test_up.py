@@ -15,6 +15,8 @@ from pathlib import Path
 import httpx
 import psutil
 
+from tests.foundation.cli_support import server_directory
+
 
 def _free_port() -> int:
     with socket.socket() as s:
@@ -73,10 +75,13 @@ def _stop(proc: subprocess.Popen[str]) -> str:
     return out
 
 
-def test_up_boots_embedded_services_and_survives_restart(tmp_path: Path) -> None:
-    var = tmp_path / "var"
+def test_up_boots_embedded_services_and_survives_restart() -> None:
+    with server_directory("sb-up-") as root:
+        _boot_and_restart(root / "var")
+
+
+def _boot_and_restart(var: Path) -> None:
     var.mkdir()
-    os.chmod(tmp_path, 0o755)  # the embedded PostgreSQL runs as its own system user when root
     port = _free_port()
     proc = _start(var, port)
     try:
