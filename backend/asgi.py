@@ -66,7 +66,7 @@ def create_app(settings: Settings | None = None) -> WebhookFastPath:
         # A second app in the same process (tests) shares the pool the first one opened.
         owns_pool = db.engine().pool is None
         if owns_pool:
-            await db.open_pool(settings.db_pool_size)
+            await db.open_pool(settings.db_pool_size, min_size=0)  # starts with PostgreSQL down
         app.state.redis = connect_redis(settings.redis_url, settings.queue_name)
         app.state.settings = settings
         app.state.ingestor = Ingestor(settings, FastEnqueuer(app.state.redis, settings.queue_name))

@@ -24,9 +24,14 @@ async def _keep_session(connection: asyncpg.Connection) -> None:
 CONNECT_TIMEOUT_SECONDS = 5
 
 
-async def open_pool(max_size: int = 10) -> None:
+async def open_pool(max_size: int = 10, *, min_size: int = 1) -> None:
+    """`min_size=0` opens without connecting: a process that must start while PostgreSQL is
+    down (the api, which then answers 503) connects on first use."""
     await DB.start_connection_pool(
-        min_size=1, max_size=max_size, reset=_keep_session, timeout=CONNECT_TIMEOUT_SECONDS
+        min_size=min_size,
+        max_size=max_size,
+        reset=_keep_session,
+        timeout=CONNECT_TIMEOUT_SECONDS,
     )
 
 

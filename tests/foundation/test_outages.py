@@ -20,7 +20,13 @@ from arq.connections import RedisSettings, create_pool
 from standardwebhooks.webhooks import Webhook
 
 from backend.embedded import EmbeddedPostgres, EmbeddedRedis, free_port
-from tests.foundation.cli_support import Processes, cli_env, server_directory, wait_until
+from tests.foundation.cli_support import (
+    Processes,
+    cli_env,
+    http_status,
+    server_directory,
+    wait_until,
+)
 
 PROBLEM = "application/problem+json"
 
@@ -131,6 +137,30 @@ def test_ready_and_the_rest_api_answer_503_while_postgresql_is_down(stack: Stack
     stack.wait_ready()
     listed = httpx.get(f"{stack.base}/api/integrations", headers=stack.headers, timeout=5)
     assert listed.status_code == 200, listed.text
+
+
+def test_an_api_started_while_postgresql_is_down_serves_503_until_it_is_back(
+    stack: Stack,
+) -> None:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    stack.postgres.stop()
+    try:
+        api = stack.processes.start(["api", "--port", str(port)], stack.env)
+        wait_until(lambda: http_status(f"{base}/health") == 200, 30, "the api listens")
+        ready = httpx.get(f"{base}/ready", timeout=10)
+        assert ready.status_code == 503
+        assert ready.json()["checks"]["database"] == "unavailable"
+        _assert_unavailable_problem(
+            httpx.get(f"{base}/api/integrations", headers=stack.headers, timeout=10)
+        )
+    finally:
+        stack.postgres.start()
+    wait_until(lambda: http_status(f"{base}/ready") == 200, 30, "the api is ready")
+    listed = httpx.get(f"{base}/api/integrations", headers=stack.headers, timeout=5)
+    assert listed.status_code == 200, listed.text
+    assert api.poll() is None
+    stack.processes.stop(api)
 
 
 def test_ready_answers_503_while_redis_is_down(stack: Stack) -> None:
