@@ -1,23 +1,34 @@
-"""PayPal webhooks, verified offline by certificate (default) or online by PayPal's API.
+"""PayPal webhooks, verified online by PayPal's API or offline by certificate.
 
-Certificate mode: the signed string is
-"{transmission_id}|{transmission_time}|{webhook_id}|{crc32(body) unsigned decimal}", signed
-SHA256withRSA by the certificate at `PAYPAL-CERT-URL`, which we only fetch over https from a
-PayPal API host and cache by URL. The webhook id is the tenant's signing secret. PayPal does
-not document a freshness window for `PAYPAL-TRANSMISSION-TIME`, and retries reuse the
-original one for days, so no age limit is applied (replays dedupe on the event id).
+Both check a signature over "{transmission_id}|{transmission_time}|{webhook_id}|{crc32}"
+(SHA256withRSA): the body enters only through its CRC32, which anyone can match with four
+changed bytes, so one captured signature admits any body. What bounds that:
 
-API mode (`config.paypal_verification = "api"`): POST /v1/notifications/verify-webhook-signature
-with a client-credentials token; PayPal must answer `verification_status: SUCCESS`.
+- The dedupe key is the signed `PAYPAL-TRANSMISSION-ID`, never the body's `id` (which a
+  forger picks): a forged body under a captured signature is a duplicate of the delivery
+  it was captured from.
+- The signed `PAYPAL-TRANSMISSION-TIME` must be within `TOLERANCE_SECONDS` (5 minutes, as
+  Stripe, Slack and Standard Webhooks use) of our clock, either way: long enough for clock
+  skew and PayPal's queueing, short enough that a capture is useless soon after, whatever
+  the store still holds. PayPal documents no window of its own.
+- The signature headers are not stored, so the events API hands no one a replay kit.
+
+API mode, the default when the integration holds its app's client id and secret:
+POST /v1/notifications/verify-webhook-signature with a client-credentials token; PayPal
+must answer `verification_status: SUCCESS`. Certificate mode (no client credentials, or
+`config.paypal_verification = "certificate"`): the certificate at `PAYPAL-CERT-URL`, which
+we only fetch over https from a PayPal API host and cache by URL.
 """
 
 from __future__ import annotations
 
 import base64
 import datetime as dt
+import re
 import time
 import zlib
 from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Any, Final, Protocol
 from urllib.parse import urlsplit
 
@@ -37,7 +48,13 @@ from backend.connectors.base import (
     WebhookVerificationError,
 )
 from backend.connectors.webhook_normalize import dig, from_iso, generic_event, load_json, text
-from backend.connectors.webhook_schemes import decode_json, parse_base64, require_header
+from backend.connectors.webhook_schemes import (
+    TOLERANCE_SECONDS,
+    check_timestamp,
+    decode_json,
+    parse_base64,
+    require_header,
+)
 from backend.lib.http import UnsafeURLError, check_public_url, get_client
 from backend.settings import get_settings
 
@@ -45,6 +62,22 @@ PAYPAL_HOSTS: Final = frozenset(
     {"api.paypal.com", "api-m.paypal.com", "api.sandbox.paypal.com", "api-m.sandbox.paypal.com"}
 )
 DEFAULT_API_BASE: Final = "https://api-m.paypal.com"
+#: The transmission headers PayPal signs with, in the verify API's field names.
+TRANSMISSION_FIELDS: Final = (
+    "transmission_id",
+    "transmission_time",
+    "transmission_sig",
+    "cert_url",
+    "auth_algo",
+)
+# PayPal writes RFC 3339 in UTC ("2025-06-15T15:06:40Z"); an offset is accepted, a bare
+# date or a time without a zone is not.
+_RFC3339: Final = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?(Z|[+-][0-9]{2}:[0-9]{2})"
+)
+# Longer than any real transmission header; the id must also fit the dedupe key column.
+_MAX_HEADER_CHARS: Final = 2048
+_MAX_ID_CHARS: Final = 255
 
 
 class _Event(msgspec.Struct):
@@ -104,13 +137,71 @@ class PayPalCertificateSource:
 CERTIFICATE_SOURCE: CertificateSource = PayPalCertificateSource()
 
 
+@dataclass(frozen=True, slots=True)
+class Transmission:
+    """The signed transmission headers, checked for shape and freshness (not yet signature)."""
+
+    transmission_id: str
+    transmission_time: str
+    transmission_sig: str
+    cert_url: str
+    auth_algo: str
+
+    def fields(self) -> dict[str, str]:
+        return {name: getattr(self, name) for name in TRANSMISSION_FIELDS}
+
+
+def _transmission_header(request: WebhookRequest, field: str) -> str:
+    name = "PAYPAL-" + field.upper().replace("_", "-")
+    value = require_header(request, name)
+    limit = _MAX_ID_CHARS if field == "transmission_id" else _MAX_HEADER_CHARS
+    # PayPal's values are printable ASCII; anything else cannot be PayPal's.
+    if len(value) > limit or not value.isascii() or not value.isprintable():
+        raise WebhookVerificationError(f"malformed {name} header")
+    return value
+
+
+def transmission_unix_time(value: str) -> float:
+    """Seconds since the epoch of a PAYPAL-TRANSMISSION-TIME value, or reject."""
+    parsed = None
+    if _RFC3339.fullmatch(value):
+        try:
+            parsed = from_iso(value)
+        except OverflowError:  # a year-1 time with a positive offset
+            parsed = None
+    if parsed is None:
+        raise WebhookVerificationError("malformed PAYPAL-TRANSMISSION-TIME header")
+    return parsed.timestamp()
+
+
+def read_transmission(request: WebhookRequest) -> Transmission:
+    """The transmission headers, rejected when malformed or outside the tolerance window."""
+    transmission = Transmission(
+        **{f: _transmission_header(request, f) for f in TRANSMISSION_FIELDS}
+    )
+    sent_at = transmission_unix_time(transmission.transmission_time)
+    try:
+        check_timestamp(int(sent_at), request.received_at, TOLERANCE_SECONDS)
+    except WebhookVerificationError:
+        raise WebhookVerificationError(
+            f"PAYPAL-TRANSMISSION-TIME outside the {TOLERANCE_SECONDS} s tolerance"
+        ) from None
+    return transmission
+
+
+def webhook_ids(secrets: WebhookSecrets) -> list[str]:
+    """The configured webhook ids (PayPal's are short printable ASCII); none → reject."""
+    ids = [s for s in secrets.signing_secrets if s and s.isascii() and s.isprintable()]
+    if not ids:
+        raise WebhookVerificationError("no PayPal webhook id configured")
+    return ids
+
+
 def expected_message(
     transmission_id: str, transmission_time: str, webhook_id: str, body: bytes
 ) -> bytes:
     crc = zlib.crc32(body) & 0xFFFFFFFF
-    return f"{transmission_id}|{transmission_time}|{webhook_id}|{crc}".encode(
-        "utf-8", "surrogatepass"
-    )
+    return f"{transmission_id}|{transmission_time}|{webhook_id}|{crc}".encode()
 
 
 class PayPalApiVerifier:
@@ -124,20 +215,15 @@ class PayPalApiVerifier:
         self.http = http
         self._tokens: dict[tuple[str, str], tuple[str, float]] = {}
 
-    async def verify(self, request: WebhookRequest, secrets: WebhookSecrets) -> None:
+    async def verify(
+        self, transmission: Transmission, request: WebhookRequest, secrets: WebhookSecrets
+    ) -> None:
+        """Pass when PayPal confirms the signature for any configured webhook id; the body
+        must already be known to be a JSON object (it is spliced in as received)."""
         base = await self._api_base(secrets.config.get("api_base_url") or DEFAULT_API_BASE)
-        fields = {
-            name: require_header(request, "PAYPAL-" + name.upper().replace("_", "-"))
-            for name in (
-                "transmission_id",
-                "transmission_time",
-                "transmission_sig",
-                "cert_url",
-                "auth_algo",
-            )
-        }
+        fields = transmission.fields()
         token = await self._token(base, secrets.credentials)
-        for webhook_id in (s for s in secrets.signing_secrets if s):
+        for webhook_id in webhook_ids(secrets):
             # The event is spliced in as received: re-serializing it can change the bytes.
             document = (
                 msgspec.json.encode({**fields, "webhook_id": webhook_id})[:-1]
@@ -170,9 +256,9 @@ class PayPalApiVerifier:
         return base
 
     async def _token(self, base: str, credentials: dict[str, Any]) -> str:
-        client_id, secret = credentials.get("client_id"), credentials.get("client_secret")
-        if not isinstance(client_id, str) or not isinstance(secret, str):
+        if not has_client_credentials(credentials):
             raise WebhookVerificationError("no PayPal client credentials configured")
+        client_id, secret = credentials["client_id"], credentials["client_secret"]
         cached = self._tokens.get((base, client_id))
         if cached is not None and time.monotonic() < cached[1]:
             return cached[0]
@@ -209,15 +295,26 @@ class PayPalApiVerifier:
 API_VERIFIER = PayPalApiVerifier()
 
 
+def has_client_credentials(credentials: dict[str, Any]) -> bool:
+    """Whether the integration holds its app's client id and secret (API mode possible)."""
+    values = (credentials.get("client_id"), credentials.get("client_secret"))
+    return all(isinstance(value, str) and value and value.isascii() for value in values)
+
+
+def verification_mode(secrets: WebhookSecrets) -> str:
+    """`config.paypal_verification` when set, else PayPal's API whenever credentials allow."""
+    mode = secrets.config.get("paypal_verification")
+    if mode is None:
+        return "api" if has_client_credentials(secrets.credentials) else "certificate"
+    if mode not in ("api", "certificate"):
+        raise WebhookVerificationError("unsupported paypal_verification mode")
+    return str(mode)
+
+
 class PayPalWebhook(WebhookHandler):
-    stored_headers = (
-        "paypal-transmission-id",
-        "paypal-transmission-time",
-        "paypal-transmission-sig",
-        "paypal-cert-url",
-        "paypal-auth-algo",
-        "content-type",
-    )
+    # Never the signature, its certificate URL or algorithm: stored headers are shown by the
+    # events API, and with the body they would let anyone replay the delivery.
+    stored_headers = ("paypal-transmission-id", "paypal-transmission-time", "content-type")
 
     def __init__(
         self,
@@ -228,27 +325,26 @@ class PayPalWebhook(WebhookHandler):
         self.api = api
 
     async def verify(self, request: WebhookRequest, secrets: WebhookSecrets) -> VerifiedDelivery:
-        if not any(secrets.signing_secrets):
-            raise WebhookVerificationError("no PayPal webhook id configured")
-        mode = secrets.config.get("paypal_verification", "certificate")
-        if mode == "certificate":
-            await self._verify_certificate(request, secrets)
-        elif mode == "api":
-            await (self.api or API_VERIFIER).verify(request, secrets)
-        else:
-            raise WebhookVerificationError("unsupported paypal_verification mode")
+        webhook_ids(secrets)
+        mode = verification_mode(secrets)
+        transmission = read_transmission(request)
+        # Decoded before any signature work: cheap, and API mode splices the body as JSON.
         event = decode_json(request.body, _Event)
-        return VerifiedDelivery(event.id, event.event_type)
+        if mode == "api":
+            await (self.api or API_VERIFIER).verify(transmission, request, secrets)
+        else:
+            await self._verify_certificate(transmission, request, secrets)
+        return VerifiedDelivery(transmission.transmission_id, event.event_type)
 
-    async def _verify_certificate(self, request: WebhookRequest, secrets: WebhookSecrets) -> None:
-        transmission_id = require_header(request, "PAYPAL-TRANSMISSION-ID")
-        transmission_time = require_header(request, "PAYPAL-TRANSMISSION-TIME")
-        signature = parse_base64(require_header(request, "PAYPAL-TRANSMISSION-SIG"))
+    async def _verify_certificate(
+        self, transmission: Transmission, request: WebhookRequest, secrets: WebhookSecrets
+    ) -> None:
+        signature = parse_base64(transmission.transmission_sig)
         if signature is None:
             raise WebhookVerificationError("malformed PAYPAL-TRANSMISSION-SIG header")
-        if require_header(request, "PAYPAL-AUTH-ALGO") != "SHA256withRSA":
+        if transmission.auth_algo != "SHA256withRSA":
             raise WebhookVerificationError("unsupported PAYPAL-AUTH-ALGO")
-        url = check_cert_url(require_header(request, "PAYPAL-CERT-URL"))
+        url = check_cert_url(transmission.cert_url)
         cert = await (self.certificates or CERTIFICATE_SOURCE).certificate(url)
         now = dt.datetime.fromtimestamp(request.received_at, dt.UTC)
         if not cert.not_valid_before_utc <= now <= cert.not_valid_after_utc:
@@ -256,8 +352,13 @@ class PayPalWebhook(WebhookHandler):
         key = cert.public_key()
         if not isinstance(key, rsa.RSAPublicKey):
             raise WebhookVerificationError("the PayPal certificate is not an RSA key")
-        for webhook_id in (s for s in secrets.signing_secrets if s):
-            message = expected_message(transmission_id, transmission_time, webhook_id, request.body)
+        for webhook_id in webhook_ids(secrets):
+            message = expected_message(
+                transmission.transmission_id,
+                transmission.transmission_time,
+                webhook_id,
+                request.body,
+            )
             try:
                 key.verify(signature, message, padding.PKCS1v15(), hashes.SHA256())
             except InvalidSignature:
