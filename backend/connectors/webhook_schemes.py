@@ -88,12 +88,16 @@ def parse_int(value: str | None) -> int | None:
 
 
 def decode_json(body: bytes, type_: type[T]) -> T:
-    """Decode only the fields `type_` names (msgspec skips the rest without building it)."""
+    """Decode only the fields `type_` names (msgspec skips the rest without building it).
+
+    Nesting deeper than msgspec's limit raises RecursionError even in skipped fields: that
+    is malformed input too, never an unhandled error.
+    """
     try:
         return msgspec.json.decode(body, type=type_)
     except msgspec.ValidationError as exc:
         raise WebhookVerificationError("unexpected JSON body shape") from exc
-    except msgspec.DecodeError as exc:
+    except (msgspec.DecodeError, RecursionError) as exc:
         raise WebhookVerificationError("malformed JSON body") from exc
 
 

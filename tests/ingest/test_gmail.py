@@ -3,6 +3,7 @@ handler trusts through its injected KEY_SOURCE."""
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 from typing import Any
@@ -88,3 +89,47 @@ async def test_rejections(hooks, tenant, make_integration) -> None:
     await hooks.reject(integration, body, bearer(audience, iat=stale, exp=stale + 3600))
     await hooks.reject(integration, body, {"Content-Type": "application/json"})
     await hooks.reject(integration, body, {"Authorization": "Bearer not.a.jwt"})
+
+
+async def test_without_a_configured_service_account_nothing_is_accepted(
+    hooks, tenant, make_integration
+) -> None:
+    """A token minted by any Google account for the audience is not the push subscription's:
+    with no service account to pin, every push is refused (and the setup text says so)."""
+    audience = "https://hooks.example.test/gmail-audience"
+    integration = await make_integration(tenant, "gmail", signing_secrets=(audience,))
+    body = fixture("gmail", "pubsub_push__history.json")
+    await hooks.reject(
+        integration, body, bearer(audience), reason="no push service account configured"
+    )
+    await hooks.reject(
+        integration,
+        body,
+        bearer(audience, email="anyone@gmail.com"),
+        reason="no push service account configured",
+    )
+
+
+def _segment(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+async def test_deeply_nested_token_header_is_a_problem_not_a_500(
+    hooks, tenant, make_integration
+) -> None:
+    """The JWT header is parsed before the signature check: nesting past the decoder's
+    depth limit answers 401 problem JSON like any other malformed token."""
+    audience = "https://hooks.example.test/gmail-audience"
+    integration = await make_integration(
+        tenant,
+        "gmail",
+        signing_secrets=(audience,),
+        config={"service_account_email": SERVICE_ACCOUNT},
+    )
+    body = fixture("gmail", "pubsub_push__history.json")
+    header = _segment(
+        b'{"alg":"RS256","kid":"local-google-1","ext":' + b"[" * 20_000 + b"]" * 20_000 + b"}"
+    )
+    _, claims, signature = bearer(audience)["Authorization"].split(".")
+    nested = {"Authorization": f"Bearer {header}.{claims}.{signature}"}
+    await hooks.reject(integration, body, nested, reason="malformed bearer token")

@@ -34,6 +34,11 @@ class LocalKeys:
 
 
 GMAIL = gmail_webhook.GmailWebhook(key_source=LocalKeys(SIGNING_KEY))
+PUSH = {"service_account_email": SERVICE_ACCOUNT}
+
+
+def push_secrets(*audiences: str, config: dict[str, Any] | None = None):
+    return secrets(*audiences, config=PUSH if config is None else config)
 
 
 def claims(**overrides: Any) -> dict[str, Any]:
@@ -62,8 +67,7 @@ def push_request(bearer: str, body: bytes | None = None):
 
 
 async def test_valid_push_verifies() -> None:
-    config = {"service_account_email": SERVICE_ACCOUNT}
-    delivery = await GMAIL.verify(push_request(token()), secrets(AUDIENCE, config=config))
+    delivery = await GMAIL.verify(push_request(token()), push_secrets(AUDIENCE))
     assert (delivery.event_id, delivery.event_type) == ("2070443601311540", "gmail.history")
     assert "authorization" not in GMAIL.stored_headers
 
@@ -71,13 +75,76 @@ async def test_valid_push_verifies() -> None:
 async def test_module_level_key_source_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
     local = LocalKeys(SIGNING_KEY)
     monkeypatch.setattr(gmail_webhook, "KEY_SOURCE", local)
-    assert await handler("gmail").verify(push_request(token()), secrets(AUDIENCE))
+    assert await handler("gmail").verify(push_request(token()), push_secrets(AUDIENCE))
     assert local.calls == 1
 
 
 async def test_audience_rotation_and_short_issuer() -> None:
     old = token(aud="https://old.example.com/hook", iss="accounts.google.com")
-    assert await GMAIL.verify(push_request(old), secrets(AUDIENCE, "https://old.example.com/hook"))
+    both = push_secrets(AUDIENCE, "https://old.example.com/hook")
+    assert await GMAIL.verify(push_request(old), both)
+
+
+async def test_service_account_email_is_compared_without_case() -> None:
+    config = {"service_account_email": " " + SERVICE_ACCOUNT.upper() + " "}
+    assert await GMAIL.verify(push_request(token()), push_secrets(AUDIENCE, config=config))
+
+
+@pytest.mark.parametrize(
+    "config", [{}, {"service_account_email": ""}, {"service_account_email": 7}]
+)
+async def test_a_push_service_account_must_be_configured(config: dict[str, Any]) -> None:
+    """Any Google account can mint a token for our audience: without the expected account
+    configured, nothing tells the push subscription's token from anyone else's."""
+    source = LocalKeys(SIGNING_KEY)
+    hook = gmail_webhook.GmailWebhook(key_source=source)
+    with pytest.raises(WebhookVerificationError, match="no push service account configured"):
+        await hook.verify(push_request(token()), push_secrets(AUDIENCE, config=config))
+    assert source.calls == 0
+
+
+@pytest.mark.parametrize(
+    "claims_of_another_account",
+    [
+        {"email": "attacker@gmail.com"},
+        {"email": "mallory@attacker-project.iam.gserviceaccount.com"},
+        {"email": None},
+        {"email": ["gmail-push@example-project.iam.gserviceaccount.com"]},
+        {"email_verified": None},
+        {"email_verified": "true"},
+    ],
+)
+async def test_a_token_minted_for_another_account_is_rejected(
+    claims_of_another_account: dict[str, Any],
+) -> None:
+    bearer = token(**claims_of_another_account)
+    with pytest.raises(WebhookVerificationError, match=r"service account|not verified"):
+        await GMAIL.verify(push_request(bearer), push_secrets(AUDIENCE))
+
+
+def _segment(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        # Nesting in a field the check skips: past msgspec's depth it raises RecursionError.
+        b'{"alg":"RS256","ext":' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+        b'{"ext":' * 50_000 + b"1" + b"}" * 50_000,
+        b"[" * 100_000 + b"]" * 100_000,
+        b'{"alg":5}',
+        b"\xff\xfe",
+    ],
+)
+async def test_a_malformed_token_header_is_a_verification_error(header: bytes) -> None:
+    """The token header is parsed before the signature check, so it is attacker input."""
+    source = LocalKeys(SIGNING_KEY)
+    hook = gmail_webhook.GmailWebhook(key_source=source)
+    bearer = f"{_segment(header)}.{token().split('.', 1)[1]}"
+    with pytest.raises(WebhookVerificationError, match="malformed bearer token"):
+        await hook.verify(push_request(bearer), push_secrets(AUDIENCE))
+    assert source.calls == 0
 
 
 @pytest.mark.parametrize(
@@ -98,9 +165,8 @@ async def test_audience_rotation_and_short_issuer() -> None:
     ],
 )
 async def test_rejections(bearer: str, reason: str) -> None:
-    config = {"service_account_email": SERVICE_ACCOUNT}
     with pytest.raises(WebhookVerificationError, match=reason) as info:
-        await GMAIL.verify(push_request(bearer), secrets(AUDIENCE, config=config))
+        await GMAIL.verify(push_request(bearer), push_secrets(AUDIENCE))
     assert bearer not in info.value.reason
 
 
@@ -109,20 +175,21 @@ async def test_other_algorithms_refused_before_fetching_keys() -> None:
     hook = gmail_webhook.GmailWebhook(key_source=source)
     header = base64.urlsafe_b64encode(b'{"alg":"HS256","typ":"JWT"}').rstrip(b"=").decode()
     with pytest.raises(WebhookVerificationError, match="not RS256"):
-        await hook.verify(push_request(f"{header}.e30.sig"), secrets(AUDIENCE))
+        await hook.verify(push_request(f"{header}.e30.sig"), push_secrets(AUDIENCE))
     assert source.calls == 0
 
 
 async def test_missing_header_scheme_and_audience() -> None:
     body = fixture("gmail", "pubsub_push__history.json")
     with pytest.raises(WebhookVerificationError, match="missing Authorization"):
-        await GMAIL.verify(request(body, {}), secrets(AUDIENCE))
+        await GMAIL.verify(request(body, {}), push_secrets(AUDIENCE))
     with pytest.raises(WebhookVerificationError, match="malformed Authorization"):
-        await GMAIL.verify(request(body, {"Authorization": f"Basic {token()}"}), secrets(AUDIENCE))
+        basic = request(body, {"Authorization": f"Basic {token()}"})
+        await GMAIL.verify(basic, push_secrets(AUDIENCE))
     with pytest.raises(WebhookVerificationError, match="no audience"):
-        await GMAIL.verify(push_request(token()), secrets())
+        await GMAIL.verify(push_request(token()), push_secrets())
     with pytest.raises(WebhookVerificationError, match="JSON"):
-        await GMAIL.verify(push_request(token(), b'{"subscription":"x"}'), secrets(AUDIENCE))
+        await GMAIL.verify(push_request(token(), b'{"subscription":"x"}'), push_secrets(AUDIENCE))
 
 
 async def test_google_key_source_caches_for_max_age() -> None:

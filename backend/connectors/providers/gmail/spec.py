@@ -43,10 +43,13 @@ SPEC = ConnectorSpec(
             "1. In Google Cloud, create a Pub/Sub topic and grant "
             "gmail-api-push@system.gserviceaccount.com the Pub/Sub Publisher role on it.\n"
             "2. Create a push subscription on the topic with endpoint {webhook_url}, enable "
-            "authentication with a service account, and set an audience (for example "
-            "{webhook_url}).\n"
-            "3. Enter that audience here. Switchboard calls users.watch on the topic and "
-            "renews the watch daily (Gmail drops it after 7 days)."
+            "authentication with a service account of your project, and set an audience "
+            "(for example {webhook_url}).\n"
+            "3. Enter that audience here, and set the integration's config "
+            "service_account_email to that service account's email (required: any Google "
+            "account can mint a token for an audience, so pushes are accepted only from "
+            "this account, with a verified email). Switchboard calls users.watch on the "
+            "topic and renews the watch daily (Gmail drops it after 7 days)."
         ),
     ),
     streams=(

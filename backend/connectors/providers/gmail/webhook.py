@@ -3,8 +3,10 @@
 Pub/Sub signs nothing in the body: it sends `Authorization: Bearer <Google-signed OIDC JWT>`
 (RS256). We check the signature against Google's published keys (JWKS, cached as long as
 Cache-Control allows), the issuer, the audience the tenant configured on the subscription
-(kept as the signing secret), expiry, `email_verified` and optionally the push service
-account. The key source is injectable so tests use a local RSA key set.
+(kept as the signing secret), expiry, and that the token was minted for the push service
+account the tenant configured (`config.service_account_email`, required, with
+`email_verified`): any Google account can mint a token for any audience, so the audience
+alone proves nothing. The key source is injectable so tests use a local RSA key set.
 """
 
 from __future__ import annotations
@@ -108,14 +110,23 @@ def _check_header(token: str) -> None:
     segment = token.split(".", 1)[0]
     try:
         raw = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
-    except ValueError as exc:
+        alg = decode_json(raw, _TokenHeader).alg
+    except (ValueError, WebhookVerificationError) as exc:  # bad base64, JSON, shape, depth
         raise WebhookVerificationError("malformed bearer token") from exc
-    if decode_json(raw, _TokenHeader).alg != "RS256":
+    if alg != "RS256":
         raise WebhookVerificationError("bearer token is not RS256")
 
 
+def push_service_account(secrets: WebhookSecrets) -> str:
+    """The configured push service account's email (lower case); none → reject."""
+    email = secrets.config.get("service_account_email")
+    if not isinstance(email, str) or not email.strip():
+        raise WebhookVerificationError("no push service account configured")
+    return email.strip().lower()
+
+
 def check_claims(claims: dict[str, Any], secrets: WebhookSecrets, now: float) -> None:
-    """Issuer, audience, lifetime, verified email and (optionally) the service account."""
+    """Issuer, audience, lifetime, and the verified email of the push service account."""
     if claims.get("iss") not in ISSUERS:
         raise WebhookVerificationError("unexpected token issuer")
     audiences = claims.get("aud")
@@ -136,8 +147,8 @@ def check_claims(claims: dict[str, Any], secrets: WebhookSecrets, now: float) ->
         raise WebhookVerificationError("token issued in the future")
     if claims.get("email_verified") is not True:
         raise WebhookVerificationError("token email is not verified")
-    expected_email = secrets.config.get("service_account_email")
-    if expected_email and claims.get("email") != expected_email:
+    email = claims.get("email")
+    if not isinstance(email, str) or email.lower() != push_service_account(secrets):
         raise WebhookVerificationError("unexpected push service account")
 
 
@@ -151,6 +162,7 @@ class GmailWebhook(WebhookHandler):
     async def verify(self, request: WebhookRequest, secrets: WebhookSecrets) -> VerifiedDelivery:
         if not any(secrets.signing_secrets):
             raise WebhookVerificationError("no audience configured")
+        push_service_account(secrets)
         token = _bearer_token(request)
         _check_header(token)
         keys = await (self.key_source or KEY_SOURCE).keys()
