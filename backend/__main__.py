@@ -169,7 +169,8 @@ def dashboard_command(port: int) -> list[str]:
     reflex = ROOT / ".venv-dashboard" / "bin" / "reflex"
     if not reflex.exists() or not (ROOT / ".tools" / "bin" / "bun").exists():
         raise SystemExit(
-            "the dashboard environment is missing: run `make dashboard-deps` (or `make run`)"
+            "switchboard: the dashboard environment is missing: run `make dashboard-deps` "
+            "(or `make run`), or start with --no-dashboard"
         )
     return [str(reflex), "run", "--env", "prod", "--frontend-port", str(port)]
 
@@ -185,6 +186,7 @@ def cmd_up(args: argparse.Namespace) -> None:
     (api, worker, dashboard) are supervised: one that dies is restarted, within a budget."""
     settings = get_settings()
     check_settings(settings, master_keys=bool(settings.master_key))
+    dashboard = None if args.no_dashboard else dashboard_command(settings.dashboard_port)
     var = settings.var_dir.resolve()
     var.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
@@ -223,10 +225,10 @@ def cmd_up(args: argparse.Namespace) -> None:
 
         supervisor.start("api", [*me, "api", "--port", str(settings.api_port)], env)
         supervisor.start("worker", [*me, "worker"], env)
-        if not args.no_dashboard:
+        if dashboard:
             supervisor.start(
                 "dashboard",
-                dashboard_command(settings.dashboard_port),
+                dashboard,
                 dashboard_env(settings.effective_api_url, settings.dashboard_port),
                 cwd=ROOT,
             )
