@@ -13,6 +13,7 @@ DASHBOARD_LOCK := constraints/dashboard.txt
 LOCK_DIR ?= /tmp/switchboard-lock
 
 include mk/dashboard.mk
+include mk/prism.mk
 
 .PHONY: run test lint fmt test-backend test-e2e bench deps lock chromium wrk clean
 
@@ -62,7 +63,7 @@ fmt: $(BACKEND_STAMP)
 	$(VENV)/bin/ruff check --fix backend tests benchmarks dashboard rxconfig.py
 	$(VENV)/bin/ruff format backend tests benchmarks dashboard rxconfig.py
 
-test-backend: $(BACKEND_STAMP)
+test-backend: $(BACKEND_STAMP) prism
 	$(VENV)/bin/pytest -q --ignore=tests/dashboard --ignore=tests/e2e
 
 test-e2e: deps chromium
