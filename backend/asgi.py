@@ -22,7 +22,7 @@ from litestar.plugins.opentelemetry import OpenTelemetryConfig, OpenTelemetryPlu
 
 from backend.lib import db, http
 from backend.lib.errors import exception_handlers
-from backend.lib.openapi import document_problems
+from backend.lib.openapi import AllowHeaderMiddleware, finish_document
 from backend.lib.queue import FastEnqueuer
 from backend.lib.redis import connect as connect_redis
 from backend.lib.telemetry import redact_request_span, setup_tracing, span_details
@@ -101,7 +101,8 @@ def create_app(settings: Settings | None = None) -> WebhookFastPath:
         lifespan=[lifespan],
         exception_handlers=exception_handlers(),
         middleware=[
-            DefineMiddleware(ApiKeyAuthMiddleware, rate_limit_per_minute=settings.api_rate_limit)
+            DefineMiddleware(ApiKeyAuthMiddleware, rate_limit_per_minute=settings.api_rate_limit),
+            AllowHeaderMiddleware(),
         ],
         plugins=[
             OpenTelemetryPlugin(
@@ -120,7 +121,7 @@ def create_app(settings: Settings | None = None) -> WebhookFastPath:
         cors_config=CORSConfig(allow_origins=[settings.dashboard_url], allow_credentials=False),
         debug=False,
     )
-    document_problems(app)
+    finish_document(app)
     return WebhookFastPath(app, settings.max_body_bytes)
 
 

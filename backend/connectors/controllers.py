@@ -2,38 +2,46 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+import msgspec
 from litestar import Controller, get
 
 from backend.connectors.catalog import catalog_entry
 from backend.connectors.config import connector_config
-from backend.connectors.registry import get_provider, providers
+from backend.connectors.registry import Provider, get_provider, providers
+from backend.connectors.schemas import Connector, ConnectorList
 from backend.lib.errors import not_found
 from backend.settings import get_settings
+
+
+def to_connector(provider: Provider, enabled: bool) -> Connector:
+    return msgspec.convert(
+        catalog_entry(provider, connector_config(provider.spec), enabled), Connector
+    )
 
 
 class ConnectorController(Controller):
     path = "/api/connectors"
     tags = ["connectors"]
 
-    @get("/", summary="The connector catalog, with capabilities and whether each is configured")
-    async def list_connectors(self) -> dict[str, list[dict[str, Any]]]:
+    @get(
+        "/",
+        operation_id="list_connectors",
+        summary="The connector catalog, with capabilities and whether each is configured",
+    )
+    async def list_connectors(self) -> ConnectorList:
         disabled = get_settings().disabled_connectors
-        return {
-            "items": [
-                catalog_entry(p, connector_config(p.spec), key not in disabled)
-                for key, p in providers().items()
-                if key not in disabled
-            ]
-        }
+        return ConnectorList(
+            [to_connector(p, True) for key, p in providers().items() if key not in disabled]
+        )
 
-    @get("/{connector_id:str}", summary="One connector of the catalog")
-    async def get_connector(self, connector_id: str) -> dict[str, Any]:
+    @get(
+        "/{connector_id:str}", operation_id="get_connector", summary="One connector of the catalog"
+    )
+    async def get_connector(self, connector_id: str) -> Connector:
         if connector_id in get_settings().disabled_connectors:
             raise not_found("connector")
         try:
             provider = get_provider(connector_id)
         except KeyError:
             raise not_found("connector") from None
-        return catalog_entry(provider, connector_config(provider.spec), True)
+        return to_connector(provider, True)

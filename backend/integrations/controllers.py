@@ -6,32 +6,38 @@ from typing import Any
 
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.di import Provide
-from litestar.params import Parameter
 
 from backend.integrations import services
 from backend.integrations.schemas import (
     AuditEntry,
     AuditPage,
     HealthCheck,
+    Integration,
     IntegrationCreate,
     IntegrationCreated,
     IntegrationEnvelope,
     IntegrationPage,
     IntegrationUpdate,
     LogEntry,
+    LogLevel,
     LogPage,
     Reconnect,
     Reconnected,
+    Status,
 )
 from backend.integrations.schemas import Health as HealthOut
 from backend.integrations.tables import Integration as IntegrationRow
-from backend.lib.errors import validation_error
-from backend.lib.pagination import clamp_limit, paginate
+from backend.lib.bodies import strict_body
+from backend.lib.pagination import (
+    clamp_limit,
+    cursor_parameter,
+    filter_parameter,
+    limit_parameter,
+    paginate,
+)
 from backend.lib.tenancy import TenantScope
 from backend.observability.tables import AuditLog, IntegrationLog
 from backend.tenants.services import TenantContext
-
-STATUSES = ("pending", "connected", "needs_reauth", "error", "revoked")
 
 
 def provide_scope(request: Request[TenantContext, Any, Any]) -> TenantScope:
@@ -50,30 +56,26 @@ class IntegrationController(Controller):
     tags = ["integrations"]
     dependencies = {"tenancy": Provide(provide_scope, sync_to_thread=False)}
 
-    @get("/", summary="List the tenant's integrations")
+    @get("/", operation_id="list_integrations", summary="List the tenant's integrations")
     async def list_integrations(
         self,
         tenancy: TenantScope,
-        connector_id: str | None = None,
-        status: str | None = None,
-        limit: int | None = Parameter(default=None, ge=1, le=200),
-        cursor: str | None = None,
+        connector_id: str | None = filter_parameter("Only this connector's integrations."),
+        status: Status | None = None,
+        limit: int = limit_parameter(),
+        cursor: str | None = cursor_parameter(),
     ) -> IntegrationPage:
         query = tenancy.select(IntegrationRow)
         if connector_id:
             query = query.where(IntegrationRow.connector == connector_id)
         if status:
-            if status not in STATUSES:
-                raise validation_error(
-                    "status", f"must be one of {', '.join(STATUSES)}", status=400
-                )
             query = query.where(IntegrationRow.status == status)
         rows, next_cursor = await paginate(
             query, time_column="created_at", cursor=cursor, limit=clamp_limit(limit)
         )
         return IntegrationPage([await services.to_wire(r) for r in rows], next_cursor)
 
-    @post("/", summary="Connect a connector", status_code=201)
+    @post("/", operation_id="create_integration", summary="Connect a connector", status_code=201)
     async def create_integration(
         self,
         request: Request[TenantContext, Any, Any],
@@ -81,6 +83,7 @@ class IntegrationController(Controller):
         data: IntegrationCreate,
         oauth: Any,
     ) -> IntegrationCreated:
+        data = await strict_body(request, IntegrationCreate)
         created = await services.create(tenancy, data, request_meta(request), oauth)
         return IntegrationCreated(
             integration=await services.to_wire(created.row),
@@ -88,12 +91,17 @@ class IntegrationController(Controller):
             webhook_signing_secret=created.signing_secret,
         )
 
-    @get("/{integration_id:str}", summary="One integration (never its secrets)")
-    async def get_integration(self, tenancy: TenantScope, integration_id: str) -> Any:
+    @get(
+        "/{integration_id:str}",
+        operation_id="get_integration",
+        summary="One integration (never its secrets)",
+    )
+    async def get_integration(self, tenancy: TenantScope, integration_id: str) -> Integration:
         return await services.to_wire(await services.get(tenancy, integration_id))
 
     @patch(
         "/{integration_id:str}",
+        operation_id="update_integration",
         summary="Rename, reconfigure, switch test mode, set a signing secret",
     )
     async def update_integration(
@@ -102,11 +110,17 @@ class IntegrationController(Controller):
         tenancy: TenantScope,
         integration_id: str,
         data: IntegrationUpdate,
-    ) -> Any:
+    ) -> Integration:
+        data = await strict_body(request, IntegrationUpdate)
         row = await services.update(tenancy, integration_id, data, request_meta(request))
         return await services.to_wire(row)
 
-    @post("/{integration_id:str}/test", summary="Run the health check now", status_code=200)
+    @post(
+        "/{integration_id:str}/test",
+        operation_id="test_integration",
+        summary="Run the health check now",
+        status_code=200,
+    )
     async def test_integration(
         self, request: Request[TenantContext, Any, Any], tenancy: TenantScope, integration_id: str
     ) -> HealthCheck:
@@ -114,7 +128,12 @@ class IntegrationController(Controller):
         wire = await services.to_wire(row)
         return HealthCheck(wire, HealthOut(health.status, health.reason, wire.health.checked_at))
 
-    @post("/{integration_id:str}/refresh", summary="Refresh the OAuth token now", status_code=200)
+    @post(
+        "/{integration_id:str}/refresh",
+        operation_id="refresh_integration",
+        summary="Refresh the OAuth token now",
+        status_code=200,
+    )
     async def refresh_integration(
         self,
         request: Request[TenantContext, Any, Any],
@@ -128,6 +147,7 @@ class IntegrationController(Controller):
 
     @post(
         "/{integration_id:str}/reconnect",
+        operation_id="reconnect_integration",
         summary="Start a new OAuth consent (after needs_reauth, or for more scopes)",
         status_code=200,
     )
@@ -139,7 +159,7 @@ class IntegrationController(Controller):
         oauth: Any,
         data: Reconnect | None = None,
     ) -> Reconnected:
-        body = data or Reconnect()
+        body: Reconnect = await strict_body(request, Reconnect | None) or Reconnect()
         row, url = await services.reconnect(
             tenancy,
             integration_id,
@@ -152,6 +172,7 @@ class IntegrationController(Controller):
 
     @post(
         "/{integration_id:str}/revoke",
+        operation_id="revoke_integration",
         summary="Revoke credentials and disable the webhook URL",
         status_code=200,
     )
@@ -165,7 +186,12 @@ class IntegrationController(Controller):
         row = await services.revoke(tenancy, integration_id, request_meta(request), oauth)
         return IntegrationEnvelope(integration=await services.to_wire(row))
 
-    @delete("/{integration_id:str}", summary="Delete a revoked integration", status_code=204)
+    @delete(
+        "/{integration_id:str}",
+        operation_id="delete_integration",
+        summary="Delete a revoked integration",
+        status_code=204,
+    )
     async def delete_integration(
         self, request: Request[TenantContext, Any, Any], tenancy: TenantScope, integration_id: str
     ) -> None:
@@ -173,10 +199,11 @@ class IntegrationController(Controller):
 
     @post(
         "/{integration_id:str}/webhook/rotate",
+        operation_id="rotate_webhook_secret",
         summary="New webhook URL (and signing secret where we generate it)",
         status_code=200,
     )
-    async def rotate_webhook(
+    async def rotate_webhook_secret(
         self,
         request: Request[TenantContext, Any, Any],
         tenancy: TenantScope,
@@ -192,6 +219,7 @@ class IntegrationController(Controller):
 
     @post(
         "/{integration_id:str}/webhook/register",
+        operation_id="register_webhook",
         summary="Register (or re-register) the webhook at the provider",
         description="For connectors whose provider API allows it (Telegram, GitHub, Stripe). "
         "The outcome is in `webhook_registration`; a provider refusal is recorded there, "
@@ -208,14 +236,18 @@ class IntegrationController(Controller):
         row = await services.register_webhook(tenancy, integration_id, request_meta(request), oauth)
         return IntegrationEnvelope(integration=await services.to_wire(row))
 
-    @get("/{integration_id:str}/logs", summary="The integration's log entries, newest first")
+    @get(
+        "/{integration_id:str}/logs",
+        operation_id="list_integration_logs",
+        summary="The integration's log entries, newest first",
+    )
     async def list_logs(
         self,
         tenancy: TenantScope,
         integration_id: str,
-        level: str | None = None,
-        limit: int | None = Parameter(default=None, ge=1, le=200),
-        cursor: str | None = None,
+        level: LogLevel | None = None,
+        limit: int = limit_parameter(),
+        cursor: str | None = cursor_parameter(),
     ) -> LogPage:
         row = await services.get(tenancy, integration_id)
         query = tenancy.select(IntegrationLog).where(IntegrationLog.integration == row["id"])
@@ -246,12 +278,12 @@ class AuditController(Controller):
     tags = ["audit"]
     dependencies = {"tenancy": Provide(provide_scope, sync_to_thread=False)}
 
-    @get("/", summary="The tenant's audit trail, newest first")
+    @get("/", operation_id="list_audit_entries", summary="The tenant's audit trail, newest first")
     async def list_audit(
         self,
         tenancy: TenantScope,
-        limit: int | None = Parameter(default=None, ge=1, le=200),
-        cursor: str | None = None,
+        limit: int = limit_parameter(),
+        cursor: str | None = cursor_parameter(),
     ) -> AuditPage:
         rows, next_cursor = await paginate(
             tenancy.select(AuditLog),

@@ -3,34 +3,40 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 
 Status = Literal["pending", "connected", "needs_reauth", "error", "revoked"]
+LogLevel = Literal["debug", "info", "warning", "error"]
+# PostgreSQL text cannot hold U+0000, so no string the API stores may contain it.
+Text = Annotated[str, msgspec.Meta(pattern=r"^[^\x00]*$")]
 
 
 class IntegrationCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    connector_id: str = msgspec.field()
-    name: str = msgspec.field()
+    """What each connector accepts (credential fields, scopes, config) is in its catalog
+    entry; a body the connector refuses answers 422 naming the field."""
+
+    connector_id: Text = msgspec.field()
+    name: Text = msgspec.field()
     credentials: dict[str, Any] | None = None
     config: dict[str, Any] | None = None
     test_mode: bool = False
-    webhook_signing_secret: str | None = None
-    scopes: list[str] | None = None
-    return_url: str | None = None
+    webhook_signing_secret: Text | None = None
+    scopes: list[Text] | None = None
+    return_url: Text | None = None
 
 
 class IntegrationUpdate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    name: str | None = None
+    name: Text | None = None
     config: dict[str, Any] | None = None
     test_mode: bool | None = None
-    webhook_signing_secret: str | None = None
+    webhook_signing_secret: Text | None = None
 
 
 class Reconnect(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    scopes: list[str] | None = None
-    return_url: str | None = None
+    scopes: list[Text] | None = None
+    return_url: Text | None = None
 
 
 class Health(msgspec.Struct):
@@ -112,7 +118,7 @@ class AuditPage(msgspec.Struct):
 
 class LogEntry(msgspec.Struct):
     id: str
-    level: str
+    level: LogLevel
     event: str
     message: str
     context: dict[str, Any]

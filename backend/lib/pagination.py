@@ -27,6 +27,8 @@ DEFAULT_LIMIT = 50
 
 # 17 digits of microseconds reach the year 5138, inside what datetime and PostgreSQL hold.
 CURSOR_PATTERN = r"^[0-9]{1,17}-[0-9a-f]{32}$"
+# PostgreSQL text cannot hold U+0000: no filter value may contain it.
+TEXT_PATTERN = r"^[^\x00]*$"
 # JSON Schema patterns are searched, and a Python `$` also matches before a final newline.
 _CURSOR = re.compile(r"([0-9]{1,17})-([0-9a-f]{32})\n?")
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
@@ -51,6 +53,10 @@ def cursor_parameter() -> Any:
         pattern=CURSOR_PATTERN,
         description="`next_cursor` of the previous page (opaque; omit for the first page).",
     )
+
+
+def filter_parameter(description: str) -> Any:
+    return Parameter(default=None, pattern=TEXT_PATTERN, description=description)
 
 
 def limit_parameter(default: int = DEFAULT_LIMIT, maximum: int = MAX_LIMIT) -> Any:

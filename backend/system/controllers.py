@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 from litestar import Request, Response, get
@@ -12,8 +12,8 @@ from litestar.openapi import ResponseSpec
 from backend.lib.db import pool
 
 
-class Health(msgspec.Struct):
-    status: str
+class Liveness(msgspec.Struct):
+    status: Literal["ok"]
 
 
 class Readiness(msgspec.Struct):
@@ -21,15 +21,23 @@ class Readiness(msgspec.Struct):
     checks: dict[str, str]
 
 
-@get("/health", tags=["system"], summary="The process is up")
-async def health() -> Health:
-    return Health(status="ok")
+@get(
+    "/health",
+    tags=["system"],
+    summary="The process is up (public)",
+    operation_id="get_health",
+    security=[],
+)
+async def health() -> Liveness:
+    return Liveness(status="ok")
 
 
 @get(
     "/ready",
     tags=["system"],
-    summary="PostgreSQL and Redis are reachable",
+    summary="PostgreSQL and Redis are reachable (public)",
+    operation_id="get_readiness",
+    security=[],
     responses={503: ResponseSpec(data_container=Readiness, description="A dependency is down")},
 )
 async def ready(request: Request[Any, Any, Any]) -> Response[Readiness]:

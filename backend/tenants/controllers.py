@@ -16,7 +16,12 @@ class Me(msgspec.Struct):
     key_prefix: str
 
 
-@get("/api/me", tags=["tenants"], summary="The tenant of the presented API key")
+@get(
+    "/api/me",
+    operation_id="get_me",
+    tags=["tenants"],
+    summary="The tenant of the presented API key",
+)
 async def me(request: Request[TenantContext, Any, Any]) -> Me:
     user = request.user
     return Me(

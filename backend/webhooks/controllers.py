@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import uuid
 from typing import Any
 
 import msgspec
-from litestar import Controller, Request, Response, get, post, route
+from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.di import Provide
-from litestar.params import Parameter
+from litestar.openapi import ResponseSpec
 
 from backend.integrations import services as integrations
 from backend.integrations.controllers import provide_scope, request_meta
-from backend.lib.errors import not_found, validation_error
-from backend.lib.pagination import clamp_limit, cursor_parameter, limit_parameter, paginate
+from backend.lib.errors import not_found
+from backend.lib.pagination import (
+    clamp_limit,
+    cursor_parameter,
+    filter_parameter,
+    limit_parameter,
+    paginate,
+    parse_time,
+    time_parameter,
+)
 from backend.lib.queue import FastEnqueuer
 from backend.lib.tenancy import TenantScope
 from backend.observability.services import write_audit
@@ -23,10 +30,17 @@ from backend.tenants.services import TenantContext
 from backend.webhooks.fastpath import receipt_span
 from backend.webhooks.ingest import Inbound, Ingestor
 from backend.webhooks.jobs import NORMALIZE_JOB
-from backend.webhooks.schemas import BulkReplayed, Event, EventDetail, EventPage, EventReplayed
+from backend.webhooks.schemas import (
+    BulkReplayed,
+    Event,
+    EventDetail,
+    EventPage,
+    EventReplayed,
+    EventStatus,
+    WebhookReceipt,
+)
 from backend.webhooks.tables import IntegrationWebhook
 
-EVENT_STATUSES = ("received", "processed", "failed", "dead")
 # One call replays at most this many events, so a large backlog never becomes one request.
 REPLAY_DEFAULT_LIMIT = 500
 REPLAY_MAX_LIMIT = 1000
@@ -40,14 +54,39 @@ class WebhookReceiver(Controller):
     path = "/api/webhooks"
     tags = ["webhooks"]
 
-    @route(
+    @post(
         "/{connector_id:str}/{token:str}",
-        http_method=["POST", "GET"],
-        summary="Receive a provider's webhook (GET for subscription handshakes)",
+        operation_id="receive_webhook",
+        summary="Receive a provider's webhook delivery (signed; the body is the provider's)",
         security=[],
         status_code=200,
+        responses={
+            200: ResponseSpec(
+                data_container=WebhookReceipt,
+                description="Stored, or stored before (a provider's verification reply, such "
+                "as Slack's challenge, is text/plain instead)",
+            )
+        },
     )
     async def receive(
+        self, request: Request[Any, Any, Any], connector_id: str, token: str
+    ) -> Response[bytes]:
+        return await self._ingest(request, connector_id, token)
+
+    @get(
+        "/{connector_id:str}/{token:str}",
+        operation_id="answer_webhook_handshake",
+        summary="Answer a provider's subscription handshake (405 where it sends none)",
+        security=[],
+        status_code=200,
+        media_type=MediaType.TEXT,
+    )
+    async def handshake(
+        self, request: Request[Any, Any, Any], connector_id: str, token: str
+    ) -> Response[bytes]:
+        return await self._ingest(request, connector_id, token)
+
+    async def _ingest(
         self, request: Request[Any, Any, Any], connector_id: str, token: str
     ) -> Response[bytes]:
         ingestor: Ingestor = request.app.state.ingestor
@@ -136,18 +175,19 @@ class EventController(Controller):
     tags = ["events"]
     dependencies = {"tenancy": Provide(provide_scope, sync_to_thread=False)}
 
-    @get("/", summary="Received webhook events, newest first")
+    @get("/", operation_id="list_events", summary="Received webhook events, newest first")
     async def list_events(
         self,
         tenancy: TenantScope,
         integration_id: str,
-        type: str | None = None,
-        status: str | None = None,
-        since: dt.datetime | None = None,
-        until: dt.datetime | None = None,
-        limit: int | None = Parameter(default=None, ge=1, le=200),
-        cursor: str | None = None,
+        type: str | None = filter_parameter("Only events of this type."),
+        status: EventStatus | None = None,
+        since: str | None = time_parameter("Received at or after this instant."),
+        until: str | None = time_parameter("Received before this instant."),
+        limit: int = limit_parameter(),
+        cursor: str | None = cursor_parameter(),
     ) -> EventPage:
+        received_from, received_before = parse_time("since", since), parse_time("until", until)
         row = await integrations.get(tenancy, integration_id)
         query = tenancy.select(IntegrationWebhook, *_LIST_COLUMNS).where(
             IntegrationWebhook.integration == row["id"]
@@ -155,15 +195,11 @@ class EventController(Controller):
         if type:
             query = query.where(IntegrationWebhook.event_type == type)
         if status:
-            if status not in EVENT_STATUSES:
-                raise validation_error(
-                    "status", f"must be one of {', '.join(EVENT_STATUSES)}", status=400
-                )
             query = query.where(IntegrationWebhook.status == status)
-        if since:
-            query = query.where(IntegrationWebhook.received_at >= since)
-        if until:
-            query = query.where(IntegrationWebhook.received_at < until)
+        if received_from:
+            query = query.where(IntegrationWebhook.received_at >= received_from)
+        if received_before:
+            query = query.where(IntegrationWebhook.received_at < received_before)
         rows, next_cursor = await paginate(
             query, time_column="received_at", cursor=cursor, limit=clamp_limit(limit)
         )
@@ -186,7 +222,11 @@ class EventController(Controller):
             raise not_found("event")
         return event
 
-    @get("/{event_id:str}", summary="One event: raw bytes as received and the normalized envelope")
+    @get(
+        "/{event_id:str}",
+        operation_id="get_event",
+        summary="One event: raw bytes as received and the normalized envelope",
+    )
     async def get_event(
         self, tenancy: TenantScope, integration_id: str, event_id: str
     ) -> EventDetail:
@@ -194,6 +234,7 @@ class EventController(Controller):
 
     @post(
         "/{event_id:str}/replay",
+        operation_id="replay_event",
         summary="Re-run normalization from the stored raw bytes",
         status_code=202,
     )

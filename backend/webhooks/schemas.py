@@ -7,12 +7,14 @@ from typing import Any, Literal
 
 import msgspec
 
+EventStatus = Literal["received", "processed", "failed", "dead"]
+
 
 class Event(msgspec.Struct):
     id: str
     provider_event_id: str
     type: str
-    status: Literal["received", "processed", "failed", "dead"]
+    status: EventStatus
     received_at: dt.datetime
     processed_at: dt.datetime | None
     attempts: int
@@ -24,7 +26,7 @@ class EventDetail(msgspec.Struct):
     id: str
     provider_event_id: str
     type: str
-    status: Literal["received", "processed", "failed", "dead"]
+    status: EventStatus
     received_at: dt.datetime
     processed_at: dt.datetime | None
     attempts: int
@@ -35,6 +37,13 @@ class EventDetail(msgspec.Struct):
     raw_body_encoding: Literal["utf-8", "base64"]
     normalized: dict[str, Any] | None
     trace_id: str
+
+
+class WebhookReceipt(msgspec.Struct):
+    """The answer to a delivery we stored (or had stored already)."""
+
+    status: Literal["accepted", "duplicate"]
+    event_id: str
 
 
 class EventPage(msgspec.Struct):

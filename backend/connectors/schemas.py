@@ -1,0 +1,71 @@
+"""Wire types of the connector catalog: what `GET /api/connectors` shows, public facts only."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import msgspec
+
+from backend.connectors.spec import AuthType, Category, SigningSecretSource
+
+
+class CredentialFieldInfo(msgspec.Struct):
+    """One credential a tenant supplies to connect (`pattern` is a regular expression, or
+    empty when any value goes)."""
+
+    name: str
+    label: str
+    secret: bool
+    required: bool
+    pattern: str
+    help: str
+    example: str
+
+
+class OAuthInfo(msgspec.Struct):
+    default_scopes: list[str]
+    optional_scopes: dict[str, str]
+    pkce: bool
+    refresh_tokens: bool
+    grant_type: Literal["authorization_code", "client_credentials"]
+
+
+class WebhookInfo(msgspec.Struct):
+    scheme: str
+    signing_secret_source: SigningSecretSource
+    handshake: str
+    auto_register: bool
+    content_types: list[str]
+
+
+class StreamInfo(msgspec.Struct):
+    name: str
+    description: str
+    required_scopes: list[str]
+    incremental: bool
+
+
+class Connector(msgspec.Struct):
+    """A connector of the catalog; `configured` says whether the operator set it up."""
+
+    id: str
+    name: str
+    category: Category
+    description: str
+    icon: str
+    docs_url: str
+    auth_type: AuthType
+    configured: bool
+    configured_reason: str
+    enabled: bool
+    capabilities: list[str]
+    credential_fields: list[CredentialFieldInfo]
+    oauth: OAuthInfo | None
+    webhook: WebhookInfo | None
+    streams: list[StreamInfo]
+    api_base_url: str
+    api_base_overridable: bool
+
+
+class ConnectorList(msgspec.Struct):
+    items: list[Connector]
