@@ -287,7 +287,7 @@ class PayPalApiVerifier:
             raise WebhookVerificationError(f"PayPal answered {response.status_code}")
         try:
             return msgspec.json.decode(response.content)
-        except msgspec.DecodeError as exc:
+        except (msgspec.DecodeError, RecursionError) as exc:
             raise WebhookVerificationError("PayPal answered malformed JSON") from exc
 
 

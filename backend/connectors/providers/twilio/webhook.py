@@ -145,7 +145,7 @@ class TwilioWebhook(WebhookHandler):
         if body_hash:
             try:
                 kind = msgspec.json.decode(request.body, type=_JsonEvent).type
-            except msgspec.DecodeError:  # arrays (Event Streams batches) and the like
+            except (msgspec.DecodeError, RecursionError):  # batches (arrays); too deep
                 kind = None
             return VerifiedDelivery(
                 token, kind or "twilio.event", signed_digest=_digest_if(token, request)

@@ -59,7 +59,7 @@ def _fields(body: bytes) -> _Fields:
     """Id and type from a JSON object body; other bodies are fine, they just have neither."""
     try:
         return msgspec.json.decode(body, type=_Fields)
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, RecursionError):  # too deep is not JSON we read either
         return _Fields()
 
 
