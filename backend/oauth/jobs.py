@@ -52,52 +52,76 @@ async def _back_off(redis: Any, integration_id: object) -> float:
 REFRESHABLE = WhereRaw("status IN ('connected', 'error')")
 
 
-def due_for_refresh(horizon: dt.datetime) -> Select:
-    """The earliest-expiring tokens before `horizon`, across tenants (a system query)."""
-    return (
-        IntegrationRow.select(IntegrationRow.id, IntegrationRow.tenant)
-        .where(
-            REFRESHABLE
-            & IntegrationRow.credentials.is_not_null()
-            & IntegrationRow.token_expires_at.is_not_null()
-            & (IntegrationRow.token_expires_at < horizon)
-        )
-        .order_by(IntegrationRow.token_expires_at)
-        .limit(BATCH)
+def due_for_refresh(horizon: dt.datetime, after: tuple[dt.datetime, Any] | None = None) -> Select:
+    """The earliest-expiring tokens before `horizon`, across tenants (a system query),
+    continuing after `after` (expiry, id): keyset pages over the partial index."""
+    query = IntegrationRow.select(
+        IntegrationRow.id, IntegrationRow.tenant, IntegrationRow.token_expires_at
+    ).where(
+        REFRESHABLE
+        & IntegrationRow.credentials.is_not_null()
+        & IntegrationRow.token_expires_at.is_not_null()
+        & (IntegrationRow.token_expires_at < horizon)
     )
+    if after is not None:
+        query = query.where(WhereRaw("(token_expires_at, id) > ({}, {})", *after))
+    return query.order_by(IntegrationRow.token_expires_at, IntegrationRow.id).limit(BATCH)
+
+
+async def _waiting(redis: Any, page: list[dict[str, Any]]) -> list[bool]:
+    """Which of `page` are still backing off, in one round trip."""
+    async with redis.pipeline(transaction=False) as pipe:
+        for item in page:
+            pipe.exists(_keys(item["id"])[1])
+        return [bool(n) for n in await pipe.execute()]
 
 
 async def refresh_expiring_tokens(ctx: dict[str, Any]) -> dict[str, int]:
-    """Refresh every OAuth token that expires within REFRESH_WINDOW."""
+    """Refresh up to BATCH tokens that expire within REFRESH_WINDOW, earliest first.
+
+    Integrations still backing off are skipped without using the budget, paging on past
+    them, so a crowd of failing grants cannot starve healthy ones of their refresh.
+    """
     redis = ctx["redis"]
     flows = get_oauth_flows()
-    due = await due_for_refresh(dt.datetime.now(dt.UTC) + REFRESH_WINDOW)
+    horizon = dt.datetime.now(dt.UTC) + REFRESH_WINDOW
     counts = {"refreshed": 0, "needs_reauth": 0, "failed": 0, "waiting": 0}
-    for item in due:
-        attempts_key, wait_key = _keys(item["id"])
-        if await redis.exists(wait_key):
-            counts["waiting"] += 1
-            continue
-        scope = TenantScope(item["tenant"], actor="worker")
-        try:
-            row = await scope.get(IntegrationRow, item["id"], "integration")
-            await flows.refresh(scope, row, redis=redis)
-        except ReauthRequired:
-            counts["needs_reauth"] += 1
-        except Problem as exc:
-            counts["failed"] += 1
-            delay = await _back_off(redis, item["id"])
-            log.warning(
-                "token refresh of %s failed (%s); next try in %.0fs", item["id"], exc.status, delay
-            )
-        except Exception:
-            counts["failed"] += 1
-            await _back_off(redis, item["id"])
-            log.exception("token refresh of %s failed unexpectedly", item["id"])
-        else:
-            counts["refreshed"] += 1
-            await redis.delete(attempts_key, wait_key)
+    after: tuple[dt.datetime, Any] | None = None
+    attempted = 0
+    while attempted < BATCH:
+        page = await due_for_refresh(horizon, after)
+        for item, waiting in zip(page, await _waiting(redis, page), strict=True):
+            if waiting:
+                counts["waiting"] += 1
+            elif attempted < BATCH:
+                attempted += 1
+                counts[await _refresh_one(redis, flows, item)] += 1
+        if len(page) < BATCH:
+            break
+        after = (page[-1]["token_expires_at"], page[-1]["id"])
     return counts
+
+
+async def _refresh_one(redis: Any, flows: Any, item: dict[str, Any]) -> str:
+    """Refresh one integration's token; the outcome's name for the counts."""
+    scope = TenantScope(item["tenant"], actor="worker")
+    try:
+        row = await scope.get(IntegrationRow, item["id"], "integration")
+        await flows.refresh(scope, row, redis=redis)
+    except ReauthRequired:
+        return "needs_reauth"
+    except Problem as exc:
+        delay = await _back_off(redis, item["id"])
+        log.warning(
+            "token refresh of %s failed (%s); next try in %.0fs", item["id"], exc.status, delay
+        )
+        return "failed"
+    except Exception:
+        await _back_off(redis, item["id"])
+        log.exception("token refresh of %s failed unexpectedly", item["id"])
+        return "failed"
+    await redis.delete(*_keys(item["id"]))
+    return "refreshed"
 
 
 async def purge_oauth_states(ctx: dict[str, Any]) -> None:

@@ -180,3 +180,47 @@ async def test_worker_backs_off_after_an_outage(app, client, make_tenant, auth_s
     assert server.store.counts["token:refresh_token"] == attempts
     body = (await client.get(f"/api/integrations/{started.id}", headers=tenant.headers)).json()
     assert body["status"] == "connected"
+
+
+async def test_grants_backing_off_do_not_starve_healthy_ones(
+    app, client, make_tenant, auth_server, raw_rows
+) -> None:
+    """More integrations in backoff than one batch, all expiring sooner: the healthy one
+    behind them is still refreshed."""
+    server = auth_server("github", access_ttl=300)
+    tenant = await make_tenant("cron-starve")
+    started = await connect(client, tenant.headers)
+    before = await stored_tokens(started.id, raw_rows)
+    columns = [
+        r["column_name"]
+        for r in await raw_rows(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'integration'"
+        )
+    ]
+    copied = [c for c in columns if c not in ("id", "webhook_token_hash", "status")]
+    names = ", ".join(copied)
+    stuck = await raw_rows(
+        f"INSERT INTO integration (id, status, {names}) "
+        f"SELECT gen_random_uuid(), 'error', {names} FROM integration, generate_series(1, 250) "
+        "WHERE id = $1 RETURNING id",
+        uuid.UUID(started.id),
+    )
+    await raw_rows(
+        "UPDATE integration SET token_expires_at = now() WHERE id = ANY($1::uuid[])",
+        [r["id"] for r in stuck],
+    )
+    redis = app.state.redis
+    for r in stuck:
+        await redis.set(f"sb:oauth:refresh-retry:{r['id']}:wait", 1, ex=600)
+    try:
+        counts = await refresh_expiring_tokens({"redis": redis})
+        assert counts["waiting"] >= 250
+        assert counts["refreshed"] >= 1
+        assert (await stored_tokens(started.id, raw_rows))["access_token"] != before["access_token"]
+        assert server.store.counts["token:refresh_token"] >= 1
+    finally:
+        await raw_rows(
+            "DELETE FROM integration WHERE id = ANY($1::uuid[])", [r["id"] for r in stuck]
+        )
+        for r in stuck:
+            await redis.delete(f"sb:oauth:refresh-retry:{r['id']}:wait")
