@@ -69,7 +69,8 @@ async def test_event_is_stored_normalized_and_deduplicated(
     assert certificates.urls == [CERT_URL]
     _, envelope = await hooks.normalized(row, "paypal", event_type)
     assert envelope["data"]["event_id"] == json.loads(body)["id"]
-    await hooks.duplicate(integration, body, headers, row)
+    await hooks.duplicate(integration, body, headers, row)  # the transmission replayed
+    await hooks.duplicate(integration, body, signed(body), row)  # the event sent again
 
 
 async def test_forged_body_under_a_captured_signature_is_a_duplicate(

@@ -4,6 +4,7 @@ key, the signed transmission time must be fresh, and PayPal's own check is the d
 
 from __future__ import annotations
 
+import hashlib
 import json
 import zlib
 
@@ -48,6 +49,18 @@ async def test_a_forged_body_under_a_captured_signature_is_the_same_delivery() -
     original = await PAYPAL.verify(request(body, headers), sec)
     forged = await PAYPAL.verify(request(forged_capture(body), headers), sec)
     assert original.event_id == forged.event_id == TRANSMISSION_ID
+
+
+async def test_the_same_event_in_a_new_transmission_has_the_same_second_key() -> None:
+    """A retry may come as a new transmission: the body's digest dedupes it instead."""
+    body = fixture("paypal", "payment_capture__completed.json")
+    sec = secrets(WEBHOOK_ID, config=CERTIFICATE)
+    first = await PAYPAL.verify(request(body, paypal_headers(body)), sec)
+    again = await PAYPAL.verify(
+        request(body, paypal_headers(body, transmission_id="7a1e-retry", sent_at=NOW + 60)), sec
+    )
+    assert first.event_id != again.event_id
+    assert first.signed_digest == again.signed_digest == hashlib.sha256(body).digest()
 
 
 @pytest.mark.parametrize("offset", [-301, 301, -86400 * 3])

@@ -6,7 +6,8 @@ changed bytes, so one captured signature admits any body. What bounds that:
 
 - The dedupe key is the signed `PAYPAL-TRANSMISSION-ID`, never the body's `id` (which a
   forger picks): a forged body under a captured signature is a duplicate of the delivery
-  it was captured from.
+  it was captured from. The body's SHA-256 is the second key (`signed_digest`), so the same
+  event sent again in a new transmission (a retry) is a duplicate too.
 - The signed `PAYPAL-TRANSMISSION-TIME` must be within `TOLERANCE_SECONDS` (5 minutes, as
   Stripe, Slack and Standard Webhooks use) of our clock, either way: long enough for clock
   skew and PayPal's queueing, short enough that a capture is useless soon after, whatever
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import hashlib
 import re
 import time
 import zlib
@@ -334,7 +336,11 @@ class PayPalWebhook(WebhookHandler):
             await (self.api or API_VERIFIER).verify(transmission, request, secrets)
         else:
             await self._verify_certificate(transmission, request, secrets)
-        return VerifiedDelivery(transmission.transmission_id, event.event_type)
+        return VerifiedDelivery(
+            transmission.transmission_id,
+            event.event_type,
+            signed_digest=hashlib.sha256(request.body).digest(),
+        )
 
     async def _verify_certificate(
         self, transmission: Transmission, request: WebhookRequest, secrets: WebhookSecrets
