@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import logging
 import random
 import signal
@@ -18,7 +19,7 @@ from typing import Any
 
 from arq import cron
 from arq.connections import ArqRedis, create_pool
-from arq.worker import Worker, create_worker
+from arq.worker import Retry, Worker, create_worker
 
 from backend.lib import db, http
 from backend.lib.outages import OUTAGES, Unavailable, is_outage, outage_source
@@ -55,6 +56,31 @@ async def shutdown(ctx: dict[str, Any]) -> None:
             await db.close_pool()
 
 
+# A job that meets an outage runs again after this many seconds times its try number.
+_OUTAGE_RETRY_SECONDS = 5
+
+
+def retry_outages(job: Any) -> Any:
+    """Run `job` again later when PostgreSQL or Redis is unreachable, instead of recording it
+    as failed: an outage says nothing about the job (arq's max_tries still bounds it)."""
+
+    @functools.wraps(job)
+    async def run(ctx: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await job(ctx, *args, **kwargs)
+        except Retry:
+            raise
+        except Exception as exc:
+            if not is_outage(exc):
+                raise
+            delay = _OUTAGE_RETRY_SECONDS * ctx.get("job_try", 1)
+            name, source = job.__name__, outage_source(exc)
+            log.warning("%s: %s is unreachable; job retried in %d s", name, source, delay)
+            raise Retry(defer=delay) from exc
+
+    return run
+
+
 def _oauth_jobs() -> tuple[list[Any], list[Any]]:
     """The OAuth package's jobs and crons (token refresh before expiry)."""
     from backend.oauth import jobs as oauth_jobs
@@ -66,7 +92,7 @@ _oauth_functions, _oauth_crons = _oauth_jobs()
 
 
 class WorkerSettings:
-    functions = [normalize_event, *_oauth_functions]
+    functions = [retry_outages(job) for job in (normalize_event, *_oauth_functions)]
     cron_jobs = [
         cron(sweep_unqueued, second={0, 15, 30, 45}, run_at_startup=True),
         *_oauth_crons,

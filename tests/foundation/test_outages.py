@@ -284,3 +284,31 @@ async def test_worker_started_while_postgresql_is_down_connects_when_it_comes_up
     _wait_processed(stack, integration_id, event_id, timeout=30)
     assert worker.poll() is None
     stack.processes.stop(worker)
+
+
+async def test_a_job_that_meets_a_postgresql_outage_runs_again_when_it_is_back(
+    stack: Stack,
+) -> None:
+    integration_id, path, secret = _webhook(stack)
+    stack.redis.stop()
+    try:
+        event_id = _deliver(stack, path, secret)  # stored, not queued
+    finally:
+        stack.redis.start()
+    worker = stack.processes.start(["worker"], stack.env)
+    wait_until(
+        lambda: "worker started" in stack.processes.output(worker), 30, "the worker is running"
+    )
+    stack.postgres.stop()
+    try:
+        await _enqueue_normalize(stack, event_id)  # the job runs into the outage
+        wait_until(
+            lambda: "unreachable; job retried" in stack.processes.output(worker),
+            15,
+            "the job meets the outage",
+        )
+    finally:
+        stack.postgres.start()
+    _wait_processed(stack, integration_id, event_id, timeout=20)
+    assert worker.poll() is None
+    stack.processes.stop(worker)
