@@ -120,14 +120,6 @@ class Settings:
             env="SWITCHBOARD_FAILED_AUTH_LIMIT",
         ),
     )
-    failed_auth_limit: int = field(
-        default=20,
-        metadata=_doc(
-            "Failed API-key attempts per minute per client IP (IPv6: per /64) before it gets "
-            "429 with Retry-After, whatever key it sends; 0 turns the budget off.",
-            env="SWITCHBOARD_FAILED_AUTH_LIMIT",
-        ),
-    )
     webhook_rate_limit: int = field(
         default=6000,
         metadata=_doc(
