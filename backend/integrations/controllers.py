@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_args
 
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.di import Provide
@@ -29,11 +29,13 @@ from backend.integrations.schemas import Health as HealthOut
 from backend.integrations.tables import Integration as IntegrationRow
 from backend.lib.bodies import strict_body
 from backend.lib.pagination import (
+    choice_parameter,
     clamp_limit,
     cursor_parameter,
     filter_parameter,
     limit_parameter,
     paginate,
+    parse_choice,
 )
 from backend.lib.tenancy import TenantScope
 from backend.observability.tables import AuditLog, IntegrationLog
@@ -61,14 +63,14 @@ class IntegrationController(Controller):
         self,
         tenancy: TenantScope,
         connector_id: str | None = filter_parameter("Only this connector's integrations."),
-        status: Status | None = None,
+        status: str | None = choice_parameter(get_args(Status), "Only integrations in this state."),
         limit: int = limit_parameter(),
         cursor: str | None = cursor_parameter(),
     ) -> IntegrationPage:
         query = tenancy.select(IntegrationRow)
         if connector_id:
             query = query.where(IntegrationRow.connector == connector_id)
-        if status:
+        if parse_choice("status", status, get_args(Status)):
             query = query.where(IntegrationRow.status == status)
         rows, next_cursor = await paginate(
             query, time_column="created_at", cursor=cursor, limit=clamp_limit(limit)
@@ -245,13 +247,13 @@ class IntegrationController(Controller):
         self,
         tenancy: TenantScope,
         integration_id: str,
-        level: LogLevel | None = None,
+        level: str | None = choice_parameter(get_args(LogLevel), "Only entries of this level."),
         limit: int = limit_parameter(),
         cursor: str | None = cursor_parameter(),
     ) -> LogPage:
         row = await services.get(tenancy, integration_id)
         query = tenancy.select(IntegrationLog).where(IntegrationLog.integration == row["id"])
-        if level:
+        if parse_choice("level", level, get_args(LogLevel)):
             query = query.where(IntegrationLog.level == level)
         rows, next_cursor = await paginate(
             query, time_column="created_at", cursor=cursor, limit=clamp_limit(limit)

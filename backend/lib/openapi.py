@@ -130,6 +130,7 @@ def _not_null(schema: Schema) -> Schema:
             value = values[0]
             value.pattern = value.pattern or schema.pattern
             value.format = value.format or schema.format
+            value.enum = value.enum or schema.enum
             value.description = value.description or schema.description
             value.default = value.default if value.default is not None else schema.default
             return value

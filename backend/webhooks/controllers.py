@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import uuid
-from typing import Any
+from typing import Any, get_args
 
 import msgspec
 from litestar import Controller, MediaType, Request, Response, get, post
@@ -15,11 +15,13 @@ from backend.integrations import services as integrations
 from backend.integrations.controllers import provide_scope, request_meta
 from backend.lib.errors import not_found
 from backend.lib.pagination import (
+    choice_parameter,
     clamp_limit,
     cursor_parameter,
     filter_parameter,
     limit_parameter,
     paginate,
+    parse_choice,
     parse_time,
     time_parameter,
 )
@@ -181,7 +183,7 @@ class EventController(Controller):
         tenancy: TenantScope,
         integration_id: str,
         type: str | None = filter_parameter("Only events of this type."),
-        status: EventStatus | None = None,
+        status: str | None = choice_parameter(get_args(EventStatus), "Only events in this state."),
         since: str | None = time_parameter("Received at or after this instant."),
         until: str | None = time_parameter("Received before this instant."),
         limit: int = limit_parameter(),
@@ -194,7 +196,7 @@ class EventController(Controller):
         )
         if type:
             query = query.where(IntegrationWebhook.event_type == type)
-        if status:
+        if parse_choice("status", status, get_args(EventStatus)):
             query = query.where(IntegrationWebhook.status == status)
         if received_from:
             query = query.where(IntegrationWebhook.received_at >= received_from)
