@@ -156,10 +156,16 @@ main(["up", "--no-dashboard"])
 """
 
 
-def test_generated_master_key_is_private_from_the_moment_it_exists(tmp_path: Path) -> None:
+async def test_generated_master_key_is_private_from_the_moment_it_exists(
+    tmp_path: Path, scratch_database: str
+) -> None:
     var = tmp_path / "var"
     key_path, report = var / "master.key", tmp_path / "report.json"
-    env = cli_env(SWITCHBOARD_MASTER_KEY=None, SWITCHBOARD_VAR_DIR=str(var))
+    # A database of its own: `up` migrates and writes with the key it generates, which
+    # would leave rows the run's own master key cannot open.
+    env = cli_env(
+        SWITCHBOARD_MASTER_KEY=None, SWITCHBOARD_VAR_DIR=str(var), DATABASE_URL=scratch_database
+    )
     subprocess.run(
         [sys.executable, "-c", _WATCH_KEY_FILE, str(key_path), str(report)],
         env=env,
