@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import importlib
 import inspect
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from functools import cache
 from types import ModuleType
+from typing import Any
 
 from backend.connectors.base import Adapter, WebhookHandler
+from backend.connectors.hooks import bind_hooks
 from backend.connectors.simulator import ProviderSimulator
 from backend.connectors.spec import ConnectorSpec, SpecError, validate_spec
 
@@ -42,6 +45,8 @@ class Provider:
     adapter: type[Adapter]
     simulator: ProviderSimulator
     webhook: WebhookHandler | None
+    # The folder's named hooks (hooks.py), only those spec.hooks lists.
+    hooks: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
 
     @property
     def key(self) -> str:
@@ -92,7 +97,8 @@ def load_provider(key: str) -> Provider:
     handler = getattr(webhook_module, "HANDLER", None) if webhook_module else None
     if handler is not None and not isinstance(handler, WebhookHandler):
         raise SpecError(f"connector {key!r}: webhook.HANDLER must be a WebhookHandler")
-    return Provider(spec=spec, adapter=adapter, simulator=simulator, webhook=handler)
+    hooks = bind_hooks(spec, _optional_module(f"{base}.hooks"))
+    return Provider(spec=spec, adapter=adapter, simulator=simulator, webhook=handler, hooks=hooks)
 
 
 @cache

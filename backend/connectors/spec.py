@@ -39,6 +39,16 @@ class OAuthSpec(msgspec.Struct, frozen=True, kw_only=True):
     token_endpoint_auth_method: str = "client_secret_post"
     # authorization_code (a person consents) | client_credentials (the tenant's own app keys)
     grant_type: Literal["authorization_code", "client_credentials"] = "authorization_code"
+    # Public facts kept from the token response in the integration's config: config key ->
+    # dotted path (Nango's token_response_metadata), e.g. {"team_id": "team.id"}. The config
+    # is shown by the API, so a path may never name a token (checked by validate_spec).
+    token_response_metadata: dict[str, str] = {}
+    # Where a second, user-level token sits in the token response (an object with
+    # access_token, refresh_token, token_type, expires_in); sealed beside the main token.
+    user_token_path: str = ""
+    # The provider's own token-endpoint error codes -> the RFC 6749 code each means, e.g.
+    # {"bad_refresh_token": "invalid_grant"}: an invalid_grant needs a person to reconnect.
+    error_codes: dict[str, str] = {}
 
 
 class CredentialField(msgspec.Struct, frozen=True, kw_only=True):
@@ -110,6 +120,8 @@ class ConnectorSpec(msgspec.Struct, frozen=True, kw_only=True):
     streams: tuple[StreamSpec, ...] = ()
     # Short names of what the connector can do, shown in the catalog.
     capabilities: tuple[str, ...] = ()
+    # Names of functions in the folder's hooks.py (see backend/connectors/hooks.py).
+    hooks: tuple[str, ...] = ()
 
 
 class SpecError(ValueError):
@@ -117,6 +129,16 @@ class SpecError(ValueError):
 
 
 _KEY = re.compile(r"^[a-z][a-z0-9_]{1,40}$")
+# A token-response field whose value is a credential: never copied into the public config.
+_SECRET_FIELD = re.compile(r"token|secret|password", re.IGNORECASE)
+
+
+def _token_metadata_problems(oauth: OAuthSpec) -> list[str]:
+    return [
+        f"oauth.token_response_metadata[{key!r}] names a secret field ({path!r})"
+        for key, path in oauth.token_response_metadata.items()
+        if _SECRET_FIELD.search(path)
+    ]
 
 
 def validate_spec(spec: ConnectorSpec) -> None:
@@ -135,6 +157,7 @@ def validate_spec(spec: ConnectorSpec) -> None:
             for name in ("authorize_url", "token_url", "docs_url"):
                 if not getattr(spec.oauth, name).startswith("https://"):
                     problems.append(f"oauth.{name} must be an https URL")
+            problems.extend(_token_metadata_problems(spec.oauth))
         # The client_credentials grant runs on the tenant's own app keys, so only such
         # connectors ask the tenant for credentials; the others get tokens by consent.
         tenant_app = spec.oauth is not None and spec.oauth.grant_type == "client_credentials"
