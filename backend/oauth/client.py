@@ -1,9 +1,9 @@
 """Talking to a token endpoint through authlib, with every failure put into one of three kinds.
 
 authlib does the protocol (authorization URL, PKCE S256, client authentication, the code and
-refresh grants, and raising on a JSON `error`); this module adds what providers do beside
-the standard: Slack's `ok: false` on HTTP 200, GitHub's `error` on HTTP 200 (caught by
-authlib's `error` check because GitHub answers JSON when asked with Accept), and 429s.
+refresh grants, and raising on a JSON `error`, which also catches an `error` on HTTP 200);
+this module adds what providers do beside the standard: an RPC-style `ok: false` on HTTP
+200, 429s, and their own error codes, which the spec maps to RFC 6749's (`error_codes`).
 """
 
 from __future__ import annotations
@@ -20,30 +20,21 @@ from backend.connectors.base import parse_retry_after
 from backend.connectors.config import ConnectorConfig
 from backend.connectors.spec import OAuthSpec
 
-#: Errors meaning the grant is gone and only a person can restore it. GitHub answers a dead
-#: refresh token with HTTP 200 `bad_refresh_token`; Slack with `ok: false` and
-#: `invalid_refresh_token`; everyone else with RFC 6749's `invalid_grant`.
-REAUTH_ERRORS = frozenset(
-    {
-        "invalid_grant",
-        "bad_refresh_token",
-        "invalid_refresh_token",
-        "token_revoked",
-        "token_expired",
-    }
-)
-
 ErrorKind = Literal["invalid_grant", "rejected", "unavailable"]
 
 
 class TokenEndpointError(Exception):
-    """A token request failed. `code` is the provider's short error code (safe to show)."""
+    """A token request failed. `code` is the provider's short error code (safe to show);
+    `reason`, when set, is the provider folder's own sentence for a person."""
 
-    def __init__(self, kind: ErrorKind, code: str, retry_after: float | None = None) -> None:
+    def __init__(
+        self, kind: ErrorKind, code: str, retry_after: float | None = None, reason: str = ""
+    ) -> None:
         super().__init__(f"{kind}: {code}")
         self.kind: ErrorKind = kind
         self.code = code
         self.retry_after = retry_after
+        self.reason = reason
 
 
 @dataclass(slots=True)
@@ -58,6 +49,18 @@ class ResponseInfo:
 def safe_code(value: object) -> str:
     """A provider error code reduced to characters that cannot smuggle anything."""
     return re.sub(r"[^A-Za-z0-9_.:-]", "", str(value or "unknown_error"))[:64] or "unknown_error"
+
+
+def standard_code(oauth: OAuthSpec, code: str) -> str:
+    """The RFC 6749 code a provider's own error code means (itself when the spec maps none)."""
+    return oauth.error_codes.get(code, code)
+
+
+def _kind(oauth: OAuthSpec, code: object) -> ErrorKind:
+    """invalid_grant: the grant is gone and only a person reconnecting restores it."""
+    return (
+        "invalid_grant" if standard_code(oauth, safe_code(code)) == "invalid_grant" else "rejected"
+    )
 
 
 def build_client(
@@ -92,9 +95,10 @@ def build_client(
             return response
         if isinstance(body, dict):
             seen.had_refresh_token = bool(body.get("refresh_token"))
-            # Slack: failures are HTTP 200 with ok=false; authlib sees them only via `error`.
+            # RPC-style endpoints fail with HTTP 200 and ok=false, which authlib would accept.
             if body.get("ok") is False:
-                raise TokenEndpointError(_kind(body.get("error")), safe_code(body.get("error")))
+                code = body.get("error")
+                raise TokenEndpointError(_kind(oauth, code), safe_code(code))
         return response
 
     client.register_compliance_hook("access_token_response", inspect)
@@ -102,32 +106,32 @@ def build_client(
     return client
 
 
-def _kind(code: object) -> ErrorKind:
-    return "invalid_grant" if safe_code(code) in REAUTH_ERRORS else "rejected"
-
-
 async def exchange_code(
-    client: AsyncOAuth2Client, token_url: str, code: str, code_verifier: str | None
+    client: AsyncOAuth2Client,
+    oauth: OAuthSpec,
+    token_url: str,
+    code: str,
+    code_verifier: str | None,
 ) -> dict[str, Any]:
     extra = {"code_verifier": code_verifier} if code_verifier else {}
     return await _classified(
-        client.fetch_token(token_url, grant_type="authorization_code", code=code, **extra)
+        oauth, client.fetch_token(token_url, grant_type="authorization_code", code=code, **extra)
     )
 
 
 async def refresh_grant(
-    client: AsyncOAuth2Client, token_url: str, refresh_token: str
+    client: AsyncOAuth2Client, oauth: OAuthSpec, token_url: str, refresh_token: str
 ) -> dict[str, Any]:
-    return await _classified(client.refresh_token(token_url, refresh_token=refresh_token))
+    return await _classified(oauth, client.refresh_token(token_url, refresh_token=refresh_token))
 
 
-async def _classified(call: Any) -> dict[str, Any]:
+async def _classified(oauth: OAuthSpec, call: Any) -> dict[str, Any]:
     try:
         token = await call
     except TokenEndpointError:
         raise
     except OAuthError as exc:
-        raise TokenEndpointError(_kind(exc.error), safe_code(exc.error)) from None
+        raise TokenEndpointError(_kind(oauth, exc.error), safe_code(exc.error)) from None
     except httpx.HTTPStatusError as exc:
         status = exc.response.status_code
         kind: ErrorKind = "unavailable" if status >= 500 else "rejected"

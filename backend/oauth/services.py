@@ -3,7 +3,8 @@
 `OAuthService` implements `backend.integrations.services.OAuthFlows`; the api gets it as the
 `oauth` dependency, the worker through `get_oauth_flows()`. The protocol is authlib's
 (client.py); what is ours is binding state to tenant and integration, sealing tokens,
-provider quirks, and making one refresh per integration at a time across processes.
+keeping a consent's public facts (consent.py), and making one refresh per integration at a
+time across processes.
 
 Test mode never reaches a provider: its "authorization URL" points straight back at our
 callback with a simulated code, and the exchange and refresh mint the provider simulator's
@@ -42,9 +43,10 @@ from backend.oauth.client import (
     exchange_code,
     refresh_grant,
     safe_code,
+    standard_code,
 )
+from backend.oauth.consent import consent_config
 from backend.oauth.locks import LockTimeout, RedisLock
-from backend.oauth.quirks import config_after_exchange
 from backend.oauth.redirects import default_return_url, validate_return_url, with_params
 from backend.oauth.states import consume_state, create_state, open_verifier
 from backend.oauth.tokenset import build_token_set, expiry_of, granted_scopes
@@ -114,7 +116,8 @@ class ReauthRequired(Problem):
         )
 
 
-# Words a person understands, for the provider's error codes on the callback.
+# Words a person understands, for RFC 6749's error codes on the callback (a provider's own
+# codes are mapped to these by its spec's `error_codes`; a hook may bring its own words).
 _CALLBACK_REASONS = {
     "access_denied": "Access was not granted: the authorization request was declined at {name}. "
     "Connect again to retry.",
@@ -127,14 +130,11 @@ _CALLBACK_REASONS = {
     "missing_code": "{name} sent the browser back without an authorization code. Connect again.",
     "invalid_grant": "{name} did not accept the authorization code (it expired or was already "
     "used). Connect again.",
-    "bad_verification_code": "{name} did not accept the authorization code (it expired or was "
-    "already used). Connect again.",
-    "no_accessible_jira_site": "The Jira consent granted no site. Connect again and pick a site.",
 }
 
 
-def reason_for(code: str, name: str, kind: str = "rejected") -> str:
-    template = _CALLBACK_REASONS.get(code)
+def reason_for(code: str, name: str, kind: str = "rejected", oauth: OAuthSpec | None = None) -> str:
+    template = _CALLBACK_REASONS.get(standard_code(oauth, code) if oauth else code)
     if template:
         return template.format(name=name)
     if kind == "unavailable":
@@ -254,13 +254,13 @@ class OAuthService:
         code = params.get("code", "")
         if error or not code or len(code) > 2048:
             reason = safe_code(error) if error else "missing_code"
-            words = reason_for(reason, name)
+            words = reason_for(reason, name, oauth=provider.spec.oauth)
             await self._mark_failed(scope, row, reason, words)
             return with_params(back_to, oauth="error", error=reason, reason=words)
         try:
             token_set, config_add = await self._exchange(row, record, provider, code, settings)
         except TokenEndpointError as exc:
-            words = reason_for(exc.code, name, exc.kind)
+            words = exc.reason or reason_for(exc.code, name, exc.kind, provider.spec.oauth)
             await self._mark_failed(scope, row, exc.code, words)
             return with_params(back_to, oauth="error", error=exc.code, reason=words)
         await self._store_connected(scope, row, provider, token_set, config_add)
@@ -286,14 +286,14 @@ class OAuthService:
             async with build_client(
                 oauth, cfg, redirect_uri(settings), settings.http_timeout, info
             ) as client:
-                token = await exchange_code(client, cfg.token_url, code, verifier)
+                token = await exchange_code(client, oauth, cfg.token_url, code, verifier)
             had_refresh = info.had_refresh_token
-            config_add = await config_after_exchange(
-                provider.spec.key,
+            config_add = await consent_config(
+                provider,
                 token,
                 get_client(settings.http_timeout),
-                # Consent facts (Jira's cloud id, Slack's team) come from the operator's
-                # API, where the token was issued, never from a tenant's override.
+                # Consent facts come from the operator's API, where the token was issued,
+                # never from a tenant's override.
                 cfg.api_base_url,
             )
         scopes = granted_scopes(token, requested)
@@ -303,6 +303,7 @@ class OAuthService:
             rotating=oauth.rotating_refresh_tokens,
             had_refresh_token=had_refresh,
             scopes=scopes,
+            user_token_path=oauth.user_token_path,
         )
         return token_set, config_add
 
@@ -493,7 +494,7 @@ class OAuthService:
                     oauth, cfg, redirect_uri(settings), settings.http_timeout, info
                 ) as client:
                     token = await refresh_grant(
-                        client, cfg.token_url, str(previous["refresh_token"])
+                        client, oauth, cfg.token_url, str(previous["refresh_token"])
                     )
             except TokenEndpointError as exc:
                 await self._refresh_failed(scope, row, name, exc)
@@ -505,6 +506,7 @@ class OAuthService:
             rotating=oauth.rotating_refresh_tokens,
             had_refresh_token=had_refresh,
             scopes=scopes,
+            user_token_path=oauth.user_token_path,
         )
         # Compare-and-set on the credentials read under the lock: a reconnect that stored new
         # tokens meanwhile wins over this refresh.

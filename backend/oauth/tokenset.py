@@ -1,9 +1,9 @@
 """The token set we seal into `integration.credentials`, built from a token response.
 
 Stored fields: access_token, refresh_token, token_type, expires_at (unix seconds), scope —
-what adapters need to call and revoke — plus Slack's user token when one was granted.
-Nothing else from the response is kept with the secrets; public facts (Slack team, bot user)
-go to the integration's config instead (see quirks.py).
+what adapters need to call and revoke — plus a user-level token where the spec's
+`user_token_path` says the response carries one. Nothing else from the response is kept with
+the secrets; public facts go to the integration's config instead (see consent.py).
 """
 
 from __future__ import annotations
@@ -12,13 +12,15 @@ import datetime as dt
 import re
 from typing import Any
 
-# Slack returns the user token (xoxp-) beside the bot token, under `authed_user`.
+from backend.connectors.paths import dig
+
+# The user-level token (OAuthSpec.user_token_path) is sealed under these names.
 _USER_FIELDS = ("user_access_token", "user_refresh_token", "user_token_type", "user_expires_at")
 
 
 def granted_scopes(token: dict[str, Any], fallback: list[str]) -> list[str]:
     """Scopes the provider says it granted; RFC 6749 §5.1: absent means as requested.
-    GitHub and Slack separate with commas, the others with spaces."""
+    Some providers separate them with commas instead of spaces."""
     raw = token.get("scope")
     if isinstance(raw, list):
         return [str(s) for s in raw]
@@ -29,7 +31,7 @@ def granted_scopes(token: dict[str, Any], fallback: list[str]) -> list[str]:
 
 def _expires_at(token: dict[str, Any]) -> int | None:
     # authlib computes expires_at from expires_in; a token without either never expires
-    # (GitHub classic OAuth App tokens, Slack without rotation).
+    # (classic OAuth App tokens, apps without token rotation).
     try:
         if token.get("expires_at") is not None:
             return int(token["expires_at"])
@@ -47,11 +49,12 @@ def build_token_set(
     rotating: bool,
     had_refresh_token: bool,
     scopes: list[str],
+    user_token_path: str = "",
 ) -> dict[str, Any]:
     """The new sealed credentials after an exchange (`previous` None) or a refresh.
 
-    A non-rotating provider (Google) sends no refresh token on refresh: keep the old one.
-    A rotating provider's old refresh token is spent once used, so it is never carried over.
+    A non-rotating provider sends no refresh token on refresh: keep the old one. A rotating
+    provider's old refresh token is spent once used, so it is never carried over.
     """
     previous = previous or {}
     refresh_token = token.get("refresh_token") if had_refresh_token else None
@@ -67,7 +70,7 @@ def build_token_set(
     expires_at = _expires_at(token)
     if expires_at is not None:
         result["expires_at"] = expires_at
-    user = token.get("authed_user")
+    user = dig(token, user_token_path) if user_token_path else None
     if isinstance(user, dict) and user.get("access_token"):
         result["user_access_token"] = str(user["access_token"])
         if user.get("refresh_token"):

@@ -7,6 +7,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
+import pytest
+from pytest_httpserver import HTTPServer
 
 CALLBACK_PATH = "/api/connectors/oauth/callback"
 
@@ -67,3 +69,20 @@ async def connect(
 
 def query_of(url: str) -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+
+
+def point(
+    monkeypatch: pytest.MonkeyPatch,
+    key: str,
+    server: HTTPServer,
+    authorize: str,
+    token: str,
+    api: str,
+) -> None:
+    """Point connector `key`'s OAuth and API endpoints at a local HTTP server."""
+    prefix = f"SWITCHBOARD_{key.upper()}_"
+    monkeypatch.setenv(prefix + "CLIENT_ID", "cid")
+    monkeypatch.setenv(prefix + "CLIENT_SECRET", "csecret")
+    monkeypatch.setenv(prefix + "AUTHORIZE_URL", server.url_for(authorize))
+    monkeypatch.setenv(prefix + "TOKEN_URL", server.url_for(token))
+    monkeypatch.setenv(prefix + "API_BASE_URL", server.url_for(api))

@@ -1,16 +1,13 @@
-"""Provider quirks at the network boundary, with the providers' documented response bodies:
+"""Providers' token answers at the network boundary, with their documented response bodies:
 Slack's v2 shape and `ok: false` on HTTP 200, GitHub's JSON-on-request and 200-with-error,
-tokens that never expire."""
+tokens that never expire — each handled by what the provider's spec declares."""
 
 from __future__ import annotations
 
 import base64
 import uuid
 
-import pytest
-from pytest_httpserver import HTTPServer
-
-from oauth.helpers import CALLBACK_PATH, query_of, start
+from oauth.helpers import CALLBACK_PATH, point, query_of, start
 from oauth.test_flow import stored_tokens
 
 SLACK_TOKEN = {
@@ -53,22 +50,6 @@ GITHUB_BAD_REFRESH = {
     "error_description": "The refresh token passed is incorrect or expired.",
     "error_uri": "https://docs.github.com/apps/managing-oauth-apps/troubleshooting-oauth-app-access-token-request-errors",
 }
-
-
-def point(
-    monkeypatch: pytest.MonkeyPatch,
-    key: str,
-    server: HTTPServer,
-    authorize: str,
-    token: str,
-    api: str,
-) -> None:
-    prefix = f"SWITCHBOARD_{key.upper()}_"
-    monkeypatch.setenv(prefix + "CLIENT_ID", "cid")
-    monkeypatch.setenv(prefix + "CLIENT_SECRET", "csecret")
-    monkeypatch.setenv(prefix + "AUTHORIZE_URL", server.url_for(authorize))
-    monkeypatch.setenv(prefix + "TOKEN_URL", server.url_for(token))
-    monkeypatch.setenv(prefix + "API_BASE_URL", server.url_for(api))
 
 
 async def test_slack_v2_bot_and_user_tokens(

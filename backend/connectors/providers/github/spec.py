@@ -43,6 +43,12 @@ SPEC = ConnectorSpec(
         refresh_tokens=True,
         rotating_refresh_tokens=True,
         token_endpoint_auth_method="client_secret_post",
+        # Errors come as HTTP 200 with GitHub's own codes (https://docs.github.com/en/apps/
+        # oauth-apps/maintaining-oauth-apps/troubleshooting-oauth-app-access-token-request-errors).
+        error_codes={
+            "bad_verification_code": "invalid_grant",
+            "bad_refresh_token": "invalid_grant",
+        },
     ),
     rate_limit=RateLimitPolicy(
         requests=5000,

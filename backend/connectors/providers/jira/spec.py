@@ -85,4 +85,6 @@ SPEC = ConnectorSpec(
         ),
     ),
     capabilities=("health", "sync", "webhooks"),
+    # The cloud id every Cloud API path contains comes from a call after consent.
+    hooks=("after_consent",),
 )

@@ -43,6 +43,24 @@ SPEC = ConnectorSpec(
         refresh_tokens=True,
         rotating_refresh_tokens=True,
         token_endpoint_auth_method="client_secret_basic",
+        # oauth.v2.access names the workspace, the bot user and the installing user
+        # (https://docs.slack.dev/reference/methods/oauth.v2.access).
+        token_response_metadata={
+            "team_id": "team.id",
+            "team_name": "team.name",
+            "enterprise_id": "enterprise.id",
+            "bot_user_id": "bot_user_id",
+            "app_id": "app_id",
+            "authed_user_id": "authed_user.id",
+        },
+        # The bot token is top level (xoxb-); a user token (xoxp-) comes under authed_user.
+        user_token_path="authed_user",
+        # Failures come as HTTP 200 with ok: false; these mean the grant is gone.
+        error_codes={
+            "invalid_refresh_token": "invalid_grant",
+            "token_revoked": "invalid_grant",
+            "token_expired": "invalid_grant",
+        },
     ),
     rate_limit=RateLimitPolicy(
         requests=50,
