@@ -104,7 +104,7 @@ def from_iso(value: Any) -> dt.datetime | None:
 
 
 def from_http_date(value: Any) -> dt.datetime | None:
-    """A UTC time from an RFC 2822 / HTTP date (Google channel expiration, Twilio)."""
+    """A UTC time from an RFC 2822 / HTTP date (channel expirations, Twilio timestamps)."""
     if not isinstance(value, str) or not value:
         return None
     try:
@@ -119,23 +119,3 @@ def from_http_date(value: Any) -> dt.datetime | None:
 def generic_event(event_type: str, payload: Any, subject: str | None = None) -> NormalizedEvent:
     """The envelope for types we do not model: type passed through, top-level scalars."""
     return NormalizedEvent(type=event_type, subject=subject, time=None, data=scalars(payload))
-
-
-def google_channel_event(headers: dict[str, str]) -> NormalizedEvent:
-    """A Calendar / Drive change notification: everything is in the headers, the body is
-    empty; the consumer re-reads the resource (or the changes feed) to learn what changed."""
-    state = headers.get("x-goog-resource-state") or "unknown"
-    number = headers.get("x-goog-message-number")
-    changed = headers.get("x-goog-changed")
-    resource_uri = headers.get("x-goog-resource-uri")
-    resource_id = headers.get("x-goog-resource-id")
-    data: dict[str, Any] = {
-        "channel_id": headers.get("x-goog-channel-id"),
-        "resource_id": resource_id,
-        "resource_uri": resource_uri,
-        "resource_state": state,
-        "message_number": int(number) if number and number.isascii() and number.isdigit() else None,
-        "changed": [c.strip() for c in changed.split(",") if c.strip()] if changed else [],
-        "channel_expiration": headers.get("x-goog-channel-expiration"),
-    }
-    return NormalizedEvent(state, resource_uri or resource_id, None, data)

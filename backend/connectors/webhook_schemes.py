@@ -19,13 +19,10 @@ from urllib.parse import parse_qsl
 import msgspec
 
 from backend.connectors.base import (
-    Reply,
-    VerifiedDelivery,
     WebhookRequest,
     WebhookSecrets,
     WebhookVerificationError,
 )
-from backend.connectors.webhook_normalize import from_http_date
 
 #: Seconds a signed timestamp may differ from our clock (Stripe, Slack, Standard Webhooks).
 TOLERANCE_SECONDS: Final = 300
@@ -137,7 +134,7 @@ def constant_time_equals(value: str, expected: str) -> bool:
 
 
 def equals_any_secret(value: str, secrets: WebhookSecrets) -> bool:
-    """Constant-time equality of a shared token (Telegram, Google channels) to any secret."""
+    """Constant-time equality of a shared token (a channel or secret token) to any secret."""
     received = to_bytes(value)
     return any_match(signing_keys(secrets), [received])
 
@@ -220,49 +217,3 @@ def verify_standard_webhooks(request: WebhookRequest, secrets: WebhookSecrets) -
     if not any_match(hmac_digests(keys, message, hashlib.sha256), received):
         raise WebhookVerificationError("signature mismatch")
     return msg_id
-
-
-# -- Google push channels (Calendar, Drive) ------------------------------------------------
-
-
-def verify_google_channel(request: WebhookRequest, secrets: WebhookSecrets) -> VerifiedDelivery:
-    """Google push notifications carry no signature: the channel token we chose at watch
-    time must come back in `X-Goog-Channel-Token`, on the channel we expect, unexpired.
-
-    The first message on a channel (`sync`) only confirms the watch: acknowledged, not kept.
-    """
-    token = require_header(request, "X-Goog-Channel-Token")
-    if not equals_any_secret(token, secrets):
-        raise WebhookVerificationError("X-Goog-Channel-Token mismatch")
-    channel_id = require_header(request, "X-Goog-Channel-ID")
-    expected_channel = secrets.config.get("channel_id")
-    if expected_channel and not (
-        isinstance(expected_channel, str) and constant_time_equals(channel_id, expected_channel)
-    ):
-        raise WebhookVerificationError("unknown X-Goog-Channel-ID")
-    raw_expiration = header(request, "X-Goog-Channel-Expiration")
-    if raw_expiration is not None:
-        expiration = from_http_date(raw_expiration)
-        if expiration is None:
-            raise WebhookVerificationError("malformed X-Goog-Channel-Expiration header")
-        if expiration.timestamp() < request.received_at - TOLERANCE_SECONDS:
-            raise WebhookVerificationError("the channel has expired")
-    state = require_header(request, "X-Goog-Resource-State")
-    number = parse_int(require_header(request, "X-Goog-Message-Number"))
-    if number is None:
-        raise WebhookVerificationError("malformed X-Goog-Message-Number header")
-    if state == "sync":
-        return VerifiedDelivery(None, "sync", store=False, reply=Reply(200, b""))
-    return VerifiedDelivery(f"{channel_id}:{number}", state)
-
-
-GOOGLE_CHANNEL_HEADERS = (
-    "x-goog-channel-id",
-    "x-goog-channel-expiration",
-    "x-goog-resource-id",
-    "x-goog-resource-uri",
-    "x-goog-resource-state",
-    "x-goog-message-number",
-    "x-goog-changed",
-    "content-type",
-)

@@ -1,10 +1,14 @@
-"""What Gmail, Google Calendar and Google Drive share: one OAuth server, one error shape.
+"""What Gmail, Google Calendar and Google Drive share: one OAuth server, one error shape,
+one simulated API surface, and the push channels Calendar and Drive watch.
 
-Kept here once so the three provider folders state only what differs between them.
+The one home of Google code: the three provider folders import it and state only what
+differs between them; nothing Google-specific lives outside `providers/`.
 Docs: https://developers.google.com/identity/protocols/oauth2/web-server
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import httpx
 
@@ -12,16 +16,25 @@ from backend.connectors.base import (
     Adapter,
     NormalizedEvent,
     ProviderError,
+    Reply,
     VerifiedDelivery,
     WebhookHandler,
     WebhookRequest,
     WebhookSecrets,
+    WebhookVerificationError,
     parse_retry_after,
 )
 from backend.connectors.simulator import SimRequest, SimResponse, json_response, looks_valid
 from backend.connectors.spec import OAuthSpec
-from backend.connectors.webhook_normalize import google_channel_event
-from backend.connectors.webhook_schemes import GOOGLE_CHANNEL_HEADERS, verify_google_channel
+from backend.connectors.webhook_normalize import from_http_date
+from backend.connectors.webhook_schemes import (
+    TOLERANCE_SECONDS,
+    constant_time_equals,
+    equals_any_secret,
+    header,
+    parse_int,
+    require_header,
+)
 
 AUTHORIZE_URL = "https://accounts.google.com/o/oauth2/v2/auth"
 TOKEN_URL = "https://oauth2.googleapis.com/token"
@@ -182,14 +195,80 @@ SAMPLE_CREDENTIALS = {
 }
 
 
+# -- push channels (Calendar events.watch, Drive changes.watch) ----------------------------
+
+
+def verify_channel(request: WebhookRequest, secrets: WebhookSecrets) -> VerifiedDelivery:
+    """Google push notifications carry no signature: the channel token we chose at watch
+    time must come back in `X-Goog-Channel-Token`, on the channel we expect, unexpired.
+
+    The first message on a channel (`sync`) only confirms the watch: acknowledged, not kept.
+    """
+    token = require_header(request, "X-Goog-Channel-Token")
+    if not equals_any_secret(token, secrets):
+        raise WebhookVerificationError("X-Goog-Channel-Token mismatch")
+    channel_id = require_header(request, "X-Goog-Channel-ID")
+    expected_channel = secrets.config.get("channel_id")
+    if expected_channel and not (
+        isinstance(expected_channel, str) and constant_time_equals(channel_id, expected_channel)
+    ):
+        raise WebhookVerificationError("unknown X-Goog-Channel-ID")
+    raw_expiration = header(request, "X-Goog-Channel-Expiration")
+    if raw_expiration is not None:
+        expiration = from_http_date(raw_expiration)
+        if expiration is None:
+            raise WebhookVerificationError("malformed X-Goog-Channel-Expiration header")
+        if expiration.timestamp() < request.received_at - TOLERANCE_SECONDS:
+            raise WebhookVerificationError("the channel has expired")
+    state = require_header(request, "X-Goog-Resource-State")
+    number = parse_int(require_header(request, "X-Goog-Message-Number"))
+    if number is None:
+        raise WebhookVerificationError("malformed X-Goog-Message-Number header")
+    if state == "sync":
+        return VerifiedDelivery(None, "sync", store=False, reply=Reply(200, b""))
+    return VerifiedDelivery(f"{channel_id}:{number}", state)
+
+
+CHANNEL_HEADERS = (
+    "x-goog-channel-id",
+    "x-goog-channel-expiration",
+    "x-goog-resource-id",
+    "x-goog-resource-uri",
+    "x-goog-resource-state",
+    "x-goog-message-number",
+    "x-goog-changed",
+    "content-type",
+)
+
+
+def channel_event(headers: dict[str, str]) -> NormalizedEvent:
+    """A Calendar / Drive change notification: everything is in the headers, the body is
+    empty; the consumer re-reads the resource (or the changes feed) to learn what changed."""
+    state = headers.get("x-goog-resource-state") or "unknown"
+    number = headers.get("x-goog-message-number")
+    changed = headers.get("x-goog-changed")
+    resource_uri = headers.get("x-goog-resource-uri")
+    resource_id = headers.get("x-goog-resource-id")
+    data: dict[str, Any] = {
+        "channel_id": headers.get("x-goog-channel-id"),
+        "resource_id": resource_id,
+        "resource_uri": resource_uri,
+        "resource_state": state,
+        "message_number": int(number) if number and number.isascii() and number.isdigit() else None,
+        "changed": [c.strip() for c in changed.split(",") if c.strip()] if changed else [],
+        "channel_expiration": headers.get("x-goog-channel-expiration"),
+    }
+    return NormalizedEvent(state, resource_uri or resource_id, None, data)
+
+
 class GoogleChannelWebhook(WebhookHandler):
     """Calendar and Drive push notifications: no signature, the channel token set at watch
-    time is the shared secret (see `verify_google_channel`); the body is empty."""
+    time is the shared secret (see `verify_channel`); the body is empty."""
 
-    stored_headers = GOOGLE_CHANNEL_HEADERS
+    stored_headers = CHANNEL_HEADERS
 
     async def verify(self, request: WebhookRequest, secrets: WebhookSecrets) -> VerifiedDelivery:
-        return verify_google_channel(request, secrets)
+        return verify_channel(request, secrets)
 
     def normalize(self, body: bytes, headers: dict[str, str]) -> NormalizedEvent:
-        return google_channel_event(headers)
+        return channel_event(headers)
