@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 async def _migrate() -> None:
     from piccolo.apps.migrations.commands.forwards import run_forwards
 
-    from backend.connectors.catalog import sync_catalog
+    from backend.catalog.services import sync_catalog
     from backend.lib import db
 
     result = await run_forwards(app_name="switchboard")

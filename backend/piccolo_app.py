@@ -8,7 +8,7 @@ from pathlib import Path
 
 from piccolo.conf.apps import AppConfig
 
-from backend.connectors.tables import Connector
+from backend.catalog.tables import Connector
 from backend.integrations.tables import Integration
 from backend.mappings.tables import IntegrationMapping
 from backend.oauth.tables import OAuthState

@@ -563,7 +563,7 @@ async def prepare(real_servers: list[str], secret: str) -> dict[str, Any]:
     """Migrate, sync the catalog, create the tenant, the integrations and bench_webhook."""
     from piccolo.apps.migrations.commands.forwards import run_forwards
 
-    from backend.connectors.catalog import sync_catalog
+    from backend.catalog.services import sync_catalog
     from backend.integrations import secrets as sealed
     from backend.integrations.tables import Integration
     from backend.lib import db, tokens

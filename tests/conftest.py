@@ -61,7 +61,7 @@ asyncio.run(_create_database())
 async def database() -> AsyncIterator[str]:
     from piccolo.apps.migrations.commands.forwards import run_forwards
 
-    from backend.connectors.catalog import sync_catalog
+    from backend.catalog.services import sync_catalog
     from backend.lib import db
     from backend.settings import get_settings
 

@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-import msgspec
 from litestar import Controller, get
 
-from backend.connectors.catalog import catalog_entry
-from backend.connectors.config import connector_config
-from backend.connectors.registry import Provider, get_provider, providers
-from backend.connectors.schemas import Connector, ConnectorList
+from backend.catalog.schemas import Connector, ConnectorList
+from backend.catalog.services import to_connector
+from backend.connectors.registry import get_provider, providers
 from backend.lib.errors import not_found
 from backend.settings import get_settings
-
-
-def to_connector(provider: Provider, enabled: bool) -> Connector:
-    return msgspec.convert(
-        catalog_entry(provider, connector_config(provider.spec), enabled), Connector
-    )
 
 
 class ConnectorController(Controller):

@@ -11,9 +11,10 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
+from backend.catalog import schemas
+from backend.catalog.tables import Connector
 from backend.connectors.config import ConnectorConfig, connector_config
 from backend.connectors.registry import Provider, providers
-from backend.connectors.tables import Connector
 
 if TYPE_CHECKING:
     from backend.settings import Settings
@@ -78,6 +79,13 @@ def catalog_entry(provider: Provider, config: ConnectorConfig, enabled: bool) ->
         "api_base_url": config.api_base_url,
         "api_base_overridable": spec.api_base_overridable,
     }
+
+
+def to_connector(provider: Provider, enabled: bool) -> schemas.Connector:
+    """The wire type of one connector, with the operator's configuration as it is now."""
+    return msgspec.convert(
+        catalog_entry(provider, connector_config(provider.spec), enabled), schemas.Connector
+    )
 
 
 async def sync_catalog(settings: Settings) -> int:

@@ -14,7 +14,7 @@ from piccolo.columns import (
 from piccolo.columns.defaults.uuid import UUID4
 from piccolo.table import Table
 
-from backend.connectors.tables import Connector
+from backend.catalog.tables import Connector
 from backend.tenants.tables import Tenant
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import msgspec
 import pytest
 
-from backend.connectors.catalog import catalog_entry
+from backend.catalog.services import catalog_entry
 from backend.connectors.config import connector_config
 from backend.connectors.registry import get_provider, providers
 
