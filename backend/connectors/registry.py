@@ -1,42 +1,35 @@
-"""The connector registry: one folder per provider, loaded and checked once per process.
+"""The connector registry: one folder per provider, discovered, loaded and checked once.
 
-Each folder under `providers/` holds `spec.py` (SPEC), `adapter.py` (one Adapter subclass),
-`simulator.py` (SIMULATOR) and optionally `webhook.py` (HANDLER). Loading fails loudly on a
-contradictory spec or a missing piece, so a broken provider cannot reach production quietly.
+Every folder under `providers/` with a `spec.py` is a provider (no list to keep): `spec.py`
+(SPEC), `adapter.py` (one Adapter subclass), `simulator.py` (SIMULATOR), optionally
+`webhook.py` (HANDLER) and `hooks.py` (the hooks SPEC.hooks names). Modules shared by several
+folders start with `_` and are skipped. Loading fails loudly, naming the folder, on a broken
+import, a contradictory or mistyped spec, a malformed dotted path or a missing piece, so a
+broken provider cannot reach production quietly. The catalog order is the spec's category (in
+the order `spec.Category` lists them) and then its name, so a new folder needs no number.
 """
 
 from __future__ import annotations
 
 import importlib
 import inspect
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
+from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, get_args
+
+import msgspec
 
 from backend.connectors.base import Adapter, WebhookHandler
 from backend.connectors.hooks import bind_hooks
+from backend.connectors.paths import is_well_formed
 from backend.connectors.simulator import ProviderSimulator
-from backend.connectors.spec import ConnectorSpec, SpecError, validate_spec
-
-#: Every registered provider, in catalog order.
-PROVIDER_KEYS: tuple[str, ...] = (
-    "gmail",
-    "google_calendar",
-    "google_drive",
-    "slack",
-    "telegram",
-    "whatsapp",
-    "twilio",
-    "github",
-    "jira",
-    "stripe",
-    "paypal",
-    "webhook",
-)
+from backend.connectors.spec import Category, ConnectorSpec, SpecError, validate_spec
 
 _PACKAGE = "backend.connectors.providers"
+_CATEGORY_RANK = {category: rank for rank, category in enumerate(get_args(Category))}
 
 
 @dataclass(frozen=True)
@@ -77,16 +70,56 @@ def _adapter_class(module: ModuleType, key: str) -> type[Adapter]:
     return found[0]
 
 
-def load_provider(key: str) -> Provider:
-    """Import and check one provider folder."""
-    base = f"{_PACKAGE}.{key}"
+def _check_types(spec: ConnectorSpec) -> None:
+    """Construction does not check field types (msgspec validates only when decoding), so a
+    category outside the vocabulary or a list where a tuple belongs is caught here."""
+    try:
+        msgspec.convert(msgspec.to_builtins(spec), ConnectorSpec)
+    except msgspec.ValidationError as exc:
+        raise SpecError(f"connector {spec.key!r}: {exc}") from None
+
+
+def _dotted_paths(value: Any, where: str) -> Iterator[tuple[str, str]]:
+    """(location, path) of every dotted-path field, found by naming convention so a new spec
+    field is checked without a list: a field named `*_path`, each item of a `*_paths` tuple,
+    each value of `token_response_metadata`. (`validate_spec` checks `body:` sources.)"""
+    for name in value.__struct_fields__:
+        item = getattr(value, name)
+        here = f"{where}.{name}" if where else name
+        if isinstance(item, msgspec.Struct):
+            yield from _dotted_paths(item, here)
+        elif isinstance(item, tuple):
+            for index, element in enumerate(item):
+                if isinstance(element, msgspec.Struct):
+                    yield from _dotted_paths(element, f"{here}[{index}]")
+                elif name.endswith("_paths"):
+                    yield f"{here}[{index}]", element
+        elif name.endswith("_path") and item:
+            yield here, item
+        elif name == "token_response_metadata":
+            yield from ((f"{here}[{key!r}]", path) for key, path in item.items())
+
+
+def _check_paths(spec: ConnectorSpec) -> None:
+    bad = [
+        f"{where} is not a dotted path: {path!r}"
+        for where, path in _dotted_paths(spec, "")
+        if not isinstance(path, str) or not is_well_formed(path)
+    ]
+    if bad:
+        raise SpecError(f"connector {spec.key!r}: " + "; ".join(bad))
+
+
+def _load(base: str, key: str) -> Provider:
     found = getattr(importlib.import_module(f"{base}.spec"), "SPEC", None)
     if not isinstance(found, ConnectorSpec):
         raise SpecError(f"connector {key!r}: spec.py must define SPEC = ConnectorSpec(...)")
     spec: ConnectorSpec = found
     if spec.key != key:
         raise SpecError(f"connector {key!r}: SPEC.key is {spec.key!r}")
+    _check_types(spec)
     validate_spec(spec)
+    _check_paths(spec)
     adapter = _adapter_class(importlib.import_module(f"{base}.adapter"), key)
     if getattr(adapter, "spec", None) is not spec:
         raise SpecError(f"connector {key!r}: {adapter.__name__}.spec must be the folder's SPEC")
@@ -101,10 +134,53 @@ def load_provider(key: str) -> Provider:
     return Provider(spec=spec, adapter=adapter, simulator=simulator, webhook=handler, hooks=hooks)
 
 
+def load_provider(key: str, package: str = _PACKAGE) -> Provider:
+    """Import and check one provider folder; any failure is a SpecError naming the folder."""
+    try:
+        return _load(f"{package}.{key}", key)
+    except SpecError:
+        raise
+    except Exception as exc:  # an import error, a typo at module level: say which folder
+        raise SpecError(
+            f"provider folder {key!r} does not load: {type(exc).__name__}: {exc}"
+        ) from exc
+
+
+def provider_folders(package: str = _PACKAGE) -> list[str]:
+    """The folder names under `package` that are providers: those with a spec.py.
+
+    `_name` is shared code and skipped; a folder with Python files but no spec.py is a
+    mistake and fails; one with none (a `__pycache__` left by a deleted provider) is ignored."""
+    keys = []
+    for root in importlib.import_module(package).__path__:
+        for folder in sorted(Path(root).iterdir()):
+            if not folder.is_dir() or folder.name.startswith(("_", ".")):
+                continue
+            if (folder / "spec.py").is_file():
+                keys.append(folder.name)
+            elif any(folder.glob("*.py")):
+                raise SpecError(
+                    f"provider folder {folder.name!r} has no spec.py (shared modules are "
+                    "named with a leading underscore)"
+                )
+    return keys
+
+
+def catalog_order(spec: ConnectorSpec) -> tuple[int, str, str]:
+    """Sort key of the catalog: category in vocabulary order, then name, then key."""
+    return (_CATEGORY_RANK.get(spec.category, len(_CATEGORY_RANK)), spec.name.casefold(), spec.key)
+
+
+def load_providers(package: str = _PACKAGE) -> dict[str, Provider]:
+    """Discover and load every provider folder under `package`, in catalog order."""
+    loaded = [load_provider(key, package) for key in provider_folders(package)]
+    return {p.key: p for p in sorted(loaded, key=lambda p: catalog_order(p.spec))}
+
+
 @cache
 def providers() -> dict[str, Provider]:
-    """All providers, keyed and ordered as PROVIDER_KEYS (loaded once per process)."""
-    return {key: load_provider(key) for key in PROVIDER_KEYS}
+    """All providers, keyed and in catalog order (discovered and loaded once per process)."""
+    return load_providers()
 
 
 def get_provider(key: str) -> Provider:

@@ -13,7 +13,10 @@ from typing import Literal
 import msgspec
 
 AuthType = Literal["oauth2", "api_key", "none"]
-Category = Literal["email", "calendar", "files", "chat", "messaging", "dev", "payments", "generic"]
+# In catalog order: the registry lists connectors by category in this order, then by name.
+Category = Literal[
+    "email", "calendar", "files", "chat", "messaging", "crm", "dev", "payments", "generic"
+]
 SigningSecretSource = Literal["generated", "user", "credentials", "none"]
 
 
