@@ -10,18 +10,32 @@ from __future__ import annotations
 
 import abc
 import datetime as dt
-import email.utils
+import re
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
+from urllib.parse import quote
 
 import httpx
 
-from backend.connectors.spec import ConnectorSpec
+from backend.connectors.classify import classify_response, json_body, parse_retry_after
+from backend.connectors.paths import dig, dig_str
+from backend.connectors.spec import ConnectorSpec, ErrorKind, HealthCheck
 from backend.lib.http import refused_by_guard
+
+__all__ = ["parse_retry_after"]
 
 FailureKind = Literal[
     "auth_failed", "rate_limited", "provider_down", "network", "bad_request", "misconfigured"
 ]
+# The error table's kinds under the names callers (health status, retries) already use.
+_FAILURE_KIND: dict[ErrorKind, FailureKind] = {
+    "auth": "auth_failed",
+    "rate_limit": "rate_limited",
+    "transient": "provider_down",
+    "permanent": "bad_request",
+}
+# `{credentials.NAME}` / `{config.NAME}` in a health check's path.
+_PLACEHOLDER = re.compile(r"\{(credentials|config)\.([A-Za-z0-9_]+)\}")
 
 
 class ProviderError(Exception):
@@ -96,69 +110,81 @@ class AdapterContext:
     operator: OperatorApp = field(default_factory=OperatorApp)
 
 
-def parse_retry_after(value: str | None) -> float | None:
-    """Seconds from a Retry-After header (delta-seconds or HTTP date)."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
-    return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
-
-
 class Adapter(abc.ABC):
-    """Base of every provider adapter. Subclasses set `spec` and implement `check_health`."""
+    """Base of every provider adapter: the spec's data drives health, errors and waits;
+    subclasses add only what data cannot say (how to authenticate, webhook registration,
+    revocation)."""
 
     spec: ClassVar[ConnectorSpec]
 
     def __init__(self, ctx: AdapterContext) -> None:
         self.ctx = ctx
 
-    # -- what subclasses provide -------------------------------------------------------
-    @abc.abstractmethod
+    # -- health -----------------------------------------------------------------------
     async def check_health(self) -> HealthResult:
-        """One cheap authenticated call proving the stored credentials work."""
+        """The spec's health call: healthy when it succeeds and shows what success looks
+        like; the account it names goes into `details["account"]`."""
+        check = self.spec.health
+        if check is None:
+            return HealthResult(True, "healthy", "no provider API to check")
+        try:
+            response = await self.call(
+                check.method, self.health_path(), params=dict(check.params) or None
+            )
+        except ProviderError as exc:
+            return HealthResult.from_error(exc)
+        body = json_body(response)
+        if check.success_path and not _shows_success(body, check):
+            return HealthResult(
+                False, "provider_down", "the provider's answer did not confirm the credentials"
+            )
+        details: dict[str, Any] = {}
+        account_id = dig_str(body, check.account_id_path) if check.account_id_path else ""
+        if account_id:
+            name = dig(body, check.account_name_path) if check.account_name_path else None
+            details["account"] = {"id": account_id, "name": name if isinstance(name, str) else ""}
+        return HealthResult(True, "healthy", "the provider accepted the credentials", None, details)
 
+    def health_path(self) -> str:
+        """The health check's path with its placeholders filled in; a value that is missing
+        or breaks its credential field's pattern is `misconfigured` (never sent)."""
+        if self.spec.health is None:
+            raise ProviderError("misconfigured", "this connector has no health check")
+        return _PLACEHOLDER.sub(self._placeholder, self.spec.health.path)
+
+    def _placeholder(self, match: re.Match[str]) -> str:
+        source, name = match.group(1), match.group(2)
+        values = self.ctx.credentials if source == "credentials" else self.ctx.config
+        value = values.get(name)
+        field_ = next((f for f in self.spec.credential_fields if f.name == name), None)
+        label = field_.label if field_ is not None and source == "credentials" else name
+        if not isinstance(value, str | int) or not str(value):
+            raise ProviderError("misconfigured", f"the {label} is not set")
+        if field_ is not None and field_.pattern and not re.fullmatch(field_.pattern, str(value)):
+            raise ProviderError("misconfigured", f"the {label} does not have the expected format")
+        return quote(str(value), safe="")
+
+    # -- what subclasses may change ------------------------------------------------------
     def auth_headers(self) -> dict[str, str]:
         """Headers that authenticate a call; default: OAuth bearer access token."""
         token = self.ctx.credentials.get("access_token", "")
         return {"Authorization": f"Bearer {token}"}
 
     def classify(self, response: httpx.Response) -> ProviderError | None:
-        """Turn a provider answer into a classified failure, or None when it succeeded."""
-        status = response.status_code
-        if status < 400:
+        """The spec's error table, then the default one; None when the call succeeded."""
+        failure = classify_response(self.spec, response, self._secrets())
+        if failure is None:
             return None
-        retry_after = parse_retry_after(
-            response.headers.get(self.spec.rate_limit.retry_after_header)
+        return ProviderError(
+            _FAILURE_KIND[failure.kind],
+            failure.message,
+            status_code=response.status_code,
+            retry_after=failure.retry_after,
         )
-        if status == 429:
-            return ProviderError(
-                "rate_limited",
-                "the provider is rate limiting requests",
-                status_code=status,
-                retry_after=retry_after,
-            )
-        if status in (401, 403):
-            return ProviderError(
-                "auth_failed", "the provider rejected the credentials", status_code=status
-            )
-        if status >= 500:
-            return ProviderError(
-                "provider_down",
-                f"the provider answered {status}",
-                status_code=status,
-                retry_after=retry_after,
-            )
-        return ProviderError("bad_request", f"the provider answered {status}", status_code=status)
+
+    def _secrets(self) -> list[str]:
+        values = [v for v in self.ctx.credentials.values() if isinstance(v, str)]
+        return [*values, self.ctx.operator.client_secret]
 
     async def revoke(self) -> bool:
         """Revoke the credentials at the provider; False when it offers no revocation."""
@@ -195,7 +221,7 @@ class Adapter(abc.ABC):
         `as_operator` sends the call to the operator's API base instead of the
         integration's, for calls authenticated with the operator's app credentials.
         """
-        headers = {**self.auth_headers(), **kwargs.pop("headers", {})}
+        headers = {**self.spec.request_headers, **self.auth_headers(), **kwargs.pop("headers", {})}
         url = self.operator_url(path) if as_operator else self.url(path)
         try:
             response = await self.ctx.http.request(method, url, headers=headers, **kwargs)
@@ -224,13 +250,12 @@ class Adapter(abc.ABC):
                 return None
             raise
 
-    async def health_via(self, method: str, path: str, **kwargs: Any) -> HealthResult:
-        """Most health checks: one call, success means healthy."""
-        try:
-            await self.call(method, path, **kwargs)
-        except ProviderError as exc:
-            return HealthResult.from_error(exc)
-        return HealthResult(True, "healthy", "the provider accepted the credentials")
+
+def _shows_success(body: Any, check: HealthCheck) -> bool:
+    """The value at `success_path` is present, and equal to `success_equals` when set."""
+    if check.success_equals:
+        return dig_str(body, check.success_path) == check.success_equals
+    return dig(body, check.success_path) is not None
 
 
 # -- webhooks ---------------------------------------------------------------------------

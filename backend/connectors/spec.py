@@ -68,14 +68,67 @@ class CredentialField(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class RateLimitPolicy(msgspec.Struct, frozen=True, kw_only=True):
-    """How fast we may call the provider, and which headers tell us to slow down."""
+    """How fast we may call the provider, and where a limited answer says how long to wait.
+
+    The wait is the first of: `retry_after_header` (seconds or an HTTP date), the number at
+    `retry_after_path` in the body, `reset_header` (read as `reset_kind`; when
+    `remaining_header` is set, only while it says 0, since the reset of a quota that is not
+    spent says nothing about this refusal), then `default_retry_after`.
+    """
 
     requests: int
     per_seconds: float
     retry_after_header: str = "Retry-After"
+    retry_after_path: str = ""
     remaining_header: str = ""
     reset_header: str = ""
+    # epoch: unix seconds (GitHub) | delta: seconds from now | iso8601: a time (Jira)
+    reset_kind: Literal["epoch", "delta", "iso8601"] = "epoch"
+    # Seconds to wait when a limited answer names no time (GitHub: at least a minute).
+    default_retry_after: float | None = None
     notes: str = ""
+
+
+ErrorKind = Literal["auth", "rate_limit", "transient", "permanent"]
+
+
+class ErrorRule(msgspec.Struct, frozen=True, kw_only=True):
+    """One row of a provider's error table: an answer that matches every condition given
+    here is a failure of `kind`. Rules are tried in order, then the default table (401/403
+    auth, 429 rate_limit, 5xx transient, other 4xx permanent)."""
+
+    kind: ErrorKind
+    # Empty: any status, 2xx included (Slack's and Telegram's `ok: false`).
+    status: tuple[int, ...] = ()
+    # A dotted path into the JSON body: its value is present, or one of `body_equals`
+    # (compared as text: numbers in decimal, booleans as true/false).
+    body_path: str = ""
+    body_equals: tuple[str, ...] = ()
+    # The raw body contains this text (case-insensitive).
+    body_contains: str = ""
+    # This header is present, or equal to `header_equals`.
+    header: str = ""
+    header_equals: str = ""
+    # A fixed message instead of the one `error_message_paths` extracts.
+    message: str = ""
+
+
+class HealthCheck(msgspec.Struct, frozen=True, kw_only=True):
+    """The cheapest authenticated call proving an integration's credentials work.
+
+    `path` is relative to the API base; `{credentials.NAME}` and `{config.NAME}` in it are
+    filled in percent-encoded, and a credential with a `pattern` must match it first.
+    """
+
+    path: str
+    method: str = "GET"
+    params: dict[str, str] = {}
+    # Success also needs a value at `success_path` (equal to `success_equals` when set).
+    success_path: str = ""
+    success_equals: str = ""
+    # The provider account the credentials belong to, read from the same answer.
+    account_id_path: str = ""
+    account_name_path: str = ""
 
 
 class WebhookContract(msgspec.Struct, frozen=True, kw_only=True):
@@ -123,6 +176,19 @@ class ConnectorSpec(msgspec.Struct, frozen=True, kw_only=True):
     streams: tuple[StreamSpec, ...] = ()
     # Short names of what the connector can do, shown in the catalog.
     capabilities: tuple[str, ...] = ()
+    # Headers every API call carries (GitHub's API version).
+    request_headers: dict[str, str] = {}
+    # The provider's error table, tried before the default one (see ErrorRule).
+    errors: tuple[ErrorRule, ...] = ()
+    # Where an error answer's human-readable message is; the first non-empty one is used.
+    error_message_paths: tuple[str, ...] = (
+        "message",
+        "error.message",
+        "error_description",
+        "error",
+    )
+    # None only for connectors that call no provider API.
+    health: HealthCheck | None = None
     # Names of functions in the folder's hooks.py (see backend/connectors/hooks.py).
     hooks: tuple[str, ...] = ()
 
@@ -185,5 +251,26 @@ def validate_spec(spec: ConnectorSpec) -> None:
                 problems.append(f"credential field {f.name}: example does not match pattern")
     if spec.rate_limit.requests <= 0 or spec.rate_limit.per_seconds <= 0:
         problems.append("rate_limit must be positive")
+    problems.extend(_error_rule_problems(spec.errors))
+    if spec.health is None and spec.auth_type != "none":
+        problems.append("connectors that call a provider API need a health check")
     if problems:
         raise SpecError(f"connector {spec.key!r}: " + "; ".join(problems))
+
+
+def _error_rule_problems(rules: tuple[ErrorRule, ...]) -> list[str]:
+    """A rule must test something, and a test of any status must look at the answer itself
+    (else it would turn every success into a failure)."""
+    problems: list[str] = []
+    for index, rule in enumerate(rules):
+        where = f"errors[{index}]"
+        if rule.body_equals and not rule.body_path:
+            problems.append(f"{where}: body_equals needs body_path")
+        if rule.header_equals and not rule.header:
+            problems.append(f"{where}: header_equals needs header")
+        if not (rule.body_path or rule.body_contains or rule.header):
+            if not rule.status:
+                problems.append(f"{where} matches every answer")
+            elif any(status < 400 for status in rule.status):
+                problems.append(f"{where} turns a success status into a failure")
+    return problems

@@ -1,4 +1,9 @@
-"""Versioned field-mapping rules per integration and source type."""
+"""Versioned field-mapping rules per integration and source type.
+
+Each save of a source inserts a new version; `active` marks the one in force (a partial
+unique index keeps one per integration and source). Versions are never edited, so a
+compiled mapping can be cached by row id.
+"""
 
 from piccolo.columns import (
     JSONB,
@@ -25,4 +30,6 @@ class IntegrationMapping(Table):
     version = Integer(default=1)
     rules = JSONB(default="[]")
     active = Boolean(default=True)
+    # The version whose rules a restore copied (null for an ordinary save or import).
+    restored_from = Integer(null=True, default=None)
     created_at = Timestamptz()

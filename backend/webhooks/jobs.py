@@ -17,6 +17,7 @@ from backend.connectors.registry import get_provider
 from backend.lib.db import pool
 from backend.lib.queue import FastEnqueuer
 from backend.lib.telemetry import tracer
+from backend.mappings.apply import IntegrationRef, map_event
 from backend.observability.services import write_log
 from backend.settings import get_settings
 from backend.webhooks.normalize import envelope
@@ -38,11 +39,6 @@ SELECT w.id, w.tenant, w.integration, w.raw_body, w.headers, w.status, w.attempt
                WHERE m.integration = w.integration AND m.active) AS has_mappings
 FROM integration_webhook w JOIN integration i ON i.id = w.integration
 WHERE w.id = $1
-"""
-_RULES = """
-SELECT rules FROM integration_mapping
-WHERE integration = $1 AND source_type = $2 AND active
-ORDER BY version DESC LIMIT 1
 """
 _DONE = """
 UPDATE integration_webhook
@@ -92,10 +88,13 @@ async def normalize_event(ctx: dict[str, Any], event_id: str, force: bool = Fals
                 raise ValueError("the connector has no webhook handler")
             headers = msgspec.json.decode(row["headers"]) if row["headers"] else {}
             normalized = provider.webhook.normalize(bytes(row["raw_body"]), headers)
-            rules: list[dict[str, Any]] = []
-            if row["has_mappings"]:
-                found = await db.fetchval(_RULES, row["integration"], normalized.type)
-                rules = list(msgspec.json.decode(found) or []) if found else []
+            mapping = await map_event(
+                IntegrationRef(row["tenant"], row["integration"], provider.spec.key),
+                normalized.type,
+                bytes(row["raw_body"]),
+                normalized.data,
+                saved=row["has_mappings"],
+            )
             event = envelope(
                 event_id=row["id"],
                 connector=provider.spec.key,
@@ -103,7 +102,7 @@ async def normalize_event(ctx: dict[str, Any], event_id: str, force: bool = Fals
                 integration_id=row["integration"],
                 received_at=row["received_at"],
                 normalized=normalized,
-                mapping_rules=rules,
+                mapping=mapping,
             )
             encoded = msgspec.json.encode(event).decode()
         except Exception as exc:

@@ -8,21 +8,7 @@ import uuid
 from typing import Any
 
 from backend.connectors.base import NormalizedEvent
-
-
-def apply_mapping(data: dict[str, Any], rules: list[dict[str, Any]]) -> dict[str, Any]:
-    """Copy fields by dotted path: each rule is {"source": "a.b", "target": "x"}. The mapping
-    work extends this (transforms, defaults); unknown paths map to None, never raise."""
-    mapped: dict[str, Any] = {}
-    for rule in rules:
-        source, target = rule.get("source"), rule.get("target")
-        if not isinstance(source, str) or not isinstance(target, str):
-            continue
-        value: Any = data
-        for part in source.split("."):
-            value = value.get(part) if isinstance(value, dict) else None
-        mapped[target] = value
-    return mapped
+from backend.mappings.engine import MappingResult
 
 
 def envelope(
@@ -33,7 +19,7 @@ def envelope(
     integration_id: uuid.UUID,
     received_at: dt.datetime,
     normalized: NormalizedEvent,
-    mapping_rules: list[dict[str, Any]] | None = None,
+    mapping: MappingResult | None = None,
 ) -> dict[str, Any]:
     event: dict[str, Any] = {
         "specversion": "1.0",
@@ -47,6 +33,9 @@ def envelope(
         "integration": str(integration_id),
         "data": normalized.data,
     }
-    if mapping_rules:
-        event["mapped"] = apply_mapping(normalized.data, mapping_rules)
+    if mapping is not None:
+        # CloudEvents extension attributes: lower-case letters and digits only.
+        event["mapped"] = mapping.mapped
+        event["mappingversion"] = mapping.version
+        event["mappingerrors"] = mapping.errors_as_json()
     return event

@@ -157,7 +157,7 @@ async def test_failed_normalization_is_retried_then_dead_then_replayed(
     (dead,) = await hooks.events(integration)
     assert dead["status"] == "dead"
     assert dead["attempts"] == jobs.MAX_ATTEMPTS
-    assert dead["error"].startswith("AttributeError")
+    assert dead["error"].startswith("MappingInvalid: rules.0")
     assert dead["normalized"] is None
     assert no_backoff == [5, 10, 20, 40]  # growing waits between the attempts
     failures = await hooks.logs(integration, "webhook.normalize_failed")
@@ -173,8 +173,8 @@ async def test_failed_normalization_is_retried_then_dead_then_replayed(
         tenant,
         "issues.opened",
         [
-            {"source": "title", "target": "headline"},
-            {"source": "repository", "target": "repo"},
+            {"source": "issue.title", "target": "headline"},
+            {"source": "repository.full_name", "target": "repo"},
         ],
     )
     replay = await client.post(f"{base}/{row['id']}/replay", headers=tenant.headers)

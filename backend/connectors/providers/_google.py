@@ -1,4 +1,4 @@
-"""What Gmail, Google Calendar and Google Drive share: one OAuth server, one error shape,
+"""What Gmail, Google Calendar and Google Drive share: one OAuth server, one error table,
 one simulated API surface, and the push channels Calendar and Drive watch.
 
 The one home of Google code: the three provider folders import it and state only what
@@ -22,10 +22,9 @@ from backend.connectors.base import (
     WebhookRequest,
     WebhookSecrets,
     WebhookVerificationError,
-    parse_retry_after,
 )
 from backend.connectors.simulator import SimRequest, SimResponse, json_response, looks_valid
-from backend.connectors.spec import OAuthSpec
+from backend.connectors.spec import ErrorRule, OAuthSpec
 from backend.connectors.webhook_normalize import from_http_date
 from backend.connectors.webhook_schemes import (
     TOLERANCE_SECONDS,
@@ -50,8 +49,24 @@ EXTRA_AUTHORIZE_PARAMS = {
     "include_granted_scopes": "true",
 }
 
-# 403 reasons Google uses for quota rather than permission problems.
-_RATE_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded", "quotaExceeded"})
+# A 403 whose reason is a quota, not a permission, means back off (every Google API answers
+# {"error": {"code", "message", "errors": [{"domain", "reason", "message"}]}}):
+# https://developers.google.com/workspace/calendar/api/guides/errors#403_rate_limit_exceeded
+# https://developers.google.com/workspace/drive/api/guides/handle-errors
+# https://developers.google.com/workspace/gmail/api/guides/handle-errors
+ERRORS = (
+    ErrorRule(
+        kind="rate_limit",
+        status=(403,),
+        body_path="error.errors.0.reason",
+        body_equals=(
+            "rateLimitExceeded",
+            "userRateLimitExceeded",
+            "quotaExceeded",
+            "dailyLimitExceeded",
+        ),
+    ),
+)
 
 
 def google_oauth(default_scopes: tuple[str, ...], optional_scopes: dict[str, str]) -> OAuthSpec:
@@ -71,17 +86,8 @@ def google_oauth(default_scopes: tuple[str, ...], optional_scopes: dict[str, str
 
 
 class GoogleAdapter(Adapter):
-    """Bearer calls, Google's quota errors, and revocation at the shared OAuth server."""
-
-    def classify(self, response: httpx.Response) -> ProviderError | None:
-        if response.status_code == 403 and _error_reasons(response) & _RATE_REASONS:
-            return ProviderError(
-                "rate_limited",
-                "the provider is rate limiting requests",
-                status_code=403,
-                retry_after=parse_retry_after(response.headers.get("Retry-After")),
-            )
-        return super().classify(response)
+    """Revocation at the shared OAuth server: a form POST to the operator's revoke URL, not
+    a call on the API base, so no spec field can say it."""
 
     async def revoke(self) -> bool:
         # Revoking the refresh token ends the whole grant; an access token alone also works.
@@ -98,18 +104,10 @@ class GoogleAdapter(Adapter):
         # 400 invalid_token: already revoked or expired, which is what we wanted.
         if response.status_code == 400 and b"invalid_token" in response.content:
             return True
-        error = super().classify(response)
+        error = self.classify(response)
         if error is not None:
             raise error
         return True
-
-
-def _error_reasons(response: httpx.Response) -> set[str]:
-    try:
-        error = response.json().get("error", {})
-        return {str(item.get("reason", "")) for item in error.get("errors", [])}
-    except (ValueError, AttributeError):
-        return set()
 
 
 # -- simulator pieces ---------------------------------------------------------------------

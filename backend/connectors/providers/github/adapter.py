@@ -1,27 +1,17 @@
-"""GitHub health: GET /user. Rate limits come as 403 or 429 and are told apart from
-permission errors by x-ratelimit-remaining and Retry-After."""
+"""GitHub: what its spec cannot say. Revoking a grant needs the operator's app credentials,
+and repository webhooks are created, moved and removed through the API."""
 
 from __future__ import annotations
 
 import base64
 import re
-import time
 from typing import Any
 
 import httpx
 
-from backend.connectors.base import (
-    Adapter,
-    HealthResult,
-    ProviderError,
-    WebhookRegistration,
-    parse_retry_after,
-)
+from backend.connectors.base import Adapter, ProviderError, WebhookRegistration
 from backend.connectors.providers.github.spec import SPEC
 
-_HEADERS = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}
-# GitHub asks to wait at least a minute after a secondary limit without Retry-After.
-_SECONDARY_WAIT = 60.0
 _REPOSITORY = re.compile(r"[A-Za-z0-9_.-]{1,100}/[A-Za-z0-9_.-]{1,100}")
 # Every event: unknown types are kept with a generic envelope, so nothing is lost.
 _DEFAULT_EVENTS = ("*",)
@@ -29,28 +19,6 @@ _DEFAULT_EVENTS = ("*",)
 
 class GitHubAdapter(Adapter):
     spec = SPEC
-
-    def auth_headers(self) -> dict[str, str]:
-        return {**_HEADERS, **super().auth_headers()}
-
-    async def check_health(self) -> HealthResult:
-        return await self.health_via("GET", "/user")
-
-    def classify(self, response: httpx.Response) -> ProviderError | None:
-        if response.status_code == 422:
-            return ProviderError(
-                "bad_request", f"GitHub refused: {_validation_message(response)}", status_code=422
-            )
-        if response.status_code in (403, 429):
-            retry_after = _rate_limit_wait(response)
-            if retry_after is not None:
-                return ProviderError(
-                    "rate_limited",
-                    "the provider is rate limiting requests",
-                    status_code=response.status_code,
-                    retry_after=retry_after,
-                )
-        return super().classify(response)
 
     async def revoke(self) -> bool:
         """Delete the whole grant; needs the OAuth app's own client id and secret, so the
@@ -117,30 +85,3 @@ class GitHubAdapter(Adapter):
                     status_code=404,
                 ) from None
             raise
-
-
-def _validation_message(response: httpx.Response) -> str:
-    """GitHub's 422 body: {"message": "Validation Failed", "errors": [{"message": ...}]}."""
-    try:
-        body = response.json()
-        details = [e.get("message") or e.get("code") for e in body.get("errors", [])]
-        text = "; ".join(str(d) for d in details if d) or str(body.get("message", ""))
-    except (ValueError, AttributeError, TypeError):
-        text = ""
-    return text[:300] or "validation failed"
-
-
-def _rate_limit_wait(response: httpx.Response) -> float | None:
-    """Seconds to wait when the answer is a rate limit; None for a permission error."""
-    retry_after = parse_retry_after(response.headers.get("retry-after"))
-    if retry_after is not None:
-        return retry_after
-    if response.headers.get("x-ratelimit-remaining") == "0":
-        try:
-            reset = float(response.headers.get("x-ratelimit-reset", ""))
-        except ValueError:
-            return _SECONDARY_WAIT
-        return max(0.0, reset - time.time())
-    if response.status_code == 429 or b"rate limit" in response.content.lower():
-        return _SECONDARY_WAIT
-    return None

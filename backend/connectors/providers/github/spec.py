@@ -5,6 +5,8 @@ Docs: https://docs.github.com/en/rest
 
 from backend.connectors.spec import (
     ConnectorSpec,
+    ErrorRule,
+    HealthCheck,
     OAuthSpec,
     RateLimitPolicy,
     StreamSpec,
@@ -55,10 +57,32 @@ SPEC = ConnectorSpec(
         per_seconds=3600.0,
         remaining_header="x-ratelimit-remaining",
         reset_header="x-ratelimit-reset",
+        reset_kind="epoch",
+        # "If the retry-after response header is not present ... wait for at least one
+        # minute before retrying."
+        default_retry_after=60.0,
         notes="Primary: 5,000 requests per hour per user; over it, 403 or 429 with "
         "x-ratelimit-remaining 0 until x-ratelimit-reset (epoch seconds). Secondary limits "
         "answer 403/429 with Retry-After "
         "(https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api).",
+    ),
+    # A 403 is a rate limit, not a permission error, when the primary quota is spent, when
+    # it carries Retry-After, or when its message names a (secondary) rate limit.
+    errors=(
+        ErrorRule(
+            kind="rate_limit",
+            status=(403, 429),
+            header="x-ratelimit-remaining",
+            header_equals="0",
+        ),
+        ErrorRule(kind="rate_limit", status=(403,), header="retry-after"),
+        ErrorRule(kind="rate_limit", status=(403,), body_contains="rate limit"),
+    ),
+    # 422: {"message": "Validation Failed", "errors": [{"message"|"code": ...}]}
+    error_message_paths=("errors.0.message", "errors.0.code", "message"),
+    request_headers={"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"},
+    health=HealthCheck(
+        path="/user", success_path="login", account_id_path="id", account_name_path="login"
     ),
     webhook=WebhookContract(
         scheme="github-hmac-sha256",

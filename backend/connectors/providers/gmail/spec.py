@@ -3,8 +3,14 @@
 Docs: https://developers.google.com/workspace/gmail/api/reference/rest
 """
 
-from backend.connectors.providers._google import SCOPE_PREFIX, google_oauth
-from backend.connectors.spec import ConnectorSpec, RateLimitPolicy, StreamSpec, WebhookContract
+from backend.connectors.providers._google import ERRORS, SCOPE_PREFIX, google_oauth
+from backend.connectors.spec import (
+    ConnectorSpec,
+    HealthCheck,
+    RateLimitPolicy,
+    StreamSpec,
+    WebhookContract,
+)
 
 READONLY = SCOPE_PREFIX + "gmail.readonly"
 
@@ -30,6 +36,13 @@ SPEC = ConnectorSpec(
         per_seconds=1.0,
         notes="250 quota units per user per second; a method costs 1-100 units "
         "(https://developers.google.com/workspace/gmail/api/reference/quota).",
+    ),
+    errors=ERRORS,
+    health=HealthCheck(
+        path="/gmail/v1/users/me/profile",
+        success_path="emailAddress",
+        account_id_path="emailAddress",
+        account_name_path="emailAddress",
     ),
     webhook=WebhookContract(
         scheme="google-pubsub-oidc",

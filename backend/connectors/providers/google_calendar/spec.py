@@ -3,8 +3,14 @@
 Docs: https://developers.google.com/workspace/calendar/api/v3/reference
 """
 
-from backend.connectors.providers._google import SCOPE_PREFIX, google_oauth
-from backend.connectors.spec import ConnectorSpec, RateLimitPolicy, StreamSpec, WebhookContract
+from backend.connectors.providers._google import ERRORS, SCOPE_PREFIX, google_oauth
+from backend.connectors.spec import (
+    ConnectorSpec,
+    HealthCheck,
+    RateLimitPolicy,
+    StreamSpec,
+    WebhookContract,
+)
 
 CALENDAR_LIST = SCOPE_PREFIX + "calendar.calendarlist.readonly"
 EVENTS_READ = SCOPE_PREFIX + "calendar.events.readonly"
@@ -32,6 +38,11 @@ SPEC = ConnectorSpec(
         notes="Per-user and per-project per-minute quotas; 403 usageLimits reasons "
         "(rateLimitExceeded, userRateLimitExceeded) or 429 mean back off exponentially "
         "(https://developers.google.com/workspace/calendar/api/guides/quota).",
+    ),
+    errors=ERRORS,
+    health=HealthCheck(
+        path="users/me/calendarList",
+        params={"maxResults": "1"},
     ),
     webhook=WebhookContract(
         scheme="google-channel-token",

@@ -3,8 +3,14 @@
 Docs: https://developers.google.com/workspace/drive/api/reference/rest/v3
 """
 
-from backend.connectors.providers._google import SCOPE_PREFIX, google_oauth
-from backend.connectors.spec import ConnectorSpec, RateLimitPolicy, StreamSpec, WebhookContract
+from backend.connectors.providers._google import ERRORS, SCOPE_PREFIX, google_oauth
+from backend.connectors.spec import (
+    ConnectorSpec,
+    HealthCheck,
+    RateLimitPolicy,
+    StreamSpec,
+    WebhookContract,
+)
 
 READONLY = SCOPE_PREFIX + "drive.readonly"
 
@@ -32,6 +38,14 @@ SPEC = ConnectorSpec(
         "(1,000,000), methods costing different units (since 2026-05-01; older projects keep "
         "12,000 queries per minute). Over quota: 403 userRateLimitExceeded or 429, back off "
         "exponentially (https://developers.google.com/workspace/drive/api/guides/limits).",
+    ),
+    errors=ERRORS,
+    health=HealthCheck(
+        path="about",
+        params={"fields": "user"},
+        success_path="user",
+        account_id_path="user.emailAddress",
+        account_name_path="user.displayName",
     ),
     webhook=WebhookContract(
         scheme="google-channel-token",

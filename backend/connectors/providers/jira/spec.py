@@ -5,6 +5,7 @@ Docs: https://developer.atlassian.com/cloud/jira/platform/rest/v3/intro/
 
 from backend.connectors.spec import (
     ConnectorSpec,
+    HealthCheck,
     OAuthSpec,
     RateLimitPolicy,
     StreamSpec,
@@ -50,10 +51,17 @@ SPEC = ConnectorSpec(
         per_seconds=1.0,
         remaining_header="X-RateLimit-Remaining",
         reset_header="X-RateLimit-Reset",
+        reset_kind="iso8601",
         notes="Cost-based limits without a published rate; 429 carries Retry-After, "
         "X-RateLimit-Reset (ISO 8601) and RateLimit-Reason "
         "(https://developer.atlassian.com/cloud/jira/platform/rate-limiting/).",
     ),
+    # Errors: {"errorMessages": [...], "errors": {field: message}}; the cloud gateway's own
+    # {"code", "message"} (https://developer.atlassian.com/cloud/jira/platform/rest/v3/intro/).
+    error_message_paths=("errorMessages.0", "message"),
+    request_headers={"Accept": "application/json"},
+    # The current user, on the granted site (the adapter picks Data Center's v2 path).
+    health=HealthCheck(path="/ex/jira/{config.cloud_id}/rest/api/3/myself"),
     webhook=WebhookContract(
         scheme="atlassian-hmac-sha256",
         signing_secret_source="generated",

@@ -1,4 +1,5 @@
-"""PayPal health: a client_credentials token (authlib), then list the app's webhooks.
+"""PayPal: every call needs an app token from the client_credentials grant (authlib), fetched
+before the first call; health and errors are data in its spec.
 
 The token request goes through the shared client's transport, so test mode's simulator and
 the connection pool apply to it exactly as to every other call.
@@ -6,11 +7,13 @@ the connection pool apply to it exactly as to every other call.
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 from authlib.integrations.base_client import OAuthError
 from authlib.integrations.httpx_client import AsyncOAuth2Client
 
-from backend.connectors.base import Adapter, AdapterContext, HealthResult, ProviderError
+from backend.connectors.base import Adapter, AdapterContext, ProviderError
 from backend.connectors.providers.paypal.spec import SPEC
 
 
@@ -34,13 +37,10 @@ class PayPalAdapter(Adapter):
     def auth_headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self._access_token}"}
 
-    async def check_health(self) -> HealthResult:
-        try:
+    async def call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        if not self._access_token:
             await self.fetch_token()
-            await self.call("GET", "/v1/notifications/webhooks")
-        except ProviderError as exc:
-            return HealthResult.from_error(exc)
-        return HealthResult(True, "healthy", "the provider accepted the credentials")
+        return await super().call(method, path, **kwargs)
 
     async def fetch_token(self) -> str:
         """A new app access token (PayPal issues no refresh tokens for this grant)."""

@@ -8,6 +8,7 @@ Docs: https://developer.paypal.com/api/rest/
 from backend.connectors.spec import (
     ConnectorSpec,
     CredentialField,
+    HealthCheck,
     OAuthSpec,
     RateLimitPolicy,
     StreamSpec,
@@ -61,6 +62,11 @@ SPEC = ConnectorSpec(
         notes="PayPal publishes no fixed rate; over the limit it answers 429 "
         "RATE_LIMIT_REACHED (https://developer.paypal.com/api/rest/reference/rate-limiting/).",
     ),
+    # REST errors: {"name", "message", "details": [{"issue", "description"}]}; the token
+    # endpoint's: {"error", "error_description"} (https://developer.paypal.com/api/rest/responses/).
+    error_message_paths=("details.0.description", "message", "error_description", "error"),
+    # The app's webhooks: any app token may list them.
+    health=HealthCheck(path="/v1/notifications/webhooks"),
     webhook=WebhookContract(
         scheme="paypal-rsa-sha256",
         # The webhook id PayPal assigns; it is part of the signed string.

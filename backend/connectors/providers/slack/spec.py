@@ -5,6 +5,8 @@ Docs: https://docs.slack.dev/reference/methods
 
 from backend.connectors.spec import (
     ConnectorSpec,
+    ErrorRule,
+    HealthCheck,
     OAuthSpec,
     RateLimitPolicy,
     StreamSpec,
@@ -68,6 +70,32 @@ SPEC = ConnectorSpec(
         notes="Per method, per workspace, per app tiers (Tier 3: 50+/min); a limited call "
         "answers 429 with Retry-After and error ratelimited "
         "(https://docs.slack.dev/apis/web-api/rate-limits).",
+    ),
+    # Slack answers most failures with HTTP 200 and {"ok": false, "error": "<code>"}; the
+    # codes are listed per method (https://docs.slack.dev/reference/methods/auth.test#errors).
+    errors=(
+        ErrorRule(
+            kind="auth",
+            body_path="error",
+            body_equals=(
+                "invalid_auth",
+                "not_authed",
+                "token_revoked",
+                "token_expired",
+                "account_inactive",
+            ),
+        ),
+        ErrorRule(kind="rate_limit", body_path="error", body_equals=("ratelimited",)),
+        ErrorRule(kind="permanent", status=(200,), body_path="ok", body_equals=("false",)),
+    ),
+    error_message_paths=("error",),
+    health=HealthCheck(
+        method="POST",
+        path="auth.test",
+        success_path="ok",
+        success_equals="true",
+        account_id_path="team_id",
+        account_name_path="team",
     ),
     webhook=WebhookContract(
         scheme="slack-v0",

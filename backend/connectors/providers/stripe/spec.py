@@ -6,6 +6,7 @@ Docs: https://docs.stripe.com/api
 from backend.connectors.spec import (
     ConnectorSpec,
     CredentialField,
+    HealthCheck,
     RateLimitPolicy,
     StreamSpec,
     WebhookContract,
@@ -39,6 +40,11 @@ SPEC = ConnectorSpec(
         notes="100 operations per second in live mode, 25 in test mode; 429 with "
         "Stripe-Rate-Limited-Reason (https://docs.stripe.com/rate-limits).",
     ),
+    # Errors are {"error": {"type", "code", "message", "param"}} with plain HTTP statuses
+    # (https://docs.stripe.com/api/errors): the default table and `error.message` suffice.
+    error_message_paths=("error.message",),
+    # The balance: readable by any secret key and by restricted keys granted it.
+    health=HealthCheck(path="/v1/balance", success_path="object", success_equals="balance"),
     webhook=WebhookContract(
         scheme="stripe-v1",
         signing_secret_source="user",

@@ -6,6 +6,8 @@ Docs: https://core.telegram.org/bots/api
 from backend.connectors.spec import (
     ConnectorSpec,
     CredentialField,
+    ErrorRule,
+    HealthCheck,
     RateLimitPolicy,
     StreamSpec,
     WebhookContract,
@@ -38,6 +40,24 @@ SPEC = ConnectorSpec(
         notes="About 30 messages per second overall, 1 per second per chat, 20 per minute per "
         "group; 429 carries parameters.retry_after "
         "(https://core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this).",
+        # ResponseParameters.retry_after (https://core.telegram.org/bots/api#responseparameters)
+        retry_after_path="parameters.retry_after",
+    ),
+    # Every answer is {"ok", "error_code", "description", "parameters"}
+    # (https://core.telegram.org/bots/api#making-requests). A token that is not a bot's
+    # answers 404: the method path names no bot.
+    errors=(
+        ErrorRule(kind="auth", status=(404,), message="no bot has this token"),
+        ErrorRule(kind="rate_limit", body_path="error_code", body_equals=("429",)),
+        ErrorRule(kind="permanent", status=(200,), body_path="ok", body_equals=("false",)),
+    ),
+    error_message_paths=("description",),
+    health=HealthCheck(
+        path="getMe",
+        success_path="ok",
+        success_equals="true",
+        account_id_path="result.id",
+        account_name_path="result.username",
     ),
     webhook=WebhookContract(
         scheme="telegram-secret-token",

@@ -1,4 +1,4 @@
-"""Twilio health: fetch the account itself with HTTP Basic Account SID : Auth Token.
+"""Twilio: HTTP Basic with Account SID and Auth Token; health and errors are data in its spec.
 
 API keys and auth tokens cannot be revoked through this API (only rotated in the console).
 """
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import base64
 
-from backend.connectors.base import Adapter, HealthResult
+from backend.connectors.base import Adapter
 from backend.connectors.providers.twilio.spec import SPEC
 
 
@@ -19,9 +19,3 @@ class TwilioAdapter(Adapter):
         token = self.ctx.credentials.get("auth_token", "")
         encoded = base64.b64encode(f"{sid}:{token}".encode()).decode()
         return {"Authorization": f"Basic {encoded}"}
-
-    async def check_health(self) -> HealthResult:
-        sid = str(self.ctx.credentials.get("account_sid", ""))
-        if not sid.startswith("AC") or not sid.isalnum():
-            return HealthResult(False, "misconfigured", "the Account SID must start with AC")
-        return await self.health_via("GET", f"/2010-04-01/Accounts/{sid}.json")

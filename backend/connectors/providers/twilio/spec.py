@@ -6,6 +6,7 @@ Docs: https://www.twilio.com/docs/usage/api
 from backend.connectors.spec import (
     ConnectorSpec,
     CredentialField,
+    HealthCheck,
     RateLimitPolicy,
     StreamSpec,
     WebhookContract,
@@ -44,6 +45,16 @@ SPEC = ConnectorSpec(
         per_seconds=1.0,
         notes="Twilio limits concurrent requests per account (HTTP 429, error 20429) rather "
         "than publishing a rate (https://www.twilio.com/docs/api/errors/20429).",
+    ),
+    # Errors are {"code", "message", "more_info", "status"} with plain HTTP statuses
+    # (https://www.twilio.com/docs/usage/twilios-response#response-formats-exceptions).
+    error_message_paths=("message",),
+    # The account itself, fetched with its own SID (the SID's pattern is checked first).
+    health=HealthCheck(
+        path="/2010-04-01/Accounts/{credentials.account_sid}.json",
+        success_path="sid",
+        account_id_path="sid",
+        account_name_path="friendly_name",
     ),
     webhook=WebhookContract(
         scheme="twilio-signature",

@@ -6,6 +6,8 @@ Docs: https://developers.facebook.com/docs/whatsapp/cloud-api
 from backend.connectors.spec import (
     ConnectorSpec,
     CredentialField,
+    ErrorRule,
+    HealthCheck,
     RateLimitPolicy,
     StreamSpec,
     WebhookContract,
@@ -44,10 +46,31 @@ SPEC = ConnectorSpec(
     rate_limit=RateLimitPolicy(
         requests=80,
         per_seconds=1.0,
-        remaining_header="X-Business-Use-Case-Usage",
         notes="80 messages per second per phone number by default; Graph throttling errors "
         "(codes 4, 80007, 130429) ask to back off "
-        "(https://developers.facebook.com/docs/whatsapp/cloud-api/overview#throughput).",
+        "(https://developers.facebook.com/docs/whatsapp/cloud-api/overview#throughput). "
+        "X-Business-Use-Case-Usage is JSON (call_count, estimated_time_to_regain_access "
+        "in minutes), not a remaining count.",
+    ),
+    # Graph reports throttling and bad tokens by `error.code`, often under HTTP 400, so the
+    # code decides before the status
+    # (https://developers.facebook.com/docs/graph-api/guides/error-handling,
+    # https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes).
+    errors=(
+        ErrorRule(kind="auth", body_path="error.code", body_equals=("102", "190")),
+        ErrorRule(
+            kind="rate_limit",
+            body_path="error.code",
+            body_equals=("4", "17", "32", "613", "80007", "130429", "131056"),
+        ),
+    ),
+    error_message_paths=("error.error_user_msg", "error.message"),
+    health=HealthCheck(
+        path="{credentials.phone_number_id}",
+        params={"fields": "display_phone_number,verified_name"},
+        success_path="id",
+        account_id_path="id",
+        account_name_path="display_phone_number",
     ),
     webhook=WebhookContract(
         scheme="meta-x-hub-signature-256",
