@@ -19,7 +19,7 @@ from backend.connectors.spec import Category, SpecError
 PROVIDERS_DIR = Path(providers_package.__file__).parent
 
 SPEC = """
-from backend.connectors.spec import ConnectorSpec, OAuthSpec, RateLimitPolicy
+from backend.connectors.spec import ConnectorSpec, HealthCheck, OAuthSpec, RateLimitPolicy
 
 SPEC = ConnectorSpec(
     key="{key}",
@@ -38,6 +38,7 @@ SPEC = ConnectorSpec(
         {oauth}
     ),
     rate_limit=RateLimitPolicy(requests=10, per_seconds=1.0),
+    health=HealthCheck(path="/me"),
     hooks={hooks!r},
 )
 """.replace("import ConnectorSpec,", "import ConnectorSpec, CredentialField,")
