@@ -40,6 +40,7 @@ log = logging.getLogger("switchboard.api")
 def route_handlers() -> list[Any]:
     from backend.catalog.controllers import ConnectorController
     from backend.integrations.controllers import AuditController, IntegrationController
+    from backend.mappings.controllers import MappingController
     from backend.oauth.controllers import oauth_callback
     from backend.webhooks.controllers import EventController, WebhookReceiver
 
@@ -50,6 +51,7 @@ def route_handlers() -> list[Any]:
         ConnectorController,
         IntegrationController,
         AuditController,
+        MappingController,
         EventController,
         WebhookReceiver,
         oauth_callback,

@@ -103,6 +103,7 @@ def problem_response(problem: Problem, instance: str = "") -> Response[bytes]:
 
 # msgspec messages look like "Expected `str`, got `int` - at `$.credentials.token`".
 _MSGSPEC_PATH = re.compile(r"^(?P<msg>.*?)(?: - at `\$(?P<path>[^`]*)`)?$")
+_INDEX = re.compile(r"\[(\d+)\]")
 
 
 def _validation_problem(exc: ValidationException) -> Problem:
@@ -119,6 +120,7 @@ def _validation_problem(exc: ValidationException) -> Problem:
             path = match.group("path").lstrip(".")
             key = path.replace("[", ".").replace("]", "") or key
             message = match.group("msg")
+        key = _INDEX.sub(r".\1", key)  # Litestar's own keys say `rules[0].op`: one style
         if source == "body" and not key:
             key = "body"
         errors.append(FieldError(key or "request", message))

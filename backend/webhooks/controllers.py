@@ -27,6 +27,7 @@ from backend.lib.pagination import (
 )
 from backend.lib.queue import FastEnqueuer
 from backend.lib.tenancy import TenantScope
+from backend.mappings.views import MappingView, mapping_view
 from backend.observability.services import write_audit
 from backend.tenants.services import TenantContext
 from backend.webhooks.fastpath import receipt_span
@@ -115,6 +116,21 @@ class WebhookReceiver(Controller):
         )
 
 
+def _json(value: Any) -> Any:
+    return msgspec.json.decode(value) if isinstance(value, str | bytes) else value
+
+
+def mapping_fields(r: dict[str, Any]) -> MappingView:
+    """`mapped`, `mapping_version`, `mapping_errors` from the stored envelope (a full row) or
+    from the list query's columns of the same names."""
+    if "normalized" in r:
+        envelope = _json(r["normalized"]) or {}
+        return mapping_view(
+            envelope.get("mapped"), envelope.get("mappingversion"), envelope.get("mappingerrors")
+        )
+    return mapping_view(_json(r["mapped"]), _json(r["mapping_version"]), _json(r["mapping_errors"]))
+
+
 def to_event(r: dict[str, Any]) -> Event:
     return Event(
         str(r["id"]),
@@ -126,6 +142,7 @@ def to_event(r: dict[str, Any]) -> Event:
         r["attempts"],
         r["duplicates"],
         r["error"],
+        *mapping_fields(r),
     )
 
 
@@ -156,6 +173,7 @@ def to_detail(r: dict[str, Any]) -> EventDetail:
         encoding,  # type: ignore[arg-type]
         normalized,
         r["trace_id"],
+        *mapping_fields(r),
     )
 
 
@@ -169,6 +187,9 @@ _LIST_COLUMNS = [
     IntegrationWebhook.attempts,
     IntegrationWebhook.duplicates,
     IntegrationWebhook.error,
+    IntegrationWebhook.normalized.arrow("mapped").as_alias("mapped"),
+    IntegrationWebhook.normalized.arrow("mappingversion").as_alias("mapping_version"),
+    IntegrationWebhook.normalized.arrow("mappingerrors").as_alias("mapping_errors"),
 ]
 
 

@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 import msgspec
 
+from backend.mappings.schemas import MappingFieldError
+
 EventStatus = Literal["received", "processed", "failed", "dead"]
 
 
@@ -20,6 +22,11 @@ class Event(msgspec.Struct):
     attempts: int
     duplicates: int
     error: str
+    # The integration's mapping applied at normalization (null: none applied or not yet
+    # normalized; version 0 is the connector's default).
+    mapped: dict[str, Any] | None
+    mapping_version: int | None
+    mapping_errors: list[MappingFieldError]
 
 
 class EventDetail(msgspec.Struct):
@@ -37,6 +44,9 @@ class EventDetail(msgspec.Struct):
     raw_body_encoding: Literal["utf-8", "base64"]
     normalized: dict[str, Any] | None
     trace_id: str
+    mapped: dict[str, Any] | None
+    mapping_version: int | None
+    mapping_errors: list[MappingFieldError]
 
 
 class WebhookReceipt(msgspec.Struct):
