@@ -14,8 +14,12 @@ from typing import Any
 import msgspec
 
 from backend.connectors.base import NormalizedEvent
+from backend.connectors.paths import walk
 
 Scalar = str | int | float | bool | None
+# `dig(value, "a", 0, "b")`: the one path walker (backend/connectors/paths.py), by its
+# name in normalizers.
+dig = walk
 
 
 def load_json(body: bytes) -> Any:
@@ -30,20 +34,6 @@ def load_object(body: bytes) -> dict[str, Any]:
     """A JSON object, or an empty dict for other valid JSON values."""
     value = load_json(body)
     return value if isinstance(value, dict) else {}
-
-
-def dig(value: Any, *path: str | int) -> Any:
-    """`value[p0][p1]...` or None as soon as a step does not exist or has the wrong type."""
-    for step in path:
-        if isinstance(step, int):
-            if not isinstance(value, list) or not -len(value) <= step < len(value):
-                return None
-            value = value[step]
-        else:
-            if not isinstance(value, dict):
-                return None
-            value = value.get(step)
-    return value
 
 
 def text(value: Any) -> str | None:

@@ -98,9 +98,19 @@ def decode_json(body: bytes, type_: type[T]) -> T:
         raise WebhookVerificationError("malformed JSON body") from exc
 
 
+def media_type(content_type: str) -> str:
+    """A Content-Type value's media type, lower case, without parameters."""
+    return content_type.split(";", 1)[0].strip().lower()
+
+
+def is_form_type(content_type: str) -> bool:
+    """Whether a Content-Type value announces an HTML form body (the one check every
+    handler that accepts forms uses)."""
+    return media_type(content_type) == "application/x-www-form-urlencoded"
+
+
 def is_form(request: WebhookRequest) -> bool:
-    content_type = request.headers.get("content-type", "")
-    return content_type.split(";", 1)[0].strip().lower() == "application/x-www-form-urlencoded"
+    return is_form_type(request.headers.get("content-type", ""))
 
 
 def parse_form(body: bytes) -> list[tuple[str, str]]:

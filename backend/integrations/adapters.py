@@ -81,8 +81,9 @@ _simulator_clients: dict[str, httpx.AsyncClient] = {}
 async def run_health_check(
     provider: Provider, credentials: dict[str, Any], config: dict[str, Any], test_mode: bool
 ) -> HealthResult:
+    """The one way to check an integration's credentials (at connect, on demand, after a
+    token exchange): a refused API base is a failed check, never an exception."""
     try:
-        adapter = build_adapter(provider, credentials, config, test_mode)
+        return await build_adapter(provider, credentials, config, test_mode).check_health()
     except ProviderError as exc:
         return HealthResult.from_error(exc)
-    return await adapter.check_health()

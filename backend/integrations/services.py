@@ -28,6 +28,7 @@ from backend.integrations.schemas import (
 )
 from backend.integrations.tables import Integration as IntegrationRow
 from backend.lib import tokens
+from backend.lib.clock import utc_now
 from backend.lib.errors import FieldError, Problem, validation_error
 from backend.lib.http import UnsafeURLError, check_public_url
 from backend.lib.tenancy import TenantScope
@@ -57,10 +58,6 @@ class OAuthFlows(Protocol):
     ) -> str: ...
 
     async def refresh(self, scope: TenantScope, integration: dict[str, Any]) -> dict[str, Any]: ...
-
-
-def now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 async def _audit(
@@ -272,7 +269,7 @@ async def create(
 
     integration_id = uuid.uuid4()
     token = tokens.random_token(32)
-    stamp = now()
+    stamp = utc_now()
     row = scope.new(
         IntegrationRow,
         id=integration_id,
@@ -390,7 +387,7 @@ async def update(
     if row["status"] == "revoked":
         raise Problem(409, "A revoked integration cannot be changed.")
     provider = get_provider(row["connector"])
-    values: dict[Any, Any] = {IntegrationRow.updated_at: now()}
+    values: dict[Any, Any] = {IntegrationRow.updated_at: utc_now()}
     changed: list[str] = []
     if data.name is not None:
         values[IntegrationRow.name] = validate_name(data.name)
@@ -456,8 +453,8 @@ async def record_health(
     values: dict[Any, Any] = {
         IntegrationRow.health_status: health.status,
         IntegrationRow.health_reason: health.reason,
-        IntegrationRow.health_checked_at: now(),
-        IntegrationRow.updated_at: now(),
+        IntegrationRow.health_checked_at: utc_now(),
+        IntegrationRow.updated_at: utc_now(),
     }
     if row["status"] in ("connected", "error"):
         values[IntegrationRow.status] = (
@@ -521,7 +518,7 @@ async def revoke(
                 note = "revoked at the provider"
         except Exception as exc:
             note = f"revocation at the provider failed ({type(exc).__name__}); destroyed here"
-    stamp = now()
+    stamp = utc_now()
     async with IntegrationRow._meta.db.transaction():
         await scope.update(
             IntegrationRow,
@@ -587,7 +584,7 @@ async def rotate_webhook(
         IntegrationRow.webhook_token_sealed: await sealed.seal_token(
             row["tenant"], row["id"], token
         ),
-        IntegrationRow.updated_at: now(),
+        IntegrationRow.updated_at: utc_now(),
     }
     new_secret = None
     webhook = provider.spec.webhook

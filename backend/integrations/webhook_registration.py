@@ -18,6 +18,7 @@ from backend.connectors.registry import Provider, get_provider
 from backend.integrations import secrets as sealed
 from backend.integrations.adapters import build_adapter
 from backend.integrations.tables import Integration as IntegrationRow
+from backend.lib.clock import utc_now
 from backend.lib.errors import Problem
 from backend.lib.tenancy import TenantScope
 from backend.observability.services import write_log
@@ -135,7 +136,7 @@ async def unregister(
         outcome.update(status="failed", reason=reason)
     else:
         outcome["reason"] = f"removed at {provider.spec.name}"
-    outcome["at"] = _now().isoformat()
+    outcome["at"] = utc_now().isoformat()
     return outcome
 
 
@@ -144,7 +145,7 @@ async def _adapter(
 ) -> Adapter:
     """The integration's adapter, its OAuth token refreshed first when about to expire."""
     expires = row.get("token_expires_at")
-    if oauth is not None and expires is not None and expires <= _now() + _EXPIRY_MARGIN:
+    if oauth is not None and expires is not None and expires <= utc_now() + _EXPIRY_MARGIN:
         row = await oauth.refresh(scope, row)
     credentials = await sealed.open_credentials(row["tenant"], row["id"], row["credentials"])
     return build_adapter(provider, credentials, row["config"] or {}, row["test_mode"])
@@ -157,10 +158,10 @@ def _reason(exc: ProviderError | Problem) -> str:
 async def _record(
     scope: TenantScope, row: dict[str, Any], outcome: dict[str, Any], values: dict[Any, Any]
 ) -> dict[str, Any]:
-    outcome["at"] = _now().isoformat()
+    outcome["at"] = utc_now().isoformat()
     fresh = await scope.get(IntegrationRow, str(row["id"]), "integration")
     config = {**(fresh["config"] or {}), KEY: outcome}
-    values = {**values, IntegrationRow.config: config, IntegrationRow.updated_at: _now()}
+    values = {**values, IntegrationRow.config: config, IntegrationRow.updated_at: utc_now()}
     async with IntegrationRow._meta.db.transaction():
         await scope.update(IntegrationRow, values).where(IntegrationRow.id == row["id"])
         await log_outcome(scope, row, outcome)
@@ -177,7 +178,3 @@ async def log_outcome(scope: TenantScope, row: dict[str, Any], outcome: dict[str
         level="warning" if outcome["status"] == "failed" else "info",
         context={"provider_id": outcome.get("provider_id")},
     )
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)

@@ -23,15 +23,16 @@ from urllib.parse import urlencode
 
 from litestar import Request
 
-from backend.connectors.base import Adapter, HealthResult, ProviderError
+from backend.connectors.base import Adapter, ProviderError
 from backend.connectors.config import connector_config
 from backend.connectors.registry import Provider, get_provider
 from backend.connectors.spec import OAuthSpec
 from backend.integrations import secrets as sealed
 from backend.integrations import webhook_registration
-from backend.integrations.adapters import build_adapter
+from backend.integrations.adapters import build_adapter, run_health_check
 from backend.integrations.services import get, record_health
 from backend.integrations.tables import Integration as IntegrationRow
+from backend.lib.clock import utc_now
 from backend.lib.errors import Problem, validation_error
 from backend.lib.http import get_client
 from backend.lib.redis import connect as connect_redis
@@ -69,10 +70,6 @@ T = TypeVar("T")
 
 def redirect_uri(settings: Settings) -> str:
     return settings.public_base_url.rstrip("/") + CALLBACK_PATH
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def consent_spec(provider: Provider) -> OAuthSpec:
@@ -310,14 +307,14 @@ class OAuthService:
     async def _mark_failed(
         self, scope: TenantScope, row: dict[str, Any], code: str, reason: str
     ) -> None:
-        values: dict[Any, Any] = {IntegrationRow.updated_at: _now()}
+        values: dict[Any, Any] = {IntegrationRow.updated_at: utc_now()}
         # A declined re-consent must not break a connection that still works.
         if row["status"] in ("pending", "error", "needs_reauth"):
             values.update(
                 {
                     IntegrationRow.health_status: "auth_failed",
                     IntegrationRow.health_reason: reason,
-                    IntegrationRow.health_checked_at: _now(),
+                    IntegrationRow.health_checked_at: utc_now(),
                 }
             )
         if row["status"] in ("pending", "error"):
@@ -350,7 +347,7 @@ class OAuthService:
     ) -> None:
         scopes = token_set["scope"].split()
         config = {**(row["config"] or {}), **config_add}
-        stamp = _now()
+        stamp = utc_now()
         await scope.update(
             IntegrationRow,
             {
@@ -381,7 +378,7 @@ class OAuthService:
             details={"connector": provider.spec.key, "scopes": scopes},
         )
         connected = await get(scope, str(row["id"]))
-        health = await _health(provider, token_set, config, row["test_mode"])
+        health = await run_health_check(provider, token_set, config, row["test_mode"])
         connected = await record_health(scope, connected, health)
         if webhook_registration.supported(provider):
             await webhook_registration.register(scope, connected)
@@ -519,7 +516,7 @@ class OAuthService:
                     ),
                     IntegrationRow.token_expires_at: expiry_of(token_set),
                     IntegrationRow.scopes: scopes,
-                    IntegrationRow.updated_at: _now(),
+                    IntegrationRow.updated_at: utc_now(),
                 },
             )
             .where(
@@ -575,8 +572,8 @@ class OAuthService:
                     IntegrationRow.status: "needs_reauth",
                     IntegrationRow.health_status: "auth_failed",
                     IntegrationRow.health_reason: reason,
-                    IntegrationRow.health_checked_at: _now(),
-                    IntegrationRow.updated_at: _now(),
+                    IntegrationRow.health_checked_at: utc_now(),
+                    IntegrationRow.updated_at: utc_now(),
                 },
             ).where(IntegrationRow.id == row["id"])
             await open_alert(scope.tenant_id, row["id"], REAUTH_ALERT, reason, severity="critical")
@@ -620,7 +617,9 @@ class OAuthService:
         """client_credentials (PayPal): the adapter fetches a fresh app token on every use,
         so "refresh" means proving the tenant's app credentials still get one."""
         credentials = await sealed.open_credentials(row["tenant"], row["id"], row["credentials"])
-        health = await _health(provider, credentials, row["config"] or {}, row["test_mode"])
+        health = await run_health_check(
+            provider, credentials, row["config"] or {}, row["test_mode"]
+        )
         updated = await record_health(scope, row, health)
         await write_log(
             scope.tenant_id,
@@ -646,15 +645,6 @@ def _unavailable(name: str, code: str, retry_after: float | None) -> Problem:
         f"{name} could not be reached to refresh the token ({safe_code(code)}); try again shortly.",
         headers={"Retry-After": str(int(retry_after or 30))},
     )
-
-
-async def _health(
-    provider: Provider, credentials: dict[str, Any], config: dict[str, Any], test_mode: bool
-) -> HealthResult:
-    try:
-        return await build_adapter(provider, credentials, config, test_mode).check_health()
-    except ProviderError as exc:
-        return HealthResult.from_error(exc)
 
 
 _service: OAuthService | None = None
@@ -692,7 +682,7 @@ async def with_fresh_token(
     provider = get_provider(integration["connector"])
     row = integration
     expires = row["token_expires_at"]
-    if expires is not None and expires <= _now() + dt.timedelta(seconds=30):
+    if expires is not None and expires <= utc_now() + dt.timedelta(seconds=30):
         row = await flows.refresh(scope, row, redis=redis)
     adapter = await _adapter_for(provider, row)
     try:

@@ -13,6 +13,7 @@ import uuid
 from typing import Any
 
 from backend.lib import tokens
+from backend.lib.clock import utc_now
 from backend.lib.errors import Problem
 from backend.lib.tenancy import TenantScope
 from backend.oauth.tables import OAuthState
@@ -21,10 +22,6 @@ from backend.tenants.vault import get_vault
 STATE_TTL = dt.timedelta(minutes=10)
 # How long used and expired states are kept for explaining a late or repeated callback.
 STATE_RETENTION = dt.timedelta(days=1)
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def _verifier_record(state_id: uuid.UUID) -> str:
@@ -53,7 +50,7 @@ async def create_state(
         sealed = await get_vault().seal(
             str(scope.tenant_id), code_verifier.encode(), _verifier_record(state_id)
         )
-    stamp = _now()
+    stamp = utc_now()
     await OAuthState.insert(
         scope.new(
             OAuthState,
@@ -75,7 +72,7 @@ async def consume_state(state: str) -> dict[str, Any]:
     if not state or len(state) > 256:
         raise StateError("The authorization response carries no valid state.")
     digest = tokens.hash_token(state)
-    stamp = _now()
+    stamp = utc_now()
     rows = await (
         OAuthState.update({OAuthState.used_at: stamp})
         .where(
@@ -113,4 +110,4 @@ async def open_verifier(row: dict[str, Any]) -> str | None:
 
 async def purge_old_states() -> None:
     """Drop states past their retention; they can no longer be explained usefully."""
-    await OAuthState.delete().where(OAuthState.expires_at < _now() - STATE_RETENTION)
+    await OAuthState.delete().where(OAuthState.expires_at < utc_now() - STATE_RETENTION)

@@ -3,10 +3,10 @@ filtered once more here as a last line of defence."""
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from typing import Any
 
+from backend.lib.clock import utc_now
 from backend.lib.telemetry import current_trace_id
 from backend.observability.tables import Alert, AuditLog, IntegrationLog
 
@@ -24,10 +24,6 @@ def scrub(context: dict[str, Any]) -> dict[str, Any]:
         else:
             clean[name] = value
     return clean
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 async def write_log(
@@ -48,7 +44,7 @@ async def write_log(
             message=message,
             context=scrub(context or {}),
             trace_id=current_trace_id(),
-            created_at=_now(),
+            created_at=utc_now(),
         )
     )
 
@@ -75,7 +71,7 @@ async def write_audit(
             user_agent=user_agent[:500],
             details=scrub(details or {}),
             trace_id=current_trace_id(),
-            created_at=_now(),
+            created_at=utc_now(),
         )
     )
 
@@ -99,12 +95,12 @@ async def open_alert(
                 kind=kind,
                 severity=severity,
                 message=message,
-                opened_at=_now(),
+                opened_at=utc_now(),
             )
         )
 
 
 async def resolve_alerts(integration_id: uuid.UUID, kind: str) -> None:
-    await Alert.update({Alert.status: "resolved", Alert.resolved_at: _now()}).where(
+    await Alert.update({Alert.status: "resolved", Alert.resolved_at: utc_now()}).where(
         (Alert.integration == integration_id) & (Alert.kind == kind) & (Alert.status == "open")
     )

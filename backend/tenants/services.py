@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from dataclasses import dataclass
 
 from backend.lib import tokens
+from backend.lib.clock import utc_now
 from backend.lib.db import pool
 from backend.tenants.tables import ApiKey, Tenant
 from backend.tenants.vault import get_vault
@@ -25,15 +25,11 @@ class TenantContext:
         return f"api_key:{self.key_prefix}"
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
 async def create_tenant(name: str) -> tuple[uuid.UUID, str]:
     """Create a tenant with its first data key and API key; the key is returned once."""
     tenant_id = uuid.uuid4()
     async with Tenant._meta.db.transaction():
-        await Tenant.insert(Tenant(id=tenant_id, name=name, created_at=_now()))
+        await Tenant.insert(Tenant(id=tenant_id, name=name, created_at=utc_now()))
         await get_vault().add_data_key(str(tenant_id))
         key = await create_api_key(tenant_id)
     return tenant_id, key
@@ -42,14 +38,14 @@ async def create_tenant(name: str) -> tuple[uuid.UUID, str]:
 async def create_api_key(tenant_id: uuid.UUID, name: str = "default") -> str:
     key, prefix, key_hash = tokens.new_api_key()
     await ApiKey.insert(
-        ApiKey(tenant=tenant_id, name=name, prefix=prefix, key_hash=key_hash, created_at=_now())
+        ApiKey(tenant=tenant_id, name=name, prefix=prefix, key_hash=key_hash, created_at=utc_now())
     )
     return key
 
 
 async def revoke_api_key(prefix: str) -> bool:
     rows = (
-        await ApiKey.update({ApiKey.revoked_at: _now()})
+        await ApiKey.update({ApiKey.revoked_at: utc_now()})
         .where((ApiKey.prefix == prefix) & ApiKey.revoked_at.is_null())
         .returning(ApiKey.id)
     )

@@ -23,6 +23,7 @@ from backend.connectors.base import (
 from backend.connectors.webhook_normalize import dig, from_iso, generic_event, load_json, text
 from backend.connectors.webhook_schemes import (
     decode_json,
+    is_form_type,
     parse_form,
     require_header,
     verify_prefixed_hex,
@@ -35,7 +36,7 @@ class _Action(msgspec.Struct):
 
 def _json_bytes(body: bytes, content_type: str) -> bytes:
     """The JSON document of a delivery, unwrapping the form-encoded `payload` field."""
-    if content_type.split(";", 1)[0].strip().lower() != "application/x-www-form-urlencoded":
+    if not is_form_type(content_type):
         return body
     for name, value in parse_form(body):
         if name == "payload":

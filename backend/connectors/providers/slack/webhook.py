@@ -33,6 +33,7 @@ from backend.connectors.webhook_schemes import (
     check_timestamp,
     decode_json,
     is_form,
+    is_form_type,
     parse_form,
     parse_int,
     require_header,
@@ -96,7 +97,7 @@ class SlackWebhook(WebhookHandler):
         return VerifiedDelivery(envelope.event_id, envelope.type or "unknown")
 
     def normalize(self, body: bytes, headers: dict[str, str]) -> NormalizedEvent:
-        if _is_form_type(headers.get("content-type", "")):
+        if is_form_type(headers.get("content-type", "")):
             return _normalize_form(body)
         payload = load_json(body)
         if dig(payload, "type") != "event_callback":
@@ -124,10 +125,6 @@ class SlackWebhook(WebhookHandler):
 
 def _inner_of(event: Any) -> _Inner:
     return _Inner(type=text(dig(event, "type")), subtype=text(dig(event, "subtype")))
-
-
-def _is_form_type(content_type: str) -> bool:
-    return content_type.split(";", 1)[0].strip().lower() == "application/x-www-form-urlencoded"
 
 
 def _verified_form(fields: list[tuple[str, str]]) -> VerifiedDelivery:

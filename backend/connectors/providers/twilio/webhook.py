@@ -32,6 +32,7 @@ from backend.connectors.webhook_schemes import (
     header,
     hmac_digests,
     is_form,
+    is_form_type,
     parse_base64,
     parse_form,
     require_header,
@@ -156,8 +157,7 @@ class TwilioWebhook(WebhookHandler):
         return VerifiedDelivery(token, event_type, signed_digest=_digest_if(token, request))
 
     def normalize(self, body: bytes, headers: dict[str, str]) -> NormalizedEvent:
-        content_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()
-        if content_type != "application/x-www-form-urlencoded":
+        if not is_form_type(headers.get("content-type", "")):
             payload = load_json(body)
             kind = payload.get("type") if isinstance(payload, dict) else None
             return generic_event(kind if isinstance(kind, str) else "twilio.event", payload)

@@ -27,6 +27,8 @@ from backend.connectors.webhook_normalize import from_iso, from_unix, load_json,
 from backend.connectors.webhook_schemes import (
     check_hex_hmac,
     header,
+    is_form_type,
+    media_type,
     parse_form,
     require_header,
     signing_keys,
@@ -92,9 +94,9 @@ class GenericWebhook(WebhookHandler):
         return VerifiedDelivery(header_id or body_id, event_type_of(fields), signed_digest=digest)
 
     def normalize(self, body: bytes, headers: dict[str, str]) -> NormalizedEvent:
-        content_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()
+        content_type = media_type(headers.get("content-type", ""))
         payload: Any
-        if content_type == "application/x-www-form-urlencoded":
+        if is_form_type(content_type):
             try:
                 payload = dict(parse_form(body))
             except WebhookVerificationError as exc:
