@@ -40,6 +40,15 @@ OPERATIONS = {
     },
     "audit": {"list_audit_entries"},
     "events": {"list_events", "get_event", "replay_event", "replay_failed_events"},
+    "mappings": {
+        "list_mappings",
+        "save_mapping",
+        "list_mapping_versions",
+        "restore_mapping_version",
+        "preview_mapping",
+        "export_mappings",
+        "import_mappings",
+    },
     "webhooks": {"receive_webhook", "answer_webhook_handshake"},
     "oauth": {"complete_oauth_authorization"},
 }

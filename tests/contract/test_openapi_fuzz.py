@@ -32,6 +32,10 @@ SEMANTIC_REJECTIONS = {
     "reconnect_integration": ["422"],
     "complete_oauth_authorization": ["400"],
     "answer_webhook_handshake": ["405"],
+    # Mapping rules: JMESPath, regexes, zones and target clashes are checked on save.
+    "save_mapping": ["422"],
+    "preview_mapping": ["422"],
+    "import_mappings": ["422"],
 }
 ACCEPTED = ["2xx", "3xx", "401", "403", "404", "409", "429", "5xx"]
 
