@@ -31,6 +31,13 @@ MAPPINGS = {
     "message.text": _message("text", "text.body"),
     "message.image": _message("image", "image.caption"),
     **{f"status.{s}": _status() for s in ("sent", "delivered", "read", "failed")},
+    "messages": [
+        {"target": "id", "source": "id"},
+        {"target": "from", "source": "from"},
+        {"target": "type", "source": "type"},
+        {"target": "body", "source": "text.body"},
+        {"target": "sent_at", "source": "timestamp", "transforms": _UNIX},
+    ],
     "message_templates": [
         {"target": "name", "source": "name"},
         {"target": "language", "source": "language"},
