@@ -319,6 +319,20 @@ class VerifiedDelivery:
 
 
 @dataclass(frozen=True, slots=True)
+class DeliveryPart:
+    """One event of a verified delivery, as it is stored and routed.
+
+    `body` is the exact bytes kept for it (the whole delivery, or one element of a batch);
+    `document` is the decoded JSON the spec's `account_id_source` path is read from.
+    """
+
+    body: bytes
+    event_id: str | None
+    event_type: str
+    document: Any = None
+
+
+@dataclass(frozen=True, slots=True)
 class NormalizedEvent:
     """The provider-specific part of a CloudEvents envelope."""
 
@@ -341,6 +355,14 @@ class WebhookHandler(abc.ABC):
     async def handshake(self, request: WebhookRequest, secrets: WebhookSecrets) -> Reply:
         """Answer a GET subscription handshake (Meta); providers without one answer 405."""
         raise WebhookVerificationError("this provider does not perform a GET handshake")
+
+    def split(
+        self, request: WebhookRequest, delivery: VerifiedDelivery
+    ) -> list[DeliveryPart] | None:
+        """The events of a verified delivery where the generic reading cannot find them (events
+        nested in an envelope, an account inside encoded data); None, the default: a JSON
+        array is a batch of events, anything else one event (backend/webhooks/routing.py)."""
+        return None
 
     @abc.abstractmethod
     def normalize(self, body: bytes, headers: dict[str, str]) -> NormalizedEvent:

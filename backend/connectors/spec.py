@@ -12,6 +12,8 @@ from typing import Literal
 
 import msgspec
 
+from backend.connectors.paths import is_well_formed
+
 AuthType = Literal["oauth2", "api_key", "none"]
 # In catalog order: the registry lists connectors by category in this order, then by name.
 Category = Literal[
@@ -147,6 +149,18 @@ class WebhookContract(msgspec.Struct, frozen=True, kw_only=True):
     # Config keys whose values are secrets the handshake checks (Meta's verify_token): sealed
     # at rest like credentials and shown by the API only as set.
     secret_config: tuple[str, ...] = ()
+    # The provider sends every account's events to the operator's one app URL,
+    # POST /api/webhooks/{key}, which routes each event to the integrations of its account.
+    app_level: bool = False
+    # Where an event names its provider account, "body:<dotted path>" into the event's JSON
+    # (each element of a batch); per-integration URLs refuse events of another account.
+    account_id_source: str = ""
+    # The operator's secret for app-level deliveries: SWITCHBOARD_<KEY>_<app_secret_env>
+    # (comma-separated, newest first, during a rotation).
+    app_secret_env: str = ""
+    # Config the app-level check needs, from the environment: config key -> env suffix
+    # (Meta's verify_token, Gmail's push service account).
+    app_config_env: dict[str, str] = {}
 
 
 class StreamSpec(msgspec.Struct, frozen=True, kw_only=True):
@@ -210,6 +224,31 @@ def _token_metadata_problems(oauth: OAuthSpec) -> list[str]:
     ]
 
 
+_ENV_SUFFIX = re.compile(r"^[A-Z][A-Z0-9_]{0,60}$")
+
+
+def _app_level_problems(spec: ConnectorSpec) -> list[str]:
+    """Account routing must name where the account is, and app-level delivery a secret."""
+    webhook = spec.webhook
+    if webhook is None:
+        return []
+    problems: list[str] = []
+    where, _, path = webhook.account_id_source.partition(":")
+    if webhook.account_id_source and (where != "body" or not is_well_formed(path)):
+        problems.append("webhook.account_id_source must be 'body:<dotted path>'")
+    suffixes = [webhook.app_secret_env, *webhook.app_config_env.values()]
+    if any(s and not _ENV_SUFFIX.match(s) for s in suffixes):
+        problems.append("webhook app_secret_env/app_config_env must be UPPER_SNAKE env suffixes")
+    if webhook.app_level:
+        if not webhook.account_id_source or not webhook.app_secret_env:
+            problems.append("app_level webhooks need account_id_source and app_secret_env")
+        # The account is learned from the provider's answer at connect; a tenant's own API
+        # host could claim any account and receive its events.
+        if spec.api_base_overridable:
+            problems.append("app_level webhooks cannot have an overridable API base")
+    return problems
+
+
 def validate_spec(spec: ConnectorSpec) -> None:
     """Reject a spec whose fields contradict each other; raised at registry load."""
     problems: list[str] = []
@@ -254,6 +293,7 @@ def validate_spec(spec: ConnectorSpec) -> None:
     problems.extend(_error_rule_problems(spec.errors))
     if spec.health is None and spec.auth_type != "none":
         problems.append("connectors that call a provider API need a health check")
+    problems.extend(_app_level_problems(spec))
     if problems:
         raise SpecError(f"connector {spec.key!r}: " + "; ".join(problems))
 

@@ -45,6 +45,15 @@ class Health(msgspec.Struct):
     checked_at: dt.datetime | None
 
 
+class Account(msgspec.Struct):
+    """The provider account an integration is connected to (Slack team, HubSpot portal, Jira
+    site, GitHub login, Gmail address, Stripe account, WhatsApp phone number id, Telegram
+    bot), as the provider named it at connect; app-level deliveries are routed by `id`."""
+
+    id: str
+    name: str
+
+
 class WebhookRegistration(msgspec.Struct):
     """Where Switchboard registers the webhook itself (Telegram, GitHub, Stripe): the last
     outcome. registered | failed | manual (set up by hand; `reason` says why) | removed."""
@@ -62,6 +71,8 @@ class Integration(msgspec.Struct):
     status: Status
     test_mode: bool
     health: Health
+    # Null until the provider has named it (an OAuth consent not yet completed).
+    account: Account | None
     webhook_url: str | None
     setup_instructions: str
     webhook_registration: WebhookRegistration | None

@@ -20,6 +20,7 @@ from backend.integrations import secrets as sealed
 from backend.integrations import webhook_registration as registration
 from backend.integrations.adapters import build_adapter, run_health_check
 from backend.integrations.schemas import (
+    Account,
     Health,
     Integration,
     IntegrationCreate,
@@ -99,6 +100,7 @@ async def to_wire(row: dict[str, Any], settings: Settings | None = None) -> Inte
         status=row["status"],
         test_mode=row["test_mode"],
         health=Health(row["health_status"], row["health_reason"], row["health_checked_at"]),
+        account=Account(row["account_id"], row["account_name"]) if row["account_id"] else None,
         webhook_url=url,
         setup_instructions=instructions,
         scopes=list(row["scopes"] or []),
@@ -289,6 +291,7 @@ async def create(
             integration_id,
             [sealed.SigningSecret(signing_secret)] if signing_secret else [],
         ),
+        **_account_columns(health),
         health_status=health.status if health else "unknown",
         health_reason=health.reason if health else "waiting for the OAuth authorization",
         health_checked_at=stamp if health else None,
@@ -447,6 +450,20 @@ async def _patched_config(
     )
 
 
+def _account_columns(health: HealthResult | None) -> dict[str, str]:
+    """The provider account a successful health check named (`details["account"]`), as the
+    integration's columns; nothing when it named none, so a known account is kept."""
+    account = health.details.get("account") if health is not None and health.ok else None
+    if not isinstance(account, dict):
+        return {}
+    account_id, name = account.get("id"), account.get("name")
+    # PostgreSQL text cannot hold U+0000: such an id names no account we could route by.
+    if not isinstance(account_id, str) or not account_id or "\x00" in account_id:
+        return {}
+    name = name.replace("\x00", "") if isinstance(name, str) else ""
+    return {"account_id": account_id[:255], "account_name": name[:255]}
+
+
 async def record_health(
     scope: TenantScope, row: dict[str, Any], health: HealthResult
 ) -> dict[str, Any]:
@@ -456,6 +473,8 @@ async def record_health(
         IntegrationRow.health_checked_at: utc_now(),
         IntegrationRow.updated_at: utc_now(),
     }
+    for column, value in _account_columns(health).items():
+        values[getattr(IntegrationRow, column)] = value
     if row["status"] in ("connected", "error"):
         values[IntegrationRow.status] = (
             "connected"

@@ -36,6 +36,10 @@ class Integration(Table):
     # The path token itself, sealed, so the URL can be shown again; lookups use the hash.
     webhook_token_sealed = Bytea(null=True, default=None)
     webhook_secrets = Bytea(null=True, default=None)
+    # The provider account it is connected to (Slack team, HubSpot portal, Gmail address),
+    # learned from the provider at connect; app-level deliveries are routed by it.
+    account_id = Varchar(length=255, default="")
+    account_name = Varchar(length=255, default="")
     health_status = Varchar(length=16, default="unknown")
     health_reason = Text(default="")
     health_checked_at = Timestamptz(null=True, default=None)

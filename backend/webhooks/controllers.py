@@ -34,6 +34,7 @@ from backend.webhooks.fastpath import receipt_span
 from backend.webhooks.ingest import Inbound, Ingestor
 from backend.webhooks.jobs import NORMALIZE_JOB
 from backend.webhooks.schemas import (
+    AppWebhookReceipt,
     BulkReplayed,
     Event,
     EventDetail,
@@ -89,24 +90,63 @@ class WebhookReceiver(Controller):
     ) -> Response[bytes]:
         return await self._ingest(request, connector_id, token)
 
+    @post(
+        "/{connector_id:str}",
+        operation_id="receive_app_webhook",
+        summary="Receive a delivery for the operator's provider app (every account's events)",
+        description="For connectors whose provider sends every account's events to one app "
+        "URL (Slack's Events API, HubSpot, Gmail's Pub/Sub push, Meta): verified with the "
+        "operator's secret (`SWITCHBOARD_<KEY>_WEBHOOK_SECRET`, HubSpot's client secret), "
+        "then each event is stored for every integration connected to its account. Events "
+        "of an account no integration is connected to are counted and dropped.",
+        security=[],
+        status_code=200,
+        responses={
+            200: ResponseSpec(
+                data_container=AppWebhookReceipt,
+                description="Verified and routed (a provider's verification reply, such as "
+                "Slack's challenge, is text/plain instead)",
+            )
+        },
+    )
+    async def receive_app(
+        self, request: Request[Any, Any, Any], connector_id: str
+    ) -> Response[bytes]:
+        return await self._ingest(request, connector_id, "")
+
+    @get(
+        "/{connector_id:str}",
+        operation_id="answer_app_webhook_handshake",
+        summary="Answer a provider's subscription handshake for the operator's app URL",
+        security=[],
+        status_code=200,
+        media_type=MediaType.TEXT,
+    )
+    async def app_handshake(
+        self, request: Request[Any, Any, Any], connector_id: str
+    ) -> Response[bytes]:
+        return await self._ingest(request, connector_id, "")
+
     async def _ingest(
         self, request: Request[Any, Any, Any], connector_id: str, token: str
     ) -> Response[bytes]:
+        """A per-integration URL (`token` set) or the operator's app URL."""
         ingestor: Ingestor = request.app.state.ingestor
-        with receipt_span(request.method, connector_id) as span:
-            answer = await ingestor.ingest(
-                Inbound(
-                    method=request.method,
-                    connector_id=connector_id,
-                    token=token,
-                    headers={k.lower(): v for k, v in request.headers.items()},
-                    raw_path=request.scope.get("raw_path", b"").decode("latin-1")
-                    or request.url.path,
-                    query_string=request.scope.get("query_string", b"").decode("latin-1"),
-                    body=await request.body(),
-                    client_host=request.client.host if request.client else "",
-                )
+        with receipt_span(request.method, connector_id, app_level=not token) as span:
+            inbound = Inbound(
+                method=request.method,
+                connector_id=connector_id,
+                token=token,
+                headers={k.lower(): v for k, v in request.headers.items()},
+                raw_path=request.scope.get("raw_path", b"").decode("latin-1") or request.url.path,
+                query_string=request.scope.get("query_string", b"").decode("latin-1"),
+                body=await request.body(),
+                client_host=request.client.host if request.client else "",
             )
+            if token:
+                answer = await ingestor.ingest(inbound)
+            else:
+                answer = await ingestor.ingest_app(inbound)
             span.set_attribute("http.response.status_code", answer.status)
         return Response(
             content=answer.body,

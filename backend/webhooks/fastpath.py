@@ -3,7 +3,8 @@
 Deliveries are the product's hottest path; Litestar's routing, parameter parsing, response
 building and the generic OpenTelemetry middleware cost about three times the work the
 delivery itself needs (benchmarks/webhook_ingest.py). This adapter handles exactly
-`POST /api/webhooks/{connector_id}/{token}` with one manual span, the body cap, and the
+`POST /api/webhooks/{connector_id}/{token}` and the operator's app URL
+`POST /api/webhooks/{connector_id}` with one manual span, the body cap, and the
 framework-free `Ingestor`; every other request, GET handshakes included, goes to Litestar.
 The URL is resolved before the body is read: unknown tokens cost no body and, thanks to
 the material cache's misses, mostly no database lookup.
@@ -19,22 +20,32 @@ from opentelemetry import trace
 from opentelemetry.trace import SpanKind
 
 from backend.lib.errors import Problem
-from backend.webhooks.ingest import Answer, Inbound, Ingestor, problem_answer
+from backend.webhooks.ingest import (
+    Answer,
+    AppEndpoint,
+    Endpoint,
+    Inbound,
+    Ingestor,
+    problem_answer,
+)
 
 _PATH = re.compile(r"^/api/webhooks/([^/]+)/([^/]+)$")
+_APP_PATH = re.compile(r"^/api/webhooks/([^/]+)$")
 _TOO_LARGE = Problem(413, "The request body exceeds the size limit.")
 _tracer = trace.get_tracer("switchboard.webhooks")
 
 
-def receipt_span(method: str, connector_id: str) -> Any:
+def receipt_span(method: str, connector_id: str, app_level: bool = False) -> Any:
     """The one server span a delivery or handshake gets (the generic ASGI spans skip the
     webhook routes). Named by route template: the path token never appears in it."""
+    suffix = "" if app_level else "/{token}"
+    route = "/api/webhooks/{connector_id}" + suffix
     return _tracer.start_as_current_span(
-        f"{method} /api/webhooks/{connector_id}/{{token}}",
+        f"{method} /api/webhooks/{connector_id}{suffix}",
         kind=SpanKind.SERVER,
         attributes={
             "http.request.method": method,
-            "http.route": "/api/webhooks/{connector_id}/{token}",
+            "http.route": route,
             "switchboard.connector": connector_id,
         },
     )
@@ -86,16 +97,17 @@ class WebhookFastPath:
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http" or scope["method"] != "POST":
             return await self.app(scope, receive, send)
-        match = _PATH.match(scope["path"])
+        match = _PATH.match(scope["path"]) or _APP_PATH.match(scope["path"])
         if match is None:
             return await self.app(scope, receive, send)
-        connector_id, token = match.groups()
-        with receipt_span("POST", connector_id) as span:
+        connector_id, token = match[1], match[2] if match.re is _PATH else ""
+        with receipt_span("POST", connector_id, app_level=not token) as span:
             answer = await self._answer(scope, receive, connector_id, token)
             span.set_attribute("http.response.status_code", answer.status)
             await _send(send, answer)
 
     async def _answer(self, scope: Any, receive: Any, connector_id: str, token: str) -> Answer:
+        """A per-integration delivery (`token` set) or one to the operator's app URL."""
         headers: dict[str, str] = {}
         for name, value in scope["headers"]:
             key = name.decode("latin-1")
@@ -106,7 +118,10 @@ class WebhookFastPath:
         # The URL first: an unknown one is refused before a byte of its body is read (and
         # the connection closed, so the client cannot make the server drain it).
         try:
-            endpoint = await ingestor.resolve(connector_id, token)
+            if token:
+                endpoint: Endpoint | AppEndpoint = await ingestor.resolve(connector_id, token)
+            else:
+                endpoint = ingestor.resolve_app(connector_id)
         except Problem as problem:
             answer = problem_answer(problem)
             return replace(answer, headers={**answer.headers, "Connection": "close"})
@@ -118,16 +133,16 @@ class WebhookFastPath:
         except _BodyTooLarge:
             return problem_answer(_TOO_LARGE)
         client = scope.get("client")
-        return await ingestor.ingest(
-            Inbound(
-                method="POST",
-                connector_id=connector_id,
-                token=token,
-                headers=headers,
-                raw_path=(scope.get("raw_path") or scope["path"].encode()).decode("latin-1"),
-                query_string=scope.get("query_string", b"").decode("latin-1"),
-                body=body,
-                client_host=client[0] if client else "",
-            ),
-            endpoint,
+        inbound = Inbound(
+            method="POST",
+            connector_id=connector_id,
+            token=token,
+            headers=headers,
+            raw_path=(scope.get("raw_path") or scope["path"].encode()).decode("latin-1"),
+            query_string=scope.get("query_string", b"").decode("latin-1"),
+            body=body,
+            client_host=client[0] if client else "",
         )
+        if isinstance(endpoint, AppEndpoint):
+            return await ingestor.ingest_app(inbound, endpoint)
+        return await ingestor.ingest(inbound, endpoint)

@@ -4,7 +4,8 @@ Order matters: nothing is processed before the signature verifies, and nothing i
 acknowledged before the raw bytes are committed. Redis being down does not lose events
 (the sweeper enqueues stored rows later); PostgreSQL being down answers 503 so the
 provider retries. The code here knows no web framework: `fastpath.py` serves POSTs
-straight from ASGI, and the Litestar route serves GET handshakes, both through `ingest`.
+straight from ASGI, and the Litestar route serves GET handshakes, both through `ingest`
+(per-integration URLs) and `ingest_app` (the operator's app URL, see `routing.py`).
 """
 
 from __future__ import annotations
@@ -24,20 +25,23 @@ import msgspec
 
 from backend.connectors.base import (
     Reply,
+    VerifiedDelivery,
     WebhookHandler,
     WebhookRequest,
+    WebhookSecrets,
     WebhookVerificationError,
 )
 from backend.connectors.registry import get_provider
+from backend.connectors.spec import WebhookContract
 from backend.lib.errors import PROBLEM_BASE, PROBLEM_MEDIA_TYPE, Problem
 from backend.lib.queue import FastEnqueuer
 from backend.lib.telemetry import current_trace_id
 from backend.lib.tokens import hash_token
 from backend.observability.services import write_log
 from backend.settings import Settings
-from backend.webhooks import material, metrics
+from backend.webhooks import material, metrics, routing
 from backend.webhooks.ratelimit import TokenBuckets
-from backend.webhooks.store import store_event
+from backend.webhooks.store import store_event, store_routed
 
 log = logging.getLogger("switchboard.webhooks")
 
@@ -104,6 +108,37 @@ class Endpoint:
     token_hash: str
     material: material.Material
     handler: WebhookHandler
+    contract: WebhookContract
+    account_path: str = ""  # where events name their account ("" when they name none)
+
+
+@dataclass(frozen=True, slots=True)
+class AppEndpoint:
+    """The operator's app URL of a connector, resolved before the body is read."""
+
+    handler: WebhookHandler
+    contract: WebhookContract
+    secrets: WebhookSecrets  # the operator's, from the environment
+    account_path: str
+    budget_key: uuid.UUID  # the connector's share of the rejection budget
+
+
+def _verification_failed(method: str, exc: WebhookVerificationError) -> Problem:
+    return Problem(
+        403 if method == "GET" else 401,
+        f"Webhook verification failed: {exc.reason}",
+        kind="signature-invalid",
+        title="Webhook verification failed",
+    )
+
+
+def _other_account(provider_name: str) -> Problem:
+    return Problem(
+        403,
+        f"The event belongs to another {provider_name} account than this integration's.",
+        kind="account-mismatch",
+        title="Event for another account",
+    )
 
 
 class Ingestor:
@@ -122,6 +157,16 @@ class Ingestor:
         self._flusher: asyncio.Task[None] | None = None
 
     # -- helpers -----------------------------------------------------------------------
+    def _hook_request(self, inbound: Inbound) -> WebhookRequest:
+        return WebhookRequest(
+            method=inbound.method,
+            url=self.public_url(inbound),
+            headers=inbound.headers,
+            query=dict(parse_qsl(inbound.query_string, keep_blank_values=True)),
+            body=inbound.body,
+            received_at=time.time(),
+        )
+
     def public_url(self, inbound: Inbound) -> str:
         """The URL the provider called (Twilio signs it): PUBLIC_BASE_URL, or forwarded
         headers when they come from a trusted proxy."""
@@ -210,10 +255,11 @@ class Ingestor:
             raise _unavailable() from None
         if m is None or m.connector != connector_id:
             raise _not_found()
-        handler = get_provider(connector_id).webhook
-        if handler is None:
+        provider = get_provider(connector_id)
+        handler, contract = provider.webhook, provider.spec.webhook
+        if handler is None or contract is None:
             raise _not_found()
-        return Endpoint(token_hash, m, handler)
+        return Endpoint(token_hash, m, handler, contract, routing.account_path(contract))
 
     async def ingest(self, inbound: Inbound, endpoint: Endpoint | None = None) -> Answer:
         """Answer one request; `endpoint` when the caller resolved the URL already."""
@@ -237,14 +283,7 @@ class Ingestor:
     async def _ingest(self, inbound: Inbound, endpoint: Endpoint) -> Answer:
         connector_id = inbound.connector_id
         token_hash, m, handler = endpoint.token_hash, endpoint.material, endpoint.handler
-        hook_request = WebhookRequest(
-            method=inbound.method,
-            url=self.public_url(inbound),
-            headers=inbound.headers,
-            query=dict(parse_qsl(inbound.query_string, keep_blank_values=True)),
-            body=inbound.body,
-            received_at=time.time(),
-        )
+        hook_request = self._hook_request(inbound)
         # Forged deliveries cost an HMAC each; only the rejection budget lets them cost
         # database work (a reload of the secrets, a log row).
         checked = False
@@ -280,12 +319,7 @@ class Ingestor:
             metrics.incr("rejected", connector_id)
             if checked:
                 self._later(self._log_rejection(m, exc.reason))
-            raise Problem(
-                403 if inbound.method == "GET" else 401,
-                f"Webhook verification failed: {exc.reason}",
-                kind="signature-invalid",
-                title="Webhook verification failed",
-            ) from None
+            raise _verification_failed(inbound.method, exc) from None
         # Only verified deliveries spend the integration's budget: forged traffic cannot
         # crowd out the provider's.
         self._spend(m.integration_id, connector_id)
@@ -293,6 +327,7 @@ class Ingestor:
             await self._still_owned(endpoint)
             metrics.incr("handshake", connector_id)
             return _reply(delivery.reply or Reply(200, b""))
+        self._check_account(endpoint, hook_request, delivery)
         body = inbound.body
         event_id = delivery.event_id or "sha256:" + hashlib.sha256(body).hexdigest()
         headers = inbound.headers
@@ -320,6 +355,103 @@ class Ingestor:
         metrics.incr("accepted", connector_id)
         self._enqueue_soon(str(result.event_id))
         return _ok(delivery.reply, b'{"status":"accepted","event_id":"%s"}', result.event_id)
+
+    def _check_account(
+        self, endpoint: Endpoint, request: WebhookRequest, delivery: VerifiedDelivery
+    ) -> None:
+        """Refuse an event of another account than the integration's own (once both are
+        known): a provider app sending everyone's events to one tenant's URL must not leak
+        them into that tenant's integration."""
+        m = endpoint.material
+        if not m.account_id or not endpoint.account_path:
+            return
+        parts = routing.delivery_parts(endpoint.handler, endpoint.contract, request, delivery)
+        if not routing.names_other_account(parts, endpoint.account_path, m.account_id):
+            return
+        metrics.incr("account_mismatch", m.connector)
+        if self.rejections.take(m.integration_id) == 0:
+            self._later(self._log_rejection(m, "the event belongs to another account"))
+        raise _other_account(get_provider(m.connector).spec.name)
+
+    # -- the operator's app URL ----------------------------------------------------------
+    def resolve_app(self, connector_id: str) -> AppEndpoint:
+        """The app URL of a connector whose spec says `app_level` and whose secret the
+        operator set; any other is the same 404 as an unknown per-integration URL."""
+        try:
+            provider = get_provider(connector_id)
+        except KeyError:
+            raise _not_found() from None
+        handler, contract = provider.webhook, provider.spec.webhook
+        if (
+            handler is None
+            or contract is None
+            or not contract.app_level
+            or connector_id in self.settings.disabled_connectors
+        ):
+            raise _not_found()
+        secrets = routing.operator_secrets(provider.spec)
+        if secrets is None:
+            raise _not_found()
+        return AppEndpoint(
+            handler,
+            contract,
+            secrets,
+            routing.account_path(contract),
+            uuid.uuid5(uuid.NAMESPACE_URL, f"switchboard:app-webhook:{connector_id}"),
+        )
+
+    async def ingest_app(self, inbound: Inbound, endpoint: AppEndpoint | None = None) -> Answer:
+        """Answer one request to an app URL; `endpoint` when the caller resolved it."""
+        try:
+            if endpoint is None:
+                endpoint = self.resolve_app(inbound.connector_id)
+            return await self._ingest_app(inbound, endpoint)
+        except Problem as problem:
+            return problem_answer(problem)
+
+    async def _ingest_app(self, inbound: Inbound, endpoint: AppEndpoint) -> Answer:
+        connector_id, handler = inbound.connector_id, endpoint.handler
+        hook_request = self._hook_request(inbound)
+        try:
+            if inbound.method == "GET":
+                if type(handler).handshake is WebhookHandler.handshake:
+                    raise Problem(405, "This provider sends no GET handshake; POST deliveries.")
+                return _reply(await handler.handshake(hook_request, endpoint.secrets))
+            delivery = await handler.verify(hook_request, endpoint.secrets)
+        except WebhookVerificationError as exc:
+            metrics.incr("rejected", connector_id)
+            if self.rejections.take(endpoint.budget_key) == 0:
+                log.warning("app-level %s delivery rejected: %s", connector_id, exc.reason)
+            raise _verification_failed(inbound.method, exc) from None
+        if not delivery.store:
+            metrics.incr("handshake", connector_id)
+            return _reply(delivery.reply or Reply(200, b""))
+        parts = routing.delivery_parts(handler, endpoint.contract, hook_request, delivery)
+        events = routing.routed_events(parts, endpoint.account_path)
+        headers = inbound.headers
+        stored_headers = {k: headers[k] for k in handler.stored_headers if k in headers}
+        try:
+            result = await store_routed(connector_id, events, stored_headers, current_trace_id())
+        except _DB_ERRORS:
+            log.exception("could not store an app-level webhook")
+            return problem_answer(_unavailable())
+        metrics.incr("accepted", connector_id, len(result.inserted))
+        metrics.incr("duplicate", connector_id, result.duplicates)
+        # Events of accounts nobody connected: counted and dropped with a 2xx, so the
+        # provider does not retry them forever.
+        metrics.incr("unknown_account", connector_id, result.unrouted)
+        for event_id in result.inserted:
+            self._enqueue_soon(str(event_id))
+        if delivery.reply is not None:
+            return _reply(delivery.reply)
+        receipt = {
+            "status": "accepted",
+            "events": len(events),
+            "stored": len(result.inserted),
+            "duplicates": result.duplicates,
+            "unrouted": result.unrouted,
+        }
+        return Answer(200, msgspec.json.encode(receipt))
 
 
 def _ok(reply: Reply | None, template: bytes, event_id: Any) -> Answer:

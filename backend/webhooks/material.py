@@ -38,7 +38,8 @@ _MAX_ENTRIES = 50_000
 _MAX_MISSES = 10_000
 
 _LOAD = """
-SELECT id, tenant, connector, status, test_mode, credentials, webhook_secrets, config
+SELECT id, tenant, connector, status, test_mode, credentials, webhook_secrets, config,
+       account_id
 FROM integration
 WHERE webhook_token_hash = $1 AND revoked_at IS NULL
 """
@@ -58,6 +59,7 @@ class Material:
     test_mode: bool
     secrets: WebhookSecrets
     loaded_at: float
+    account_id: str = ""  # the provider account it is connected to ("" while unknown)
 
 
 _cache: dict[str, Material] = {}
@@ -89,6 +91,7 @@ async def load(token_hash: str) -> Material | None:
             config=await open_config(row["tenant"], row["id"], config),
         ),
         loaded_at=time.monotonic(),
+        account_id=row["account_id"],
     )
     if len(_cache) >= _MAX_ENTRIES:
         _cache.clear()

@@ -7,6 +7,7 @@ from collections import Counter
 counts: Counter[str] = Counter()
 
 
-def incr(name: str, connector: str) -> None:
-    counts[f"{name}:{connector}"] += 1
-    counts[name] += 1
+def incr(name: str, connector: str, by: int = 1) -> None:
+    if by:
+        counts[f"{name}:{connector}"] += by
+        counts[name] += by

@@ -56,6 +56,18 @@ class WebhookReceipt(msgspec.Struct):
     event_id: str
 
 
+class AppWebhookReceipt(msgspec.Struct):
+    """The answer to a delivery at the operator's app URL: how many events it held, how many
+    rows were stored (one per integration connected to an event's account), how many were
+    stored before, and how many named an account no integration is connected to (dropped)."""
+
+    status: Literal["accepted"]
+    events: int
+    stored: int
+    duplicates: int
+    unrouted: int
+
+
 class EventPage(msgspec.Struct):
     items: list[Event]
     next_cursor: str | None

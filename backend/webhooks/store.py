@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import msgspec
 
 from backend.lib.db import pool
+from backend.webhooks.routing import RoutedEvent
 
 _INSERT = """
 WITH owner AS (
@@ -53,6 +55,13 @@ SELECT EXISTS (SELECT 1 FROM owner) AS owned,
 """
 
 
+def storable(text: str) -> str:
+    """At most 255 characters PostgreSQL can hold: U+0000 (never in a real id, but a signed
+    body may carry it) becomes U+FFFD instead of failing the insert, which would answer 503
+    and have the provider retry forever."""
+    return text.replace("\x00", "\ufffd")[:255]
+
+
 @dataclass(frozen=True, slots=True)
 class StoreResult:
     owned: bool
@@ -74,8 +83,8 @@ async def store_event(
         integration_id,
         token_hash,
         uuid.uuid4(),
-        provider_event_id[:255],
-        event_type[:255],
+        storable(provider_event_id),
+        storable(event_type),
         body,
         msgspec.json.encode(headers).decode(),
         trace_id,
@@ -89,3 +98,81 @@ async def store_event(
         row = await db.fetchrow(_INSERT, *args)  # the twin committed after our snapshot
         assert row is not None
     return StoreResult(bool(row["owned"]), row["id"], bool(row["inserted"]))
+
+
+# App-level deliveries: every event goes to each integration connected to its account (any
+# tenant; never test mode, whose account a simulator names). Routing and the ownership check
+# are one join inside the insert, so the statement is the only round trip and never acts
+# on a stale lookup. Duplicates (same integration and event id) are counted on the stored
+# row; one whose twin a concurrent request commits meanwhile is stored once all the same.
+_INSERT_ROUTED = """
+WITH part AS (
+  SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::bytea[])
+    AS p(account_id, provider_event_id, event_type, raw_body)
+), owner AS (
+  SELECT p.account_id, p.provider_event_id, p.event_type, p.raw_body,
+         i.id AS integration, i.tenant
+  FROM part p JOIN integration i
+    ON i.connector = $1 AND i.account_id = p.account_id
+   AND i.revoked_at IS NULL AND i.status IN ('connected', 'error', 'needs_reauth')
+   AND NOT i.test_mode
+), ins AS (
+  INSERT INTO integration_webhook
+    (id, tenant, integration, provider_event_id, event_type, raw_body, headers, verified,
+     status, attempts, duplicates, error, trace_id, received_at)
+  SELECT gen_random_uuid(), o.tenant, o.integration, o.provider_event_id, o.event_type,
+         o.raw_body, $6::jsonb, true, 'received', 0, 0, '', $7, $8
+  FROM owner o
+  ON CONFLICT DO NOTHING
+  RETURNING id, integration, provider_event_id
+), dup AS (
+  UPDATE integration_webhook w SET duplicates = w.duplicates + 1
+  FROM owner o
+  WHERE w.integration = o.integration AND w.provider_event_id = o.provider_event_id
+    AND NOT EXISTS (
+      SELECT 1 FROM ins
+      WHERE ins.integration = o.integration AND ins.provider_event_id = o.provider_event_id
+    )
+  RETURNING w.id
+)
+SELECT coalesce((SELECT array_agg(id) FROM ins), '{}') AS inserted,
+       (SELECT count(*) FROM dup) AS duplicates,
+       coalesce((SELECT array_agg(DISTINCT account_id) FROM owner), '{}') AS routed
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class RoutedResult:
+    inserted: list[uuid.UUID]  # new rows, to normalize
+    duplicates: int  # stored before, counted on their rows
+    unrouted: int  # events of accounts no integration is connected to: dropped
+
+
+async def store_routed(
+    connector: str,
+    events: Sequence[RoutedEvent],
+    headers: dict[str, str],
+    trace_id: str,
+) -> RoutedResult:
+    """Store each event for every integration connected to its account, in one statement."""
+    # An account id PostgreSQL cannot hold cannot be one an integration is connected to.
+    routable = [e for e in events if e.account_id and "\x00" not in e.account_id]
+    row = None
+    if routable:
+        row = await pool().fetchrow(
+            _INSERT_ROUTED,
+            connector,
+            [e.account_id for e in routable],
+            [storable(e.event_id) for e in routable],
+            [storable(e.event_type) for e in routable],
+            [e.body for e in routable],
+            msgspec.json.encode(headers).decode(),
+            trace_id,
+            dt.datetime.now(dt.UTC),
+        )
+    routed = set(row["routed"]) if row is not None else set()
+    return RoutedResult(
+        inserted=list(row["inserted"]) if row is not None else [],
+        duplicates=int(row["duplicates"]) if row is not None else 0,
+        unrouted=sum(1 for e in events if e.account_id not in routed),
+    )

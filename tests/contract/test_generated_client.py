@@ -49,7 +49,12 @@ OPERATIONS = {
         "export_mappings",
         "import_mappings",
     },
-    "webhooks": {"receive_webhook", "answer_webhook_handshake"},
+    "webhooks": {
+        "receive_webhook",
+        "answer_webhook_handshake",
+        "receive_app_webhook",
+        "answer_app_webhook_handshake",
+    },
     "oauth": {"complete_oauth_authorization"},
 }
 

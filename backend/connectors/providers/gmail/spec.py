@@ -52,6 +52,14 @@ SPEC = ConnectorSpec(
         event_type_source="constant:gmail.history",
         docs_url="https://developers.google.com/workspace/gmail/api/guides/push",
         content_types=("application/json",),
+        # One push subscription for the operator's Pub/Sub topic serves every mailbox; the
+        # mailbox is `emailAddress` in the base64 `message.data` (webhook.py's split). The
+        # operator sets the audience (SWITCHBOARD_GMAIL_WEBHOOK_SECRET) and the push
+        # service account (SWITCHBOARD_GMAIL_PUSH_SERVICE_ACCOUNT).
+        app_level=True,
+        account_id_source="body:emailAddress",
+        app_secret_env="WEBHOOK_SECRET",
+        app_config_env={"service_account_email": "PUSH_SERVICE_ACCOUNT"},
         setup_instructions=(
             "1. In Google Cloud, create a Pub/Sub topic and grant "
             "gmail-api-push@system.gserviceaccount.com the Pub/Sub Publisher role on it.\n"

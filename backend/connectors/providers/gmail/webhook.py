@@ -22,6 +22,7 @@ from joserfc import jwt
 from joserfc.jwk import KeySet
 
 from backend.connectors.base import (
+    DeliveryPart,
     NormalizedEvent,
     VerifiedDelivery,
     WebhookHandler,
@@ -173,6 +174,15 @@ class GmailWebhook(WebhookHandler):
         check_claims(claims, secrets, request.received_at)
         push = decode_json(request.body, _Push)
         return VerifiedDelivery(push.message.message_id, "gmail.history")
+
+    def split(self, request: WebhookRequest, delivery: VerifiedDelivery) -> list[DeliveryPart]:
+        """One notification per push; its mailbox (`emailAddress`) is inside the base64
+        `message.data`, so the decoded notification is what the account path reads."""
+        try:
+            notification = _decode_data(dig(load_json(request.body), "message", "data"))
+        except (ValueError, RecursionError):
+            notification = {}
+        return [DeliveryPart(request.body, delivery.event_id, delivery.event_type, notification)]
 
     def normalize(self, body: bytes, headers: dict[str, str]) -> NormalizedEvent:
         payload = load_json(body)

@@ -105,6 +105,11 @@ SPEC = ConnectorSpec(
         docs_url="https://docs.slack.dev/authentication/verifying-requests-from-slack",
         content_types=("application/json", "application/x-www-form-urlencoded"),
         handshake="url_verification",
+        # One Request URL per Slack app: every workspace's events carry `team_id`. The
+        # operator's app signs with SWITCHBOARD_SLACK_WEBHOOK_SECRET (its signing secret).
+        app_level=True,
+        account_id_source="body:team_id",
+        app_secret_env="WEBHOOK_SECRET",
         setup_instructions=(
             "1. In your Slack app's settings (api.slack.com/apps), open Event Subscriptions, "
             "turn Enable Events on and set the Request URL to {webhook_url} (Slack sends a "

@@ -12,6 +12,7 @@ from typing import Any
 import msgspec
 
 from backend.connectors.base import (
+    DeliveryPart,
     NormalizedEvent,
     Reply,
     VerifiedDelivery,
@@ -95,6 +96,23 @@ class SlackWebhook(WebhookHandler):
         if envelope.type == "event_callback":
             return VerifiedDelivery(envelope.event_id, _event_type(envelope.event))
         return VerifiedDelivery(envelope.event_id, envelope.type or "unknown")
+
+    def split(
+        self, request: WebhookRequest, delivery: VerifiedDelivery
+    ) -> list[DeliveryPart] | None:
+        """Slash commands and interactivity are forms, not JSON: the team is the form's
+        `team_id`, or `team.id` inside an interaction's `payload`, shown under `team_id`."""
+        if not is_form(request):
+            return None  # Events API JSON: `team_id` is read generically
+        form = dict(parse_form(request.body))
+        document: dict[str, Any] = form
+        if "payload" in form:
+            try:
+                team = dig(load_object(form["payload"].encode("utf-8")), "team", "id")
+            except (ValueError, RecursionError):
+                team = None
+            document = {"team_id": text(team)}
+        return [DeliveryPart(request.body, delivery.event_id, delivery.event_type, document)]
 
     def normalize(self, body: bytes, headers: dict[str, str]) -> NormalizedEvent:
         if is_form_type(headers.get("content-type", "")):

@@ -83,6 +83,14 @@ SPEC = ConnectorSpec(
         handshake="hub.challenge",
         # Whoever knows it passes Meta's subscription check for this URL from any Meta app.
         secret_config=("verify_token",),
+        # Meta sends every number's events to the app's one callback URL; each change names
+        # its number (webhook.py's split keeps one change per stored event). The operator's
+        # app secret is SWITCHBOARD_WHATSAPP_WEBHOOK_SECRET, its verify token
+        # SWITCHBOARD_WHATSAPP_VERIFY_TOKEN.
+        app_level=True,
+        account_id_source="body:entry.0.changes.0.value.metadata.phone_number_id",
+        app_secret_env="WEBHOOK_SECRET",
+        app_config_env={"verify_token": "VERIFY_TOKEN"},
         setup_instructions=(
             "1. In the Meta App Dashboard open WhatsApp > Configuration and, under Webhook, "
             "click Edit: Callback URL {webhook_url}, Verify token the verify_token you set in "

@@ -4,6 +4,10 @@ Subscription is a GET handshake (`hub.mode=subscribe`, `hub.verify_token`, `hub.
 Deliveries batch `entry[].changes[].value` with `messages` or `statuses`; the dedupe id is
 the first message id (`wamid…`), or a status id plus its status, since one message produces
 a sent, a delivered and a read status under the same id.
+
+Meta sends every phone number's changes to the app's one callback URL, several per delivery
+at times: `split` keeps each change as its own event, the documented envelope around the
+change's exact bytes, so each is routed by its `metadata.phone_number_id`.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from typing import Any
 import msgspec
 
 from backend.connectors.base import (
+    DeliveryPart,
     NormalizedEvent,
     Reply,
     VerifiedDelivery,
@@ -57,8 +62,38 @@ class _Payload(msgspec.Struct):
     entry: list[_Entry] = []
 
 
+class _RawEntry(msgspec.Struct):
+    id: msgspec.Raw = msgspec.Raw(b'""')
+    changes: list[msgspec.Raw] = []
+
+
+class _RawPayload(msgspec.Struct):
+    object: msgspec.Raw = msgspec.Raw(b'"whatsapp_business_account"')
+    entry: list[_RawEntry] = []
+
+
 def _first_change(payload: _Payload) -> _Change | None:
     return next((c for e in payload.entry for c in e.changes), None)
+
+
+def _identify(change: _Change | None) -> tuple[str | None, str]:
+    """The dedupe id and type of one change."""
+    if change is None:
+        return None, "unknown"
+    value = change.value or _Value()
+    if value.messages:
+        message = value.messages[0]
+        return message.id, f"message.{message.type}"
+    if value.statuses:
+        status = value.statuses[0]
+        return f"{status.id}:{status.status}", f"status.{status.status}"
+    return None, change.field
+
+
+def _one_change(payload: _RawPayload, entry: _RawEntry, change: msgspec.Raw) -> bytes:
+    """The envelope Meta documents, holding one change byte for byte."""
+    head = b'{"object":%s,"entry":[{"id":%s,"changes":[' % (payload.object, entry.id)
+    return head + change + b"]}]}"
 
 
 class WhatsAppWebhook(WebhookHandler):
@@ -66,17 +101,21 @@ class WhatsAppWebhook(WebhookHandler):
 
     async def verify(self, request: WebhookRequest, secrets: WebhookSecrets) -> VerifiedDelivery:
         verify_prefixed_hex(request, secrets, "X-Hub-Signature-256")
-        change = _first_change(decode_json(request.body, _Payload))
-        if change is None:
-            return VerifiedDelivery(None, "unknown")
-        value = change.value or _Value()
-        if value.messages:
-            message = value.messages[0]
-            return VerifiedDelivery(message.id, f"message.{message.type}")
-        if value.statuses:
-            status = value.statuses[0]
-            return VerifiedDelivery(f"{status.id}:{status.status}", f"status.{status.status}")
-        return VerifiedDelivery(None, change.field)
+        return VerifiedDelivery(*_identify(_first_change(decode_json(request.body, _Payload))))
+
+    def split(self, request: WebhookRequest, delivery: VerifiedDelivery) -> list[DeliveryPart]:
+        """One event per change; a delivery of one change is kept as received."""
+        payload = decode_json(request.body, _RawPayload)
+        changes = [(entry, change) for entry in payload.entry for change in entry.changes]
+        if len(changes) <= 1:
+            document = msgspec.json.decode(request.body)
+            return [DeliveryPart(request.body, delivery.event_id, delivery.event_type, document)]
+        parts: list[DeliveryPart] = []
+        for entry, change in changes:
+            body = _one_change(payload, entry, change)
+            event_id, event_type = _identify(decode_json(change, _Change))
+            parts.append(DeliveryPart(body, event_id, event_type, msgspec.json.decode(body)))
+        return parts
 
     async def handshake(self, request: WebhookRequest, secrets: WebhookSecrets) -> Reply:
         expected = secrets.config.get("verify_token")
