@@ -77,6 +77,7 @@ wrk:
 
 bench: $(BACKEND_STAMP) wrk
 	$(VENV)/bin/python -m benchmarks.webhook_ingest
+	$(VENV)/bin/python -m benchmarks.mapping
 
 clean:
 	rm -rf $(VENV) $(DASHBOARD_VENV) .tools .web var

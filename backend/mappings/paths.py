@@ -1,9 +1,9 @@
 """JMESPath sources compiled once; plain dotted paths get a direct getter.
 
 Most rules read `a.b.c`. Walking dicts directly is an order of magnitude faster than
-jmespath's tree interpreter and gives the same answer (a field of a non-object is null): the
-compliance examples in tests/mappings run through `compile_source`, so both paths are held
-to the specification.
+jmespath's tree interpreter and gives the same answer (a field of a non-object is null); other
+expressions become closures (`jmes.py`). The compliance examples in tests/mappings run
+through `compile_source`, so both are held to the specification.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from typing import Any
 
 import jmespath
 from jmespath.exceptions import JMESPathError
+
+from backend.mappings.jmes import compile_ast
 
 Getter = Callable[[Any], Any]
 
@@ -89,7 +91,10 @@ def compile_source(expression: str) -> Getter:
     except (RecursionError, ValueError, TypeError, KeyError, IndexError) as exc:
         # The parser's own limits on hostile input (deep nesting, odd tokens).
         raise SourceError(f"not a valid JMESPath expression ({type(exc).__name__})") from None
-    return parsed.search
+    try:
+        return compile_ast(parsed.parsed)
+    except RecursionError:
+        raise SourceError("the expression is nested too deeply") from None
 
 
 def _describe(exc: JMESPathError) -> str:

@@ -12,12 +12,14 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import jmespath
 import msgspec
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from backend.mappings.compile import MappingInvalid, compile_rules, decode_rules
 from backend.mappings.engine import TIME_BUDGET_SECONDS
+from backend.mappings.paths import compile_source
 
 # One rule's worst case on these small payloads is far below this; the bound the engine
 # promises is its budget plus one rule.
@@ -233,3 +235,20 @@ def test_no_rule_set_and_no_payload_crashes_or_overruns(raw_rules: Any, payload:
             node = node[key]
     assert all(0 <= e.rule < len(raw_rules) and e.message for e in result.errors)
     msgspec.json.encode(result.mapped)  # always storable as the event's JSON
+
+
+def _outcome(evaluate: Any, payload: Any) -> Any:
+    try:
+        return ("value", evaluate(payload))
+    except Exception as exc:  # the same failure is part of agreeing
+        return ("error", type(exc).__name__)
+
+
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(expression=valid_expressions, payload=payloads)
+def test_compiled_expressions_agree_with_the_reference_interpreter(
+    expression: str, payload: Any
+) -> None:
+    """The closures of backend/mappings/jmes.py against jmespath's TreeInterpreter."""
+    reference = jmespath.compile(expression)
+    assert _outcome(compile_source(expression), payload) == _outcome(reference.search, payload)
