@@ -1,18 +1,34 @@
-"""The catalog's facts, asserted literally against the providers' documentation, and the
-operator configuration scheme."""
+"""What a spec makes the generic code do: recorded provider error answers classified by each
+connector's error table, rate-limit waits from real header shapes, spec validation, credential
+formats and the operator configuration scheme."""
 
 from __future__ import annotations
 
+import datetime as dt
+import email.utils
+import json
 import re
+import time
+from pathlib import Path
+from typing import Any
 
+import httpx
 import msgspec
 import pytest
 
+from backend.connectors.classify import MAX_WAIT, MESSAGE_LIMIT, classify_response
 from backend.connectors.config import connector_config
-from backend.connectors.registry import get_provider, providers
-from backend.connectors.spec import SpecError, validate_spec
+from backend.connectors.registry import Provider, get_provider, providers
+from backend.connectors.spec import (
+    ConnectorSpec,
+    ErrorRule,
+    HealthCheck,
+    SpecError,
+    validate_spec,
+)
+from connectors.helpers import adapter_for
 
-G = "https://www.googleapis.com/auth/"
+FIXTURES = Path(__file__).parent.parent / "fixtures"
 
 
 def test_an_unknown_key_is_not_a_connector() -> None:
@@ -20,120 +36,9 @@ def test_an_unknown_key_is_not_a_connector() -> None:
         get_provider("myspace")
 
 
-@pytest.mark.parametrize(
-    ("key", "auth_type"),
-    [
-        ("gmail", "oauth2"),
-        ("google_calendar", "oauth2"),
-        ("google_drive", "oauth2"),
-        ("slack", "oauth2"),
-        ("github", "oauth2"),
-        ("jira", "oauth2"),
-        ("paypal", "oauth2"),
-        ("telegram", "api_key"),
-        ("whatsapp", "api_key"),
-        ("twilio", "api_key"),
-        ("stripe", "api_key"),
-        ("webhook", "none"),
-    ],
-)
-def test_auth_types(key: str, auth_type: str) -> None:
-    assert get_provider(key).spec.auth_type == auth_type
-
-
-@pytest.mark.parametrize(
-    ("key", "url"),
-    [
-        ("gmail", "https://gmail.googleapis.com"),
-        ("google_calendar", "https://www.googleapis.com/calendar/v3"),
-        ("google_drive", "https://www.googleapis.com/drive/v3"),
-        ("slack", "https://slack.com/api"),
-        ("telegram", "https://api.telegram.org"),
-        ("whatsapp", "https://graph.facebook.com/v21.0"),
-        ("twilio", "https://api.twilio.com"),
-        ("github", "https://api.github.com"),
-        ("jira", "https://api.atlassian.com"),
-        ("stripe", "https://api.stripe.com"),
-        ("paypal", "https://api-m.paypal.com"),
-    ],
-)
-def test_api_base_urls(key: str, url: str) -> None:
-    assert get_provider(key).spec.api_base_url == url
-
-
 def test_only_self_hosted_editions_may_override_the_api_base() -> None:
     overridable = {k for k, p in providers().items() if p.spec.api_base_overridable}
     assert overridable == {"github", "jira"}
-
-
-@pytest.mark.parametrize(
-    ("key", "scopes"),
-    [
-        ("gmail", (G + "gmail.readonly",)),
-        ("google_calendar", (G + "calendar.calendarlist.readonly", G + "calendar.events.readonly")),
-        ("google_drive", (G + "drive.readonly",)),
-    ],
-)
-def test_google_oauth(key: str, scopes: tuple[str, ...]) -> None:
-    oauth = get_provider(key).spec.oauth
-    assert oauth is not None
-    assert oauth.authorize_url == "https://accounts.google.com/o/oauth2/v2/auth"
-    assert oauth.token_url == "https://oauth2.googleapis.com/token"
-    assert oauth.revoke_url == "https://oauth2.googleapis.com/revoke"
-    assert oauth.default_scopes == scopes
-    assert oauth.extra_authorize_params == {
-        "access_type": "offline",
-        "prompt": "consent",
-        "include_granted_scopes": "true",
-    }
-    assert (oauth.pkce, oauth.refresh_tokens, oauth.rotating_refresh_tokens) == (True, True, False)
-
-
-def test_slack_oauth() -> None:
-    oauth = get_provider("slack").spec.oauth
-    assert oauth is not None
-    assert oauth.authorize_url == "https://slack.com/oauth/v2/authorize"
-    assert oauth.token_url == "https://slack.com/api/oauth.v2.access"
-    assert oauth.revoke_url == "https://slack.com/api/auth.revoke"
-    assert oauth.default_scopes == ("channels:read", "channels:history")
-    assert oauth.scope_separator == ","
-    assert oauth.token_endpoint_auth_method == "client_secret_basic"
-    assert oauth.pkce is False
-
-
-def test_github_oauth() -> None:
-    oauth = get_provider("github").spec.oauth
-    assert oauth is not None
-    assert oauth.authorize_url == "https://github.com/login/oauth/authorize"
-    assert oauth.token_url == "https://github.com/login/oauth/access_token"
-    assert oauth.default_scopes == ("admin:repo_hook",)
-    assert "repo" in oauth.optional_scopes
-    assert oauth.pkce is True
-
-
-def test_jira_oauth() -> None:
-    oauth = get_provider("jira").spec.oauth
-    assert oauth is not None
-    assert oauth.authorize_url == "https://auth.atlassian.com/authorize"
-    assert oauth.token_url == "https://auth.atlassian.com/oauth/token"
-    assert oauth.default_scopes == (
-        "read:jira-work",
-        "read:jira-user",
-        "manage:jira-webhook",
-        "offline_access",
-    )
-    assert oauth.extra_authorize_params == {"audience": "api.atlassian.com", "prompt": "consent"}
-    assert (oauth.pkce, oauth.rotating_refresh_tokens) == (False, True)
-
-
-def test_paypal_uses_the_tenants_own_app() -> None:
-    spec = get_provider("paypal").spec
-    assert spec.oauth is not None
-    assert spec.oauth.grant_type == "client_credentials"
-    assert spec.oauth.token_url == "https://api-m.paypal.com/v1/oauth2/token"
-    assert spec.oauth.token_endpoint_auth_method == "client_secret_basic"
-    assert spec.oauth.refresh_tokens is False
-    assert [f.name for f in spec.credential_fields] == ["client_id", "client_secret"]
 
 
 def test_validate_spec_ties_credential_fields_to_the_grant() -> None:
@@ -143,19 +48,6 @@ def test_validate_spec_ties_credential_fields_to_the_grant() -> None:
     github = get_provider("github").spec
     with pytest.raises(SpecError, match="must not have credential_fields"):
         validate_spec(msgspec.structs.replace(github, credential_fields=paypal.credential_fields))
-
-
-@pytest.mark.parametrize(
-    ("key", "fields"),
-    [
-        ("telegram", ["bot_token"]),
-        ("whatsapp", ["access_token", "phone_number_id"]),
-        ("twilio", ["account_sid", "auth_token"]),
-        ("stripe", ["secret_key"]),
-    ],
-)
-def test_api_key_credential_fields(key: str, fields: list[str]) -> None:
-    assert [f.name for f in get_provider(key).spec.credential_fields] == fields
 
 
 def _pattern(key: str, name: str) -> str:
@@ -215,33 +107,6 @@ def test_documented_credential_shapes(key: str, name: str, good: list[str], bad:
         assert re.fullmatch(pattern, value), value
     for value in bad:
         assert not re.fullmatch(pattern, value), value
-
-
-@pytest.mark.parametrize(
-    ("key", "source"),
-    [
-        ("gmail", "user"),
-        ("google_calendar", "generated"),
-        ("google_drive", "generated"),
-        ("slack", "user"),
-        ("telegram", "generated"),
-        ("whatsapp", "user"),
-        ("twilio", "credentials"),
-        ("github", "generated"),
-        ("jira", "generated"),
-        ("stripe", "user"),
-        ("paypal", "user"),
-        ("webhook", "generated"),
-    ],
-)
-def test_signing_secret_sources(key: str, source: str) -> None:
-    webhook = get_provider(key).spec.webhook
-    assert webhook is not None and webhook.signing_secret_source == source
-
-
-def test_webhook_contracts() -> None:
-    assert get_provider("slack").spec.webhook.handshake == "url_verification"  # type: ignore[union-attr]
-    assert get_provider("github").spec.webhook.event_id_source == "header:X-GitHub-Delivery"  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize("key", list(providers()))
@@ -325,3 +190,267 @@ def test_api_base_override_applies_to_api_key_connectors_too() -> None:
     assert connector_config(get_provider("stripe").spec, env=env).api_base_url == (
         "http://127.0.0.1:12111"
     )
+
+
+# -- recorded error answers, classified by each connector's table ---------------------------
+
+CALLING = [key for key, p in providers().items() if p.spec.auth_type != "none"]
+
+
+def _recorded(key: str) -> list[Path]:
+    folder = FIXTURES / key / "errors"
+    return sorted(folder.glob("*.json")) if folder.is_dir() else []
+
+
+RECORDED = [(key, path) for key in providers() for path in _recorded(key)]
+
+
+def _response(recorded: dict[str, Any]) -> httpx.Response:
+    content = (
+        recorded["text"].encode() if "text" in recorded else json.dumps(recorded["body"]).encode()
+    )
+    return httpx.Response(recorded["status"], headers=recorded["headers"], content=content)
+
+
+@pytest.mark.parametrize("key", CALLING)
+def test_every_connector_calling_an_api_has_recorded_errors(key: str) -> None:
+    """Each connector brings documented error answers (tests/fixtures/<key>/errors/), at
+    least one refusal of the credentials and one rate limit, each naming its source."""
+    kinds = set()
+    for path in _recorded(key):
+        recorded = json.loads(path.read_text(encoding="utf-8"))
+        assert recorded["source"].startswith("https://"), path.name
+        kinds.add(recorded["kind"])
+    assert {"auth_failed", "rate_limited"} <= kinds, key
+
+
+@pytest.mark.parametrize(("key", "path"), RECORDED, ids=[f"{k}/{p.stem}" for k, p in RECORDED])
+async def test_recorded_error_answer_is_classified(key: str, path: Path) -> None:
+    recorded = json.loads(path.read_text(encoding="utf-8"))
+    provider = get_provider(key)
+    async with adapter_for(provider, provider.spec.api_base_url) as adapter:
+        error = adapter.classify(_response(recorded))
+    assert error is not None, "a documented error answer was taken for a success"
+    assert (error.kind, error.message) == (recorded["kind"], recorded["message"])
+    assert error.status_code == recorded["status"]
+    if recorded["retry_after"] is None:
+        assert error.retry_after is None
+    else:
+        assert error.retry_after == pytest.approx(recorded["retry_after"], abs=1)
+
+
+@pytest.mark.parametrize(
+    ("key", "body"),
+    [
+        ("slack", {"ok": True, "team": "Subarachnoid Workspace", "team_id": "T12345678"}),
+        ("telegram", {"ok": True, "result": {"id": 123456789, "is_bot": True}}),
+        ("whatsapp", {"display_phone_number": "+1 555-0100", "id": "106540352242922"}),
+        ("github", {"login": "octocat", "message": "a field named message is not an error"}),
+    ],
+)
+async def test_success_answers_are_not_errors(key: str, body: dict[str, Any]) -> None:
+    """Rules that look at any status (Slack's and Telegram's ok: false, Graph's error codes)
+    leave a successful answer alone."""
+    provider = get_provider(key)
+    async with adapter_for(provider, provider.spec.api_base_url) as adapter:
+        assert adapter.classify(httpx.Response(200, json=body)) is None
+
+
+@pytest.mark.parametrize(
+    ("status", "kind"),
+    [
+        (400, "permanent"),
+        (401, "auth"),
+        (403, "auth"),
+        (404, "permanent"),
+        (409, "permanent"),
+        (422, "permanent"),
+        (429, "rate_limit"),
+        (500, "transient"),
+        (502, "transient"),
+        (503, "transient"),
+    ],
+)
+def test_the_default_table(status: int, kind: str) -> None:
+    spec = msgspec.structs.replace(get_provider("stripe").spec, errors=())
+    failure = classify_response(spec, httpx.Response(status, text="<html>error</html>"))
+    assert failure is not None and failure.kind == kind
+    assert classify_response(spec, httpx.Response(204)) is None
+
+
+def test_the_first_matching_rule_wins_over_the_default_table() -> None:
+    spec = msgspec.structs.replace(
+        get_provider("stripe").spec,
+        errors=(
+            ErrorRule(
+                kind="transient",
+                status=(409,),
+                body_path="error.code",
+                body_equals=("lock_timeout",),
+            ),
+            ErrorRule(kind="auth", status=(409,)),
+        ),
+    )
+    lock = httpx.Response(409, json={"error": {"code": "lock_timeout", "message": "busy"}})
+    other = httpx.Response(409, json={"error": {"code": "idempotency_error"}})
+    assert classify_response(spec, lock).kind == "transient"  # type: ignore[union-attr]
+    assert classify_response(spec, other).kind == "auth"  # type: ignore[union-attr]
+
+
+# -- the message a failure carries ------------------------------------------------------------
+
+
+async def test_the_message_never_carries_a_credential_a_url_or_control_characters() -> None:
+    provider = get_provider("stripe")
+    key = provider.simulator.sample_credentials["secret_key"]
+    echoed = (
+        f"Invalid API Key provided: {key}\r\nretry at https://api.stripe.com/v1?access_token="
+        f"abc123 or client_secret=s3cr3tvalue\u202e\x00 now"
+    )
+    answer = httpx.Response(401, json={"error": {"message": echoed}})
+    async with adapter_for(provider, provider.spec.api_base_url) as adapter:
+        error = adapter.classify(answer)
+    assert error is not None
+    for leaked in (key, "abc123", "s3cr3tvalue", "http", "\r", "\n", "\x00", "\u202e"):
+        assert leaked not in error.message
+    assert error.message.startswith("the provider rejected the credentials: Invalid API Key")
+
+
+async def test_the_message_is_bounded() -> None:
+    provider = get_provider("twilio")
+    answer = httpx.Response(400, json={"code": 21211, "message": "x" * 100_000})
+    async with adapter_for(provider, provider.spec.api_base_url) as adapter:
+        error = adapter.classify(answer)
+    assert error is not None
+    detail = error.message.removeprefix("the provider answered 400: ")
+    assert len(detail) == MESSAGE_LIMIT and detail.endswith("…")
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"",
+        b"not json",
+        b"[1, 2]",
+        b"{" * 100_000,
+        b'{"message": {"nested": "object"}}',
+        b"\xff\xfe",
+    ],
+)
+async def test_an_unreadable_error_body_still_classifies(content: bytes) -> None:
+    provider = get_provider("github")
+    async with adapter_for(provider, provider.spec.api_base_url) as adapter:
+        error = adapter.classify(httpx.Response(502, content=content))
+    assert error is not None
+    assert (error.kind, error.message) == ("provider_down", "the provider answered 502")
+
+
+# -- rate-limit waits from real header shapes -------------------------------------------------
+
+
+async def _wait(key: str, status: int, headers: dict[str, str], body: Any = None) -> float | None:
+    provider = get_provider(key)
+    content = json.dumps(body if body is not None else {"message": "limited"}).encode()
+    async with adapter_for(provider, provider.spec.api_base_url) as adapter:
+        error = adapter.classify(httpx.Response(status, headers=headers, content=content))
+    assert error is not None and error.kind == "rate_limited", error
+    return error.retry_after
+
+
+async def test_github_primary_limit_waits_until_the_epoch_reset() -> None:
+    headers = {
+        "x-ratelimit-limit": "5000",
+        "x-ratelimit-remaining": "0",
+        "x-ratelimit-used": "5000",
+        "x-ratelimit-reset": str(int(time.time()) + 120),
+        "x-ratelimit-resource": "core",
+    }
+    assert await _wait("github", 403, headers) == pytest.approx(120, abs=2)
+    assert await _wait("github", 429, headers) == pytest.approx(120, abs=2)
+
+
+async def test_github_reset_already_passed_means_no_wait() -> None:
+    headers = {"x-ratelimit-remaining": "0", "x-ratelimit-reset": "1377013266"}
+    assert await _wait("github", 403, headers) == 0.0
+
+
+async def test_github_reset_of_an_unspent_quota_is_not_a_wait() -> None:
+    """A secondary limit with quota left: the hourly reset says nothing about it, so the
+    documented minute applies."""
+    headers = {"x-ratelimit-remaining": "4321", "x-ratelimit-reset": str(int(time.time()) + 3000)}
+    body = {"message": "You have exceeded a secondary rate limit."}
+    assert await _wait("github", 403, headers, body) == 60.0
+    assert await _wait("github", 429, {}) == 60.0
+
+
+async def test_jira_waits_for_retry_after_then_the_iso_reset() -> None:
+    assert await _wait("jira", 429, {"Retry-After": "7", "X-RateLimit-Remaining": "0"}) == 7.0
+    reset = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5)
+    headers = {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": reset.strftime("%Y-%m-%dT%H:%MZ")}
+    # The documented shape has minute precision.
+    assert 240 - 2 <= (await _wait("jira", 429, headers) or 0) <= 300
+
+
+async def test_retry_after_as_an_http_date() -> None:
+    when = email.utils.format_datetime(dt.datetime.now(dt.UTC) + dt.timedelta(seconds=90), True)
+    assert await _wait("stripe", 429, {"Retry-After": when}) == pytest.approx(90, abs=2)
+
+
+async def test_telegram_waits_for_the_body_parameter() -> None:
+    body = {
+        "ok": False,
+        "error_code": 429,
+        "description": "Too Many Requests: retry after 12",
+        "parameters": {"retry_after": 12},
+    }
+    assert await _wait("telegram", 429, {}, body) == 12.0
+    # Telegram's error_code, not the HTTP status, is what the table reads.
+    assert await _wait("telegram", 400, {}, body) == 12.0
+
+
+@pytest.mark.parametrize(
+    ("value", "wait"),
+    [("soon", None), ("inf", None), ("nan", None), ("-5", 0.0), ("1e12", MAX_WAIT), ("3", 3.0)],
+)
+async def test_a_nonsense_retry_after_is_ignored_or_bounded(value: str, wait: float | None) -> None:
+    assert await _wait("slack", 429, {"Retry-After": value}) == wait
+
+
+# -- the error table and health check are validated ------------------------------------------
+
+
+def _with(**changes: Any) -> ConnectorSpec:
+    return msgspec.structs.replace(get_provider("stripe").spec, **changes)
+
+
+@pytest.mark.parametrize(
+    ("rule", "problem"),
+    [
+        (ErrorRule(kind="auth"), "matches every answer"),
+        (ErrorRule(kind="permanent", status=(200,)), "turns a success status into a failure"),
+        (ErrorRule(kind="auth", body_equals=("x",)), "body_equals needs body_path"),
+        (ErrorRule(kind="auth", status=(400,), header_equals="0"), "header_equals needs header"),
+    ],
+)
+def test_an_error_rule_must_look_at_the_answer(rule: ErrorRule, problem: str) -> None:
+    with pytest.raises(SpecError, match=problem):
+        validate_spec(_with(errors=(rule,)))
+
+
+def test_a_connector_calling_an_api_needs_a_health_check() -> None:
+    with pytest.raises(SpecError, match="need a health check"):
+        validate_spec(_with(health=None))
+    validate_spec(_with(health=HealthCheck(path="/v1/balance")))
+
+
+def _providers_with_health() -> list[Provider]:
+    return [p for p in providers().values() if p.spec.health is not None]
+
+
+def test_every_health_check_is_a_read() -> None:
+    """A health check runs often and unattended: it must not change anything at the provider
+    (Slack's auth.test is a POST that only reads)."""
+    for provider in _providers_with_health():
+        check = provider.spec.health
+        assert check is not None
+        assert check.method == "GET" or (provider.key, check.path) == ("slack", "auth.test")
