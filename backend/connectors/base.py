@@ -17,12 +17,10 @@ from urllib.parse import quote
 
 import httpx
 
-from backend.connectors.classify import classify_response, json_body, parse_retry_after
+from backend.connectors.classify import classify_response, json_body
 from backend.connectors.paths import dig, dig_str
 from backend.connectors.spec import ConnectorSpec, ErrorKind, HealthCheck
 from backend.lib.http import refused_by_guard
-
-__all__ = ["parse_retry_after"]
 
 FailureKind = Literal[
     "auth_failed", "rate_limited", "provider_down", "network", "bad_request", "misconfigured"

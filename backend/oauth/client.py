@@ -16,7 +16,7 @@ import httpx
 from authlib.integrations.base_client import OAuthError
 from authlib.integrations.httpx_client import AsyncOAuth2Client
 
-from backend.connectors.base import parse_retry_after
+from backend.connectors.classify import parse_retry_after
 from backend.connectors.config import ConnectorConfig
 from backend.connectors.spec import OAuthSpec
 
