@@ -34,6 +34,7 @@ async def test_tenants_create_and_list(client) -> None:
 
 async def test_keys_rotate_rewraps_under_the_new_master_key(client, make_tenant, raw_rows) -> None:
     from backend.lib.crypto import MasterKeyring
+    from backend.settings import get_settings
     from backend.tenants import vault as vault_module
 
     tenant = await make_tenant("cli-rotation")
@@ -52,6 +53,9 @@ async def test_keys_rotate_rewraps_under_the_new_master_key(client, make_tenant,
         # processes later tests start keep both.
         vault_module._vault = vault_module.Vault(MasterKeyring.from_strings((new_key, old)))
         os.environ["SWITCHBOARD_MASTER_KEY"] = f"{new_key},{old}"
+        # Apps started later in this process (their lifespan re-inits the vault from the
+        # settings) must see both keys too, not the settings cached before the rotation.
+        get_settings.cache_clear()
     assert out["rewrapped"] >= 1 and out["new_data_keys"] >= 1
     ids = {
         r["master_key_id"] for r in await raw_rows("SELECT DISTINCT master_key_id FROM tenant_key")
