@@ -137,9 +137,10 @@ class Adapter(abc.ABC):
                 False, "provider_down", "the provider's answer did not confirm the credentials"
             )
         details: dict[str, Any] = {}
-        account_id = dig_str(body, check.account_id_path) if check.account_id_path else ""
+        source = self.ctx.config if check.account_from == "config" else body
+        account_id = dig_str(source, check.account_id_path) if check.account_id_path else ""
         if account_id:
-            name = dig(body, check.account_name_path) if check.account_name_path else None
+            name = dig(source, check.account_name_path) if check.account_name_path else None
             details["account"] = {"id": account_id, "name": name if isinstance(name, str) else ""}
         return HealthResult(True, "healthy", "the provider accepted the credentials", None, details)
 

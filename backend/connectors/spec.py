@@ -128,9 +128,11 @@ class HealthCheck(msgspec.Struct, frozen=True, kw_only=True):
     # Success also needs a value at `success_path` (equal to `success_equals` when set).
     success_path: str = ""
     success_equals: str = ""
-    # The provider account the credentials belong to, read from the same answer.
+    # The provider account the credentials belong to, read from the same answer, or from
+    # the integration's config where consent already named it (Jira's site).
     account_id_path: str = ""
     account_name_path: str = ""
+    account_from: Literal["answer", "config"] = "answer"
 
 
 class WebhookContract(msgspec.Struct, frozen=True, kw_only=True):

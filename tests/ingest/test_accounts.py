@@ -15,7 +15,9 @@ from slack_sdk.signature import SignatureVerifier
 
 from backend.connectors.base import DeliveryPart, VerifiedDelivery, WebhookRequest
 from backend.connectors.providers.webhook.webhook import HANDLER as GENERIC_HANDLER
+from backend.connectors.registry import get_provider
 from backend.connectors.spec import WebhookContract
+from backend.integrations.adapters import build_adapter
 from backend.webhooks import routing
 from backend.webhooks.store import store_routed
 
@@ -200,3 +202,34 @@ def test_account_paths_read_from_each_event_document() -> None:
     assert routing.names_other_account([part], "team_id", "T2")
     assert not routing.names_other_account([part], "team_id", "T1")
     assert not routing.names_other_account([part], "missing", "T1")  # names none: passes
+
+
+async def test_a_stripe_key_connects_to_its_account(client: Any, tenant: Any) -> None:
+    """GET /v1/account (the health check) names the key's account."""
+    created = await client.post(
+        "/api/integrations",
+        json={
+            "connector_id": "stripe",
+            "name": "Payments",
+            "test_mode": True,
+            "credentials": {"secret_key": "rk_test_51MzQ2aLkdIwHu7ixSimulatedKey0000000000"},
+        },
+        headers=tenant.headers,
+    )
+    assert created.status_code == 201, created.text
+    account = created.json()["integration"]["account"]
+    assert account == {"id": "acct_1Nv0FGQ9RKHgCVdK", "name": "Switchboard Test Shop"}
+
+
+async def test_a_jira_site_is_the_account_its_consent_granted() -> None:
+    """Jira's health answer is the user; the account is the site the consent named."""
+    cloud_id = "11223344-a1b2-3b33-c444-def123456789"
+    adapter = build_adapter(
+        get_provider("jira"),
+        {"access_token": "simulated-jira-access-token-0000000000"},
+        {"cloud_id": cloud_id, "site_name": "your-domain", "site_url": "https://x.example"},
+        test_mode=True,
+    )
+    health = await adapter.check_health()
+    assert health.ok, health.reason
+    assert health.details["account"] == {"id": cloud_id, "name": "your-domain"}

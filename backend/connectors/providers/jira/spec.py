@@ -60,8 +60,14 @@ SPEC = ConnectorSpec(
     # {"code", "message"} (https://developer.atlassian.com/cloud/jira/platform/rest/v3/intro/).
     error_message_paths=("errorMessages.0", "message"),
     request_headers={"Accept": "application/json"},
-    # The current user, on the granted site (the adapter picks Data Center's v2 path).
-    health=HealthCheck(path="/ex/jira/{config.cloud_id}/rest/api/3/myself"),
+    # The current user, on the granted site (the adapter picks Data Center's v2 path). The
+    # account is the site the consent granted (its cloud id, from accessible-resources).
+    health=HealthCheck(
+        path="/ex/jira/{config.cloud_id}/rest/api/3/myself",
+        account_from="config",
+        account_id_path="cloud_id",
+        account_name_path="site_name",
+    ),
     webhook=WebhookContract(
         scheme="atlassian-hmac-sha256",
         signing_secret_source="generated",

@@ -1,5 +1,5 @@
-"""Stripe's API as documented: GET /v1/balance, webhook endpoints (create, update,
-delete), and Stripe's {"error": {...}} objects."""
+"""Stripe's API as documented: GET /v1/account, GET /v1/balance, webhook endpoints (create,
+update, delete), and Stripe's {"error": {...}} objects."""
 
 import re
 import secrets
@@ -41,6 +41,38 @@ def balance(request: SimRequest) -> SimResponse:
             "connect_reserved": [{"amount": 0, "currency": "usd"}],
             "livemode": livemode,
             "pending": money,
+        },
+        _headers(),
+    )
+
+
+def account(request: SimRequest) -> SimResponse:
+    """The key's own account, shaped like the documented Account object
+    (https://docs.stripe.com/api/accounts/object)."""
+    return json_response(
+        200,
+        {
+            "id": "acct_1Nv0FGQ9RKHgCVdK",
+            "object": "account",
+            "business_profile": {
+                "mcc": None,
+                "name": "Switchboard Test Shop",
+                "product_description": None,
+                "support_email": None,
+                "support_phone": None,
+                "support_url": None,
+                "url": None,
+            },
+            "business_type": "company",
+            "charges_enabled": True,
+            "country": "US",
+            "created": 1695830751,
+            "default_currency": "usd",
+            "details_submitted": True,
+            "email": "jenny.rosen@example.com",
+            "metadata": {},
+            "payouts_enabled": True,
+            "type": "standard",
         },
         _headers(),
     )
@@ -216,6 +248,7 @@ SIMULATOR = ProviderSimulator(
     key=SPEC.key,
     api_base_url=SPEC.api_base_url,
     routes=(
+        Route("GET", r"/v1/account", account),
         Route("GET", r"/v1/balance", balance),
         Route("POST", r"/v1/webhook_endpoints", create_endpoint),
         Route("POST", r"/v1/webhook_endpoints/we_\w+", update_endpoint),

@@ -29,8 +29,9 @@ SPEC = ConnectorSpec(
             secret=True,
             pattern=r"(sk|rk)_(test|live)_[0-9A-Za-z]{10,247}",
             help="Developers > API keys: a secret key (sk_live_/sk_test_) or, better, a "
-            "restricted key (rk_live_/rk_test_) with read access to Balance and the objects "
-            "you sync, and write access to Webhook Endpoints for automatic registration.",
+            "restricted key (rk_live_/rk_test_) with read access to Accounts (to name the "
+            "account) and the objects you sync, and write access to Webhook Endpoints for "
+            "automatic registration.",
             example="sk_test_51MzQ2aLkdIwHu7ixSimulatedKey000000000000",
         ),
     ),
@@ -43,8 +44,16 @@ SPEC = ConnectorSpec(
     # Errors are {"error": {"type", "code", "message", "param"}} with plain HTTP statuses
     # (https://docs.stripe.com/api/errors): the default table and `error.message` suffice.
     error_message_paths=("error.message",),
-    # The balance: readable by any secret key and by restricted keys granted it.
-    health=HealthCheck(path="/v1/balance", success_path="object", success_equals="balance"),
+    # The key's own account (https://docs.stripe.com/api/accounts/retrieve): readable by any
+    # secret key and by restricted keys granted connected_account_read
+    # (https://docs.stripe.com/keys/permissions-reference); it names the account.
+    health=HealthCheck(
+        path="/v1/account",
+        success_path="object",
+        success_equals="account",
+        account_id_path="id",
+        account_name_path="business_profile.name",
+    ),
     webhook=WebhookContract(
         scheme="stripe-v1",
         signing_secret_source="user",
