@@ -16,7 +16,8 @@ from backend.lib.errors import FieldError
 from backend.mappings import schemas
 from backend.mappings.engine import CompiledMapping, CompiledRule
 from backend.mappings.paths import SourceError, compile_source, is_plain
-from backend.mappings.transforms import Step, TransformInvalid, build_step
+from backend.mappings.steps import Step, TransformInvalid
+from backend.mappings.transforms import build_step
 
 
 class MappingInvalid(ValueError):

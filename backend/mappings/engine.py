@@ -16,7 +16,7 @@ from typing import Any
 from jmespath.exceptions import JMESPathError
 
 from backend.mappings.paths import Getter
-from backend.mappings.transforms import FieldFailure, Step
+from backend.mappings.steps import FieldFailure, Step
 
 # Seconds one payload's mapping may take before the remaining costly rules are skipped.
 TIME_BUDGET_SECONDS = 0.05

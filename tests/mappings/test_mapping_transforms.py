@@ -10,7 +10,8 @@ import pytest
 
 from backend.mappings import schemas
 from backend.mappings.compile import MappingInvalid, compile_rules, decode_rules
-from backend.mappings.transforms import MAX_REGEX_INPUT, MAX_TEXT_OUTPUT
+from backend.mappings.regexes import MAX_REGEX_INPUT
+from backend.mappings.steps import MAX_TEXT_OUTPUT
 
 
 def run(transforms: list[dict[str, Any]], value: Any, payload: Any = None) -> tuple[Any, str]:
