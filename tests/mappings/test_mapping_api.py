@@ -4,6 +4,7 @@ isolation, and end to end through a signed GitHub webhook, replay and restore.""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -413,3 +414,23 @@ async def test_connector_default_applies_until_the_tenant_saves_its_own(
     assert (view["mapped"], view["mapping_version"]) == ({"kind": "opened"}, 1)
     raw = json.loads(json.dumps(view["normalized"]))
     assert raw["mapped"] == {"kind": "opened"}
+
+
+async def test_concurrent_saves_get_distinct_versions_and_one_current(
+    client, tenant, make_integration, raw_rows
+) -> None:
+    integration = await make_integration(tenant, "github", signing_secrets=(SECRET,))
+    rules = [[{"target": f"t{i}", "source": "issue.title"}] for i in range(8)]
+    answers = await asyncio.gather(
+        *(save(client, tenant, integration, "issues.opened", r) for r in rules)
+    )
+    assert all(a.status_code == 200 for a in answers), [a.text for a in answers]
+    assert sorted(a.json()["mapping"]["version"] for a in answers) == list(range(1, 9))
+    rows = await raw_rows(
+        "SELECT version, active FROM integration_mapping WHERE integration = $1", integration.id
+    )
+    assert [r["version"] for r in rows if r["active"]] == [8]
+    (index,) = await raw_rows(
+        "SELECT indexdef FROM pg_indexes WHERE indexname = 'integration_mapping_current'"
+    )
+    assert "UNIQUE" in index["indexdef"] and "WHERE active" in index["indexdef"]
