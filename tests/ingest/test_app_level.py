@@ -12,12 +12,15 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import asyncpg
 import pytest
 from slack_sdk.signature import SignatureVerifier
 from webhooks.helpers import hub_signature
 
 from backend.connectors.providers.gmail import webhook as gmail_webhook
-from backend.webhooks import metrics
+from backend.lib.db import pool as real_pool
+from backend.settings import get_settings
+from backend.webhooks import metrics, store
 
 from . import test_gmail as gmail_push
 from .support import Hooks, assert_problem, fixture
@@ -345,3 +348,41 @@ async def test_gmail_pushes_are_routed_by_the_mailbox_inside_the_message(
     # A token minted by another Google account for the same audience is refused.
     forged = gmail_push.bearer(audience, email="someone@evil.example")
     assert_problem(await post_app(hooks, "gmail", body, forged), 401, "signature-invalid")
+
+
+@pytest.fixture
+async def dead_pool() -> Any:
+    pool = await asyncpg.create_pool(
+        "postgresql://postgres@127.0.0.1:1/none", min_size=0, max_size=1
+    )  # nothing listens on port 1
+    yield pool
+    await pool.close()
+
+
+async def test_postgres_down_answers_503_so_the_provider_retries(
+    hooks: Hooks,
+    tenant: Any,
+    connect: Connect,
+    operator_env: None,
+    dead_pool: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    team = team_id()
+    integration = await connect(tenant, "slack", team)
+    body = slack_event(team)
+    monkeypatch.setattr(store, "pool", lambda: dead_pool)
+    response = await post_app(hooks, "slack", body, slack_signed(body))
+    assert_problem(response, 503, "unavailable")
+    assert response.headers["retry-after"]
+    monkeypatch.setattr(store, "pool", lambda: real_pool())
+    retried = await post_app(hooks, "slack", body, slack_signed(body))
+    assert retried.json()["stored"] == 1
+    assert len(await hooks.events(integration)) == 1
+
+
+async def test_an_oversized_app_delivery_is_refused_before_it_is_read(
+    hooks: Hooks, operator_env: None
+) -> None:
+    body = b"[" + b"0," * (get_settings().max_body_bytes // 2) + b"0]"
+    response = await post_app(hooks, "slack", body, slack_signed(body))
+    assert_problem(response, 413, "payload-too-large")
