@@ -11,7 +11,6 @@ straight from ASGI, and the Litestar route serves GET handshakes, both through `
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import ipaddress
 import logging
 import time
@@ -41,6 +40,7 @@ from backend.observability.services import write_log
 from backend.settings import Settings
 from backend.webhooks import material, metrics, routing
 from backend.webhooks.ratelimit import TokenBuckets
+from backend.webhooks.schemas import AppWebhookReceipt
 from backend.webhooks.store import store_event, store_routed
 
 log = logging.getLogger("switchboard.webhooks")
@@ -329,7 +329,7 @@ class Ingestor:
             return _reply(delivery.reply or Reply(200, b""))
         self._check_account(endpoint, hook_request, delivery)
         body = inbound.body
-        event_id = delivery.event_id or "sha256:" + hashlib.sha256(body).hexdigest()
+        event_id = routing.event_key(delivery.event_id, body)
         headers = inbound.headers
         stored_headers = {k: headers[k] for k in handler.stored_headers if k in headers}
         try:
@@ -410,6 +410,9 @@ class Ingestor:
             return problem_answer(problem)
 
     async def _ingest_app(self, inbound: Inbound, endpoint: AppEndpoint) -> Answer:
+        """Verify with the operator's secret, then store each event for its account's
+        integrations. No per-integration rate limit: a 429 would make the provider retry
+        the whole delivery, every other account's events included."""
         connector_id, handler = inbound.connector_id, endpoint.handler
         hook_request = self._hook_request(inbound)
         try:
@@ -444,13 +447,13 @@ class Ingestor:
             self._enqueue_soon(str(event_id))
         if delivery.reply is not None:
             return _reply(delivery.reply)
-        receipt = {
-            "status": "accepted",
-            "events": len(events),
-            "stored": len(result.inserted),
-            "duplicates": result.duplicates,
-            "unrouted": result.unrouted,
-        }
+        receipt = AppWebhookReceipt(
+            status="accepted",
+            events=len(events),
+            stored=len(result.inserted),
+            duplicates=result.duplicates,
+            unrouted=result.unrouted,
+        )
         return Answer(200, msgspec.json.encode(receipt))
 
 
