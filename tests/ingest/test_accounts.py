@@ -10,6 +10,7 @@ import uuid
 from typing import Any
 
 import msgspec
+import pytest
 from oauth.helpers import CALLBACK_PATH, point, start
 from slack_sdk.signature import SignatureVerifier
 
@@ -233,3 +234,31 @@ async def test_a_jira_site_is_the_account_its_consent_granted() -> None:
     health = await adapter.check_health()
     assert health.ok, health.reason
     assert health.details["account"] == {"id": cloud_id, "name": "your-domain"}
+
+
+@pytest.mark.parametrize(
+    ("connector", "name", "content_type", "account"),
+    [
+        ("slack", "event_callback__message.json", "application/json", "T061EG9R6"),
+        ("slack", "slash_command__weather.form", "application/x-www-form-urlencoded", "T0001"),
+        ("slack", "block_actions__button.form", "application/x-www-form-urlencoded", "T0CA5"),
+        ("whatsapp", "messages__text.json", "application/json", "106540352242922"),
+        ("gmail", "pubsub_push__history.json", "application/json", "user@example.com"),
+    ],
+)
+def test_each_documented_delivery_names_its_account(
+    connector: str, name: str, content_type: str, account: str
+) -> None:
+    """Slack's JSON and form bodies, Meta's envelope and Gmail's base64 notification all
+    yield one event, kept byte for byte, naming the account the spec's path points at."""
+    provider = get_provider(connector)
+    assert provider.webhook is not None and provider.spec.webhook is not None
+    body = fixture(connector, name)
+    request = WebhookRequest(
+        "POST", "https://hooks.example.test/", {"content-type": content_type}, {}, body, 0.0
+    )
+    (part,) = routing.delivery_parts(
+        provider.webhook, provider.spec.webhook, request, VerifiedDelivery("id", "type")
+    )
+    assert part.body == body and (part.event_id, part.event_type) == ("id", "type")
+    assert routing.account_of(part, routing.account_path(provider.spec.webhook)) == account
