@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import msgspec
+from opentelemetry import trace
 
 from backend.lib.db import pool
 from backend.mappings.compile import compile_rules, decode_rules
@@ -111,4 +112,9 @@ async def map_event(
     mapping = await mapping_for(integration, source, saved=saved)
     if mapping is None:
         return None
-    return mapping.apply(event_document(integration.connector, raw_body, data))
+    result = mapping.apply(event_document(integration.connector, raw_body, data))
+    # Counts only: values and messages may quote the payload.
+    span = trace.get_current_span()
+    span.set_attribute("switchboard.mapping.version", result.version)
+    span.set_attribute("switchboard.mapping.errors", len(result.errors))
+    return result

@@ -8,8 +8,12 @@ import asyncio
 import json
 from typing import Any
 
+import pytest
 import yaml
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from backend.lib.telemetry import setup_tracing
 from tests.ingest.support import assert_problem, fixture, new_id
 from tests.webhooks.helpers import hub_signature
 
@@ -434,3 +438,32 @@ async def test_concurrent_saves_get_distinct_versions_and_one_current(
         "SELECT indexdef FROM pg_indexes WHERE indexname = 'integration_mapping_current'"
     )
     assert "UNIQUE" in index["indexdef"] and "WHERE active" in index["indexdef"]
+
+
+@pytest.fixture(scope="module")
+def spans(app: Any) -> InMemorySpanExporter:
+    exporter = InMemorySpanExporter()
+    setup_tracing("switchboard-tests", extra=SimpleSpanProcessor(exporter))
+    return exporter
+
+
+async def test_the_normalize_span_counts_the_mapping_without_its_values(
+    client, tenant, make_integration, run_worker, spans
+) -> None:
+    integration = await make_integration(tenant, "github", signing_secrets=(SECRET,))
+    failing = [
+        *ISSUE_RULES,
+        {"target": "n", "source": "issue.title", "transforms": [{"op": "to_int"}]},
+    ]
+    await save(client, tenant, integration, "issues.opened", failing)
+    spans.clear()
+    event_id = await deliver_issue(client, integration)
+    await run_worker()
+    (span,) = [
+        s
+        for s in spans.get_finished_spans()
+        if s.name == "webhook.normalize" and (s.attributes or {}).get("event.id") == event_id
+    ]
+    assert span.attributes["switchboard.mapping.version"] == 1
+    assert span.attributes["switchboard.mapping.errors"] == 1
+    assert "Spelling error" not in str(dict(span.attributes)) + str(span.events)
