@@ -21,7 +21,15 @@ DEFAULT_API_URL = "http://127.0.0.1:8000"
 # Short: the dashboard polls every second, and a page must answer even when the api is down.
 DEFAULT_TIMEOUT = httpx.Timeout(5.0, connect=2.0)
 
+# The api's vocabularies (backend/lib/vocab.py), mirrored because the dashboard imports nothing
+# from backend/; tests/dashboard/test_vocab.py checks that the two agree.
 IntegrationStatus = Literal["pending", "connected", "needs_reauth", "error", "revoked"]
+FailureKind = Literal[
+    "auth_failed", "rate_limited", "provider_down", "network", "bad_request", "misconfigured"
+]
+HealthStatus = Literal["unknown", "healthy", FailureKind, "revoked"]
+EventStatus = Literal["received", "processed", "failed", "dead"]
+WebhookRegistrationStatus = Literal["registered", "failed", "manual", "removed"]
 
 
 # -- wire shapes (docs/api.md "Shapes"); total=False where the api may omit a key ------------
@@ -72,13 +80,13 @@ class Connector(TypedDict, total=False):
 
 
 class Health(TypedDict, total=False):
-    status: str
+    status: HealthStatus
     reason: str | None
     checked_at: str | None
 
 
 class WebhookRegistration(TypedDict, total=False):
-    status: Literal["registered", "failed", "manual", "removed"]
+    status: WebhookRegistrationStatus
     reason: str
     provider_id: str | None
     at: str | None
@@ -133,7 +141,7 @@ class Event(TypedDict, total=False):
     id: str
     provider_event_id: str | None
     type: str
-    status: Literal["received", "processed", "failed", "dead"]
+    status: EventStatus
     received_at: str
     processed_at: str | None
     attempts: int

@@ -23,7 +23,6 @@ from backend.integrations.schemas import (
     LogPage,
     Reconnect,
     Reconnected,
-    Status,
 )
 from backend.integrations.schemas import Health as HealthOut
 from backend.integrations.tables import Integration as IntegrationRow
@@ -38,6 +37,7 @@ from backend.lib.pagination import (
     parse_choice,
 )
 from backend.lib.tenancy import TenantScope
+from backend.lib.vocab import HealthStatus, IntegrationStatus
 from backend.observability.tables import AuditLog, IntegrationLog
 from backend.tenants.services import TenantContext
 
@@ -63,14 +63,16 @@ class IntegrationController(Controller):
         self,
         tenancy: TenantScope,
         connector_id: str | None = filter_parameter("Only this connector's integrations."),
-        status: str | None = choice_parameter(get_args(Status), "Only integrations in this state."),
+        status: str | None = choice_parameter(
+            tuple(IntegrationStatus), "Only integrations in this state."
+        ),
         limit: int = limit_parameter(),
         cursor: str | None = cursor_parameter(),
     ) -> IntegrationPage:
         query = tenancy.select(IntegrationRow)
         if connector_id:
             query = query.where(IntegrationRow.connector == connector_id)
-        if parse_choice("status", status, get_args(Status)):
+        if parse_choice("status", status, tuple(IntegrationStatus)):
             query = query.where(IntegrationRow.status == status)
         rows, next_cursor = await paginate(
             query, time_column="created_at", cursor=cursor, limit=clamp_limit(limit)
@@ -128,7 +130,8 @@ class IntegrationController(Controller):
     ) -> HealthCheck:
         row, health = await services.test(tenancy, integration_id, request_meta(request))
         wire = await services.to_wire(row)
-        return HealthCheck(wire, HealthOut(health.status, health.reason, wire.health.checked_at))
+        status = HealthStatus(health.status)
+        return HealthCheck(wire, HealthOut(status, health.reason, wire.health.checked_at))
 
     @post(
         "/{integration_id:str}/refresh",

@@ -7,7 +7,8 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-Status = Literal["pending", "connected", "needs_reauth", "error", "revoked"]
+from backend.lib.vocab import HealthStatus, IntegrationStatus, WebhookRegistrationStatus
+
 LogLevel = Literal["debug", "info", "warning", "error"]
 # PostgreSQL text cannot hold U+0000, so no string the API stores may contain it.
 Text = Annotated[str, msgspec.Meta(pattern=r"^[^\x00]*$")]
@@ -40,7 +41,7 @@ class Reconnect(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
 
 class Health(msgspec.Struct):
-    status: str
+    status: HealthStatus
     reason: str
     checked_at: dt.datetime | None
 
@@ -58,7 +59,7 @@ class WebhookRegistration(msgspec.Struct):
     """Where Switchboard registers the webhook itself (Telegram, GitHub, Stripe): the last
     outcome. registered | failed | manual (set up by hand; `reason` says why) | removed."""
 
-    status: str
+    status: WebhookRegistrationStatus
     reason: str
     provider_id: str | None
     at: dt.datetime | None
@@ -68,7 +69,7 @@ class Integration(msgspec.Struct):
     id: str
     connector_id: str
     name: str
-    status: Status
+    status: IntegrationStatus
     test_mode: bool
     health: Health
     # Null until the provider has named it (an OAuth consent not yet completed).

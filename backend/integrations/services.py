@@ -33,6 +33,7 @@ from backend.lib.clock import utc_now
 from backend.lib.errors import FieldError, Problem, validation_error
 from backend.lib.http import UnsafeURLError, check_public_url
 from backend.lib.tenancy import TenantScope
+from backend.lib.vocab import HealthStatus, IntegrationStatus, WebhookRegistrationStatus
 from backend.observability.services import write_audit, write_log
 from backend.settings import Settings, get_settings
 
@@ -83,7 +84,7 @@ async def to_wire(row: dict[str, Any], settings: Settings | None = None) -> Inte
     settings = settings or get_settings()
     url = None
     instructions = ""
-    if row["status"] != "revoked":
+    if row["status"] != IntegrationStatus.REVOKED:
         token = await sealed.open_token(row["tenant"], row["id"], row["webhook_token_sealed"])
         if token:
             url = registration.webhook_url(settings, row["connector"], token)
@@ -119,7 +120,7 @@ def _registration_to_wire(row: dict[str, Any]) -> WebhookRegistration | None:
         return None
     at = value.get("at")
     return WebhookRegistration(
-        status=str(value.get("status", "")),
+        status=WebhookRegistrationStatus(str(value.get("status"))),
         reason=str(value.get("reason", "")),
         provider_id=value.get("provider_id"),
         at=dt.datetime.fromisoformat(at) if isinstance(at, str) else None,
@@ -277,7 +278,7 @@ async def create(
         id=integration_id,
         connector=spec.key,
         name=name,
-        status="pending" if is_redirect_oauth else "connected",
+        status=IntegrationStatus.PENDING if is_redirect_oauth else IntegrationStatus.CONNECTED,
         test_mode=data.test_mode,
         credentials=await sealed.seal_credentials(scope.tenant_id, integration_id, credentials)
         if credentials
@@ -292,7 +293,7 @@ async def create(
             [sealed.SigningSecret(signing_secret)] if signing_secret else [],
         ),
         **_account_columns(health),
-        health_status=health.status if health else "unknown",
+        health_status=health.status if health else HealthStatus.UNKNOWN,
         health_reason=health.reason if health else "waiting for the OAuth authorization",
         health_checked_at=stamp if health else None,
         created_at=stamp,
@@ -347,14 +348,14 @@ def _initial_signing_secret(provider: Provider, supplied: str | None) -> tuple[s
 
 
 def _raise_for_health(name: str, health: HealthResult) -> None:
-    if health.status == "auth_failed":
+    if health.status == HealthStatus.AUTH_FAILED:
         raise Problem(
             422,
             f"{name} rejected the credentials: {health.reason}",
             kind="provider-rejected",
             title="The provider rejected the credentials",
         )
-    if health.status == "rate_limited":
+    if health.status == HealthStatus.RATE_LIMITED:
         headers = {"Retry-After": str(int(health.retry_after or 60))}
         raise Problem(503, f"{name} is rate limiting us; try again later.", headers=headers)
     raise Problem(502, f"Could not verify the credentials with {name}: {health.reason}")
@@ -371,7 +372,7 @@ async def reconnect(
     """A fresh authorization for an OAuth integration (after needs_reauth, or to add scopes);
     the current tokens keep working until the new consent completes."""
     row = await get(scope, integration_id)
-    if row["status"] == "revoked":
+    if row["status"] == IntegrationStatus.REVOKED:
         raise Problem(409, "A revoked integration cannot be reconnected; create a new one.")
     provider = get_provider(row["connector"])
     oauth_spec = provider.spec.oauth
@@ -387,7 +388,7 @@ async def update(
     scope: TenantScope, integration_id: str, data: IntegrationUpdate, meta: RequestMeta
 ) -> dict[str, Any]:
     row = await get(scope, integration_id)
-    if row["status"] == "revoked":
+    if row["status"] == IntegrationStatus.REVOKED:
         raise Problem(409, "A revoked integration cannot be changed.")
     provider = get_provider(row["connector"])
     values: dict[Any, Any] = {IntegrationRow.updated_at: utc_now()}
@@ -475,11 +476,15 @@ async def record_health(
     }
     for column, value in _account_columns(health).items():
         values[getattr(IntegrationRow, column)] = value
-    if row["status"] in ("connected", "error"):
+    if row["status"] in (IntegrationStatus.CONNECTED, IntegrationStatus.ERROR):
         values[IntegrationRow.status] = (
-            "connected"
+            IntegrationStatus.CONNECTED
             if health.ok
-            else ("error" if health.status != "rate_limited" else row["status"])
+            else (
+                IntegrationStatus.ERROR
+                if health.status != HealthStatus.RATE_LIMITED
+                else row["status"]
+            )
         )
     await scope.update(IntegrationRow, values).where(IntegrationRow.id == row["id"])
     return await get(scope, str(row["id"]))
@@ -489,9 +494,9 @@ async def test(
     scope: TenantScope, integration_id: str, meta: RequestMeta
 ) -> tuple[dict[str, Any], HealthResult]:
     row = await get(scope, integration_id)
-    if row["status"] == "revoked":
+    if row["status"] == IntegrationStatus.REVOKED:
         raise Problem(409, "A revoked integration has no credentials to test.")
-    if row["status"] == "pending":
+    if row["status"] == IntegrationStatus.PENDING:
         raise Problem(409, "The integration is waiting for its OAuth authorization.")
     provider = get_provider(row["connector"])
     credentials = await sealed.open_credentials(row["tenant"], row["id"], row["credentials"])
@@ -516,7 +521,7 @@ async def revoke(
     oauth: registration.TokenRefresher | None = None,
 ) -> dict[str, Any]:
     row = await get(scope, integration_id)
-    if row["status"] == "revoked":
+    if row["status"] == IntegrationStatus.REVOKED:
         return row
     provider = get_provider(row["connector"])
     revoked_at_provider = False
@@ -542,13 +547,13 @@ async def revoke(
         await scope.update(
             IntegrationRow,
             {
-                IntegrationRow.status: "revoked",
+                IntegrationRow.status: IntegrationStatus.REVOKED,
                 IntegrationRow.credentials: None,
                 IntegrationRow.webhook_token_hash: None,
                 IntegrationRow.webhook_token_sealed: None,
                 IntegrationRow.webhook_secrets: None,
                 IntegrationRow.token_expires_at: None,
-                IntegrationRow.health_status: "revoked",
+                IntegrationRow.health_status: HealthStatus.REVOKED,
                 IntegrationRow.health_reason: note,
                 IntegrationRow.health_checked_at: stamp,
                 IntegrationRow.revoked_at: stamp,
@@ -571,7 +576,7 @@ async def revoke(
 
 async def delete(scope: TenantScope, integration_id: str, meta: RequestMeta) -> None:
     row = await get(scope, integration_id)
-    if row["status"] != "revoked":
+    if row["status"] != IntegrationStatus.REVOKED:
         raise Problem(409, "Revoke the integration before deleting it.")
     async with IntegrationRow._meta.db.transaction():
         await scope.delete(IntegrationRow).where(IntegrationRow.id == row["id"])
@@ -594,7 +599,7 @@ async def rotate_webhook(
     secret; the previous secret keeps verifying during the overlap window. Where we
     registered the webhook at the provider, it is pointed at the new URL and secret."""
     row = await get(scope, integration_id)
-    if row["status"] == "revoked":
+    if row["status"] == IntegrationStatus.REVOKED:
         raise Problem(409, "A revoked integration has no webhook URL.")
     provider = get_provider(row["connector"])
     token = tokens.random_token(32)
@@ -631,7 +636,10 @@ async def rotate_webhook(
             "webhook URL rotated" + (" and signing secret" if new_secret else ""),
         )
     rotated = await get(scope, integration_id)
-    if registration.supported(provider) and rotated["status"] in ("connected", "error"):
+    if registration.supported(provider) and rotated["status"] in (
+        IntegrationStatus.CONNECTED,
+        IntegrationStatus.ERROR,
+    ):
         rotated = await registration.register(scope, rotated, oauth)
     return rotated, new_secret
 

@@ -15,6 +15,7 @@ from piccolo.columns.defaults.uuid import UUID4
 from piccolo.table import Table
 
 from backend.catalog.tables import Connector
+from backend.lib.vocab import HealthStatus, IntegrationStatus
 from backend.tenants.tables import Tenant
 
 
@@ -23,8 +24,7 @@ class Integration(Table):
     tenant = ForeignKey(Tenant, on_delete=OnDelete.cascade, null=False, index=True)
     connector = ForeignKey(Connector, on_delete=OnDelete.restrict, null=False)
     name = Varchar(length=200)
-    # pending | connected | needs_reauth | error | revoked
-    status = Varchar(length=16, default="pending")
+    status = Varchar(length=16, default=IntegrationStatus.PENDING, choices=IntegrationStatus)
     test_mode = Boolean(default=False)
     # Sealed JSON of the credential fields or OAuth token set (see lib/crypto.py).
     credentials = Bytea(null=True, default=None)
@@ -40,7 +40,7 @@ class Integration(Table):
     # learned from the provider at connect; app-level deliveries are routed by it.
     account_id = Varchar(length=255, default="")
     account_name = Varchar(length=255, default="")
-    health_status = Varchar(length=16, default="unknown")
+    health_status = Varchar(length=16, default=HealthStatus.UNKNOWN, choices=HealthStatus)
     health_reason = Text(default="")
     health_checked_at = Timestamptz(null=True, default=None)
     created_at = Timestamptz()

@@ -21,6 +21,7 @@ from backend.integrations.tables import Integration as IntegrationRow
 from backend.lib.clock import utc_now
 from backend.lib.errors import Problem
 from backend.lib.tenancy import TenantScope
+from backend.lib.vocab import IntegrationStatus, WebhookRegistrationStatus
 from backend.observability.services import write_log
 from backend.settings import Settings, get_settings
 
@@ -73,14 +74,14 @@ async def register(
             409,
             f"{provider.spec.name} webhooks are set up by hand: follow setup_instructions.",
         )
-    if row["status"] in ("revoked", "pending"):
+    if row["status"] in (IntegrationStatus.REVOKED, IntegrationStatus.PENDING):
         raise Problem(409, f"A {row['status']} integration cannot register a webhook.")
     current = await sealed.open_signing_secrets(row["tenant"], row["id"], row["webhook_secrets"])
     previous = recorded(row) or {}
     manual = _manual_reason(provider, row, current)
     values: dict[Any, Any] = {}
     if manual:
-        outcome: dict[str, Any] = {"status": "manual", "reason": manual}
+        outcome: dict[str, Any] = {"status": WebhookRegistrationStatus.MANUAL, "reason": manual}
     else:
         token = await sealed.open_token(row["tenant"], row["id"], row["webhook_token_sealed"])
         url = webhook_url(get_settings(), row["connector"], token or "")
@@ -93,20 +94,24 @@ async def register(
         except (KeyError, ValueError, TypeError) as exc:
             # An answer without the documented fields: recorded, never a 500 after connecting.
             outcome = {
-                "status": "failed",
+                "status": WebhookRegistrationStatus.FAILED,
                 "reason": f"unexpected answer from the provider ({type(exc).__name__})",
                 "provider_id": previous.get("provider_id"),
             }
         except (ProviderError, Problem) as exc:
             misconfigured = isinstance(exc, ProviderError) and exc.kind == "misconfigured"
             outcome = {
-                "status": "manual" if misconfigured else "failed",
+                "status": (
+                    WebhookRegistrationStatus.MANUAL
+                    if misconfigured
+                    else WebhookRegistrationStatus.FAILED
+                ),
                 "reason": _reason(exc).replace(url, "{webhook_url}"),
                 "provider_id": previous.get("provider_id"),
             }
         else:
             outcome = {
-                "status": "registered",
+                "status": WebhookRegistrationStatus.REGISTERED,
                 "reason": f"registered as {done.description}",
                 "provider_id": done.provider_id,
             }
@@ -124,16 +129,19 @@ async def unregister(
     or None when there was nothing to remove. Never raises: revocation goes on regardless."""
     previous = recorded(row) or {}
     provider_id = previous.get("provider_id")
-    if previous.get("status") != "registered" or not provider_id:
+    if previous.get("status") != WebhookRegistrationStatus.REGISTERED or not provider_id:
         return None
     provider = get_provider(row["connector"])
-    outcome: dict[str, Any] = {"status": "removed", "provider_id": provider_id}
+    outcome: dict[str, Any] = {
+        "status": WebhookRegistrationStatus.REMOVED,
+        "provider_id": provider_id,
+    }
     try:
         adapter = await _adapter(scope, row, provider, oauth)
         await adapter.unregister_webhook(str(provider_id))
     except (ProviderError, Problem) as exc:
         reason = f"could not remove it at the provider: {_reason(exc)}"
-        outcome.update(status="failed", reason=reason)
+        outcome.update(status=WebhookRegistrationStatus.FAILED, reason=reason)
     else:
         outcome["reason"] = f"removed at {provider.spec.name}"
     outcome["at"] = utc_now().isoformat()

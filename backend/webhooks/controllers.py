@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import uuid
-from typing import Any, get_args
+from typing import Any
 
 import msgspec
 from litestar import Controller, MediaType, Request, Response, get, post
@@ -244,7 +244,7 @@ class EventController(Controller):
         tenancy: TenantScope,
         integration_id: str,
         type: str | None = filter_parameter("Only events of this type."),
-        status: str | None = choice_parameter(get_args(EventStatus), "Only events in this state."),
+        status: str | None = choice_parameter(tuple(EventStatus), "Only events in this state."),
         since: str | None = time_parameter("Received at or after this instant."),
         until: str | None = time_parameter("Received before this instant."),
         limit: int = limit_parameter(),
@@ -257,7 +257,7 @@ class EventController(Controller):
         )
         if type:
             query = query.where(IntegrationWebhook.event_type == type)
-        if parse_choice("status", status, get_args(EventStatus)):
+        if parse_choice("status", status, tuple(EventStatus)):
             query = query.where(IntegrationWebhook.status == status)
         if received_from:
             query = query.where(IntegrationWebhook.received_at >= received_from)

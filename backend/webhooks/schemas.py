@@ -7,9 +7,8 @@ from typing import Any, Literal
 
 import msgspec
 
+from backend.lib.vocab import EventStatus
 from backend.mappings.schemas import MappingFieldError
-
-EventStatus = Literal["received", "processed", "failed", "dead"]
 
 
 class Event(msgspec.Struct):

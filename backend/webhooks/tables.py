@@ -16,6 +16,7 @@ from piccolo.columns.defaults.uuid import UUID4
 from piccolo.table import Table
 
 from backend.integrations.tables import Integration
+from backend.lib.vocab import EventStatus
 from backend.tenants.tables import Tenant
 
 
@@ -31,8 +32,7 @@ class IntegrationWebhook(Table):
     raw_body = Bytea()
     headers = JSONB(default="{}")
     verified = Boolean(default=True)
-    # received | processed | failed | dead
-    status = Varchar(length=16, default="received")
+    status = Varchar(length=16, default=EventStatus.RECEIVED, choices=EventStatus)
     normalized = JSONB(null=True, default=None)
     attempts = Integer(default=0)
     duplicates = Integer(default=0)

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import get_args
 
 import reflex as rx
 
-from dashboard.client import ApiError, Connector, Integration
+from dashboard.client import ApiError, Connector, Integration, IntegrationStatus
 from dashboard.state.session import AuthState, ProblemMixin
 
 ALL = "all"
-INTEGRATION_STATUSES = ["pending", "connected", "needs_reauth", "error", "revoked"]
+INTEGRATION_STATUSES = list(get_args(IntegrationStatus))
 AUTH_LABELS = {"oauth2": "OAuth 2.0", "api_key": "API key", "none": "No auth (webhook)"}
 
 
