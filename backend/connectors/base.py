@@ -12,7 +12,7 @@ import abc
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 from urllib.parse import quote
 
 import httpx
@@ -21,16 +21,14 @@ from backend.connectors.classify import classify_response, json_body
 from backend.connectors.paths import dig, dig_str
 from backend.connectors.spec import ConnectorSpec, ErrorKind, HealthCheck
 from backend.lib.http import refused_by_guard
+from backend.lib.vocab import FailureKind, HealthStatus
 
-FailureKind = Literal[
-    "auth_failed", "rate_limited", "provider_down", "network", "bad_request", "misconfigured"
-]
 # The error table's kinds under the names callers (health status, retries) already use.
 _FAILURE_KIND: dict[ErrorKind, FailureKind] = {
-    "auth": "auth_failed",
-    "rate_limit": "rate_limited",
-    "transient": "provider_down",
-    "permanent": "bad_request",
+    "auth": FailureKind.AUTH_FAILED,
+    "rate_limit": FailureKind.RATE_LIMITED,
+    "transient": FailureKind.PROVIDER_DOWN,
+    "permanent": FailureKind.BAD_REQUEST,
 }
 # `{credentials.NAME}` / `{config.NAME}` in a health check's path.
 _PLACEHOLDER = re.compile(r"\{(credentials|config)\.([A-Za-z0-9_]+)\}")
@@ -57,15 +55,14 @@ class ProviderError(Exception):
 @dataclass(frozen=True, slots=True)
 class HealthResult:
     ok: bool
-    # healthy | auth_failed | rate_limited | provider_down | network | bad_request | misconfigured
-    status: str
+    status: HealthStatus
     reason: str
     retry_after: float | None = None
     details: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_error(cls, error: ProviderError) -> HealthResult:
-        return cls(False, error.kind, error.message, error.retry_after)
+        return cls(False, HealthStatus(error.kind), error.message, error.retry_after)
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +121,7 @@ class Adapter(abc.ABC):
         like; the account it names goes into `details["account"]`."""
         check = self.spec.health
         if check is None:
-            return HealthResult(True, "healthy", "no provider API to check")
+            return HealthResult(True, HealthStatus.HEALTHY, "no provider API to check")
         try:
             response = await self.call(
                 check.method, self.health_path(), params=dict(check.params) or None
@@ -134,7 +131,9 @@ class Adapter(abc.ABC):
         body = json_body(response)
         if check.success_path and not _shows_success(body, check):
             return HealthResult(
-                False, "provider_down", "the provider's answer did not confirm the credentials"
+                False,
+                HealthStatus.PROVIDER_DOWN,
+                "the provider's answer did not confirm the credentials",
             )
         details: dict[str, Any] = {}
         source = self.ctx.config if check.account_from == "config" else body
@@ -142,13 +141,15 @@ class Adapter(abc.ABC):
         if account_id:
             name = dig(source, check.account_name_path) if check.account_name_path else None
             details["account"] = {"id": account_id, "name": name if isinstance(name, str) else ""}
-        return HealthResult(True, "healthy", "the provider accepted the credentials", None, details)
+        return HealthResult(
+            True, HealthStatus.HEALTHY, "the provider accepted the credentials", None, details
+        )
 
     def health_path(self) -> str:
         """The health check's path with its placeholders filled in; a value that is missing
         or breaks its credential field's pattern is `misconfigured` (never sent)."""
         if self.spec.health is None:
-            raise ProviderError("misconfigured", "this connector has no health check")
+            raise ProviderError(FailureKind.MISCONFIGURED, "this connector has no health check")
         return _PLACEHOLDER.sub(self._placeholder, self.spec.health.path)
 
     def _placeholder(self, match: re.Match[str]) -> str:
@@ -158,9 +159,11 @@ class Adapter(abc.ABC):
         field_ = next((f for f in self.spec.credential_fields if f.name == name), None)
         label = field_.label if field_ is not None and source == "credentials" else name
         if not isinstance(value, str | int) or not str(value):
-            raise ProviderError("misconfigured", f"the {label} is not set")
+            raise ProviderError(FailureKind.MISCONFIGURED, f"the {label} is not set")
         if field_ is not None and field_.pattern and not re.fullmatch(field_.pattern, str(value)):
-            raise ProviderError("misconfigured", f"the {label} does not have the expected format")
+            raise ProviderError(
+                FailureKind.MISCONFIGURED, f"the {label} does not have the expected format"
+            )
         return quote(str(value), safe="")
 
     # -- what subclasses may change ------------------------------------------------------
@@ -197,11 +200,15 @@ class Adapter(abc.ABC):
         Only connectors whose spec says `auto_register` override this; the rest are set up
         by hand from the spec's instructions.
         """
-        raise ProviderError("misconfigured", "this provider's webhooks are set up by hand")
+        raise ProviderError(
+            FailureKind.MISCONFIGURED, "this provider's webhooks are set up by hand"
+        )
 
     async def unregister_webhook(self, provider_id: str) -> None:
         """Remove a webhook registered earlier; one already gone is not an error."""
-        raise ProviderError("misconfigured", "this provider's webhooks are set up by hand")
+        raise ProviderError(
+            FailureKind.MISCONFIGURED, "this provider's webhooks are set up by hand"
+        )
 
     # -- shared plumbing --------------------------------------------------------------
     def url(self, path: str) -> str:
@@ -225,15 +232,15 @@ class Adapter(abc.ABC):
         try:
             response = await self.ctx.http.request(method, url, headers=headers, **kwargs)
         except httpx.TimeoutException as exc:
-            raise ProviderError("network", "the provider did not answer in time") from exc
+            raise ProviderError(FailureKind.NETWORK, "the provider did not answer in time") from exc
         except httpx.HTTPError as exc:
             if refused_by_guard(exc):
                 raise ProviderError(
-                    "misconfigured",
+                    FailureKind.MISCONFIGURED,
                     "the provider's host resolves to a private, loopback or metadata address",
                 ) from None
             raise ProviderError(
-                "network", f"could not reach the provider ({type(exc).__name__})"
+                FailureKind.NETWORK, f"could not reach the provider ({type(exc).__name__})"
             ) from exc
         error = self.classify(response)
         if error is not None:

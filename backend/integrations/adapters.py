@@ -18,6 +18,7 @@ from backend.connectors.base import (
 from backend.connectors.config import api_host_allowed, connector_config
 from backend.connectors.registry import Provider
 from backend.lib.http import get_client
+from backend.lib.vocab import FailureKind
 
 
 def api_base_for(provider: Provider, config: dict[str, Any]) -> str:
@@ -30,7 +31,8 @@ def api_base_for(provider: Provider, config: dict[str, Any]) -> str:
         return operator.api_base_url
     if not provider.spec.api_base_overridable or not api_host_allowed(operator, str(override)):
         raise ProviderError(
-            "misconfigured", f"the operator does not allow this API base for {provider.spec.name}"
+            FailureKind.MISCONFIGURED,
+            f"the operator does not allow this API base for {provider.spec.name}",
         )
     return str(override)
 

@@ -37,7 +37,7 @@ from backend.lib.pagination import (
     parse_choice,
 )
 from backend.lib.tenancy import TenantScope
-from backend.lib.vocab import HealthStatus, IntegrationStatus
+from backend.lib.vocab import IntegrationStatus
 from backend.observability.tables import AuditLog, IntegrationLog
 from backend.tenants.services import TenantContext
 
@@ -130,8 +130,7 @@ class IntegrationController(Controller):
     ) -> HealthCheck:
         row, health = await services.test(tenancy, integration_id, request_meta(request))
         wire = await services.to_wire(row)
-        status = HealthStatus(health.status)
-        return HealthCheck(wire, HealthOut(status, health.reason, wire.health.checked_at))
+        return HealthCheck(wire, HealthOut(health.status, health.reason, wire.health.checked_at))
 
     @post(
         "/{integration_id:str}/refresh",

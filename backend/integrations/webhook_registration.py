@@ -21,7 +21,7 @@ from backend.integrations.tables import Integration as IntegrationRow
 from backend.lib.clock import utc_now
 from backend.lib.errors import Problem
 from backend.lib.tenancy import TenantScope
-from backend.lib.vocab import IntegrationStatus, WebhookRegistrationStatus
+from backend.lib.vocab import FailureKind, IntegrationStatus, WebhookRegistrationStatus
 from backend.observability.services import write_log
 from backend.settings import Settings, get_settings
 
@@ -99,7 +99,7 @@ async def register(
                 "provider_id": previous.get("provider_id"),
             }
         except (ProviderError, Problem) as exc:
-            misconfigured = isinstance(exc, ProviderError) and exc.kind == "misconfigured"
+            misconfigured = isinstance(exc, ProviderError) and exc.kind == FailureKind.MISCONFIGURED
             outcome = {
                 "status": (
                     WebhookRegistrationStatus.MANUAL

@@ -34,6 +34,7 @@ from backend.connectors.webhook_schemes import (
     parse_int,
     require_header,
 )
+from backend.lib.vocab import FailureKind
 
 AUTHORIZE_URL = "https://accounts.google.com/o/oauth2/v2/auth"
 TOKEN_URL = "https://oauth2.googleapis.com/token"
@@ -100,7 +101,7 @@ class GoogleAdapter(Adapter):
         try:
             response = await self.ctx.http.post(url, data={"token": token})
         except httpx.HTTPError as exc:
-            raise ProviderError("network", "could not reach the provider") from exc
+            raise ProviderError(FailureKind.NETWORK, "could not reach the provider") from exc
         # 400 invalid_token: already revoked or expired, which is what we wanted.
         if response.status_code == 400 and b"invalid_token" in response.content:
             return True

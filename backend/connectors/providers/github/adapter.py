@@ -11,6 +11,7 @@ import httpx
 
 from backend.connectors.base import Adapter, ProviderError, WebhookRegistration
 from backend.connectors.providers.github.spec import SPEC
+from backend.lib.vocab import FailureKind
 
 _REPOSITORY = re.compile(r"[A-Za-z0-9_.-]{1,100}/[A-Za-z0-9_.-]{1,100}")
 # Every event: unknown types are kept with a generic envelope, so nothing is lost.
@@ -43,7 +44,7 @@ class GitHubAdapter(Adapter):
         repo = self.ctx.config.get("repository")
         if not isinstance(repo, str) or not _REPOSITORY.fullmatch(repo):
             raise ProviderError(
-                "misconfigured",
+                FailureKind.MISCONFIGURED,
                 "set config.repository to owner/name to have the repository webhook created",
             )
         return repo
@@ -78,7 +79,7 @@ class GitHubAdapter(Adapter):
         except ProviderError as exc:
             if exc.status_code == 404:
                 raise ProviderError(
-                    "bad_request",
+                    FailureKind.BAD_REQUEST,
                     "GitHub answered 404: the repository does not exist or this token may "
                     "not manage its webhooks (it needs the admin:repo_hook scope and admin "
                     "rights on the repository)",

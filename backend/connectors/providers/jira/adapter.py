@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from backend.connectors.base import Adapter, ProviderError
 from backend.connectors.providers.jira.spec import SPEC
+from backend.lib.vocab import FailureKind
 
 _CLOUD_HOST = urlsplit(SPEC.api_base_url).hostname
 
@@ -23,5 +24,7 @@ class JiraAdapter(Adapter):
         if self.ctx.config.get("cloud_id"):
             return super().health_path()
         if urlsplit(self.ctx.api_base_url).hostname == _CLOUD_HOST:
-            raise ProviderError("misconfigured", "the Jira Cloud site id (cloud_id) is not set")
+            raise ProviderError(
+                FailureKind.MISCONFIGURED, "the Jira Cloud site id (cloud_id) is not set"
+            )
         return "/rest/api/2/myself"

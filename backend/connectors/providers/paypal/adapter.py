@@ -15,6 +15,7 @@ from authlib.integrations.httpx_client import AsyncOAuth2Client
 
 from backend.connectors.base import Adapter, AdapterContext, ProviderError
 from backend.connectors.providers.paypal.spec import SPEC
+from backend.lib.vocab import FailureKind
 
 
 class _ViaClient(httpx.AsyncBaseTransport):
@@ -47,7 +48,7 @@ class PayPalAdapter(Adapter):
         client_id = str(self.ctx.credentials.get("client_id", ""))
         client_secret = str(self.ctx.credentials.get("client_secret", ""))
         if not client_id or not client_secret:
-            raise ProviderError("misconfigured", "the client ID and secret are required")
+            raise ProviderError(FailureKind.MISCONFIGURED, "the client ID and secret are required")
         client = AsyncOAuth2Client(
             client_id=client_id,
             client_secret=client_secret,
@@ -64,17 +65,21 @@ class PayPalAdapter(Adapter):
                 )
         except OAuthError as exc:
             raise ProviderError(
-                "auth_failed", f"the provider rejected the credentials ({exc.error})"
+                FailureKind.AUTH_FAILED, f"the provider rejected the credentials ({exc.error})"
             ) from None
         except httpx.TimeoutException:
-            raise ProviderError("network", "the provider did not answer in time") from None
+            raise ProviderError(
+                FailureKind.NETWORK, "the provider did not answer in time"
+            ) from None
         except httpx.HTTPError as exc:
             raise ProviderError(
-                "network", f"could not reach the provider ({type(exc).__name__})"
+                FailureKind.NETWORK, f"could not reach the provider ({type(exc).__name__})"
             ) from None
         access_token = token.get("access_token")
         if not isinstance(access_token, str) or not access_token:
-            raise ProviderError("bad_request", "the provider's token answer had no access token")
+            raise ProviderError(
+                FailureKind.BAD_REQUEST, "the provider's token answer had no access token"
+            )
         self._access_token = access_token
         return access_token
 
