@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import psutil
 
+from backend.connectors.registry import providers
 from tests.foundation.cli_support import server_directory
 
 
@@ -90,7 +91,7 @@ def _boot_and_restart(var: Path) -> None:
         demo = json.loads((var / "demo-tenant.json").read_text())
         headers = {"Authorization": f"Bearer {demo['api_key']}"}
         r = httpx.get(f"http://127.0.0.1:{port}/api/connectors", headers=headers, timeout=5)
-        assert r.status_code == 200 and len(r.json()["items"]) == 12
+        assert r.status_code == 200 and len(r.json()["items"]) == len(providers())
         assert httpx.get(f"http://127.0.0.1:{port}/api/connectors", timeout=5).status_code == 401
         created = httpx.post(
             f"http://127.0.0.1:{port}/api/integrations",
