@@ -294,6 +294,9 @@ class WebhookSecrets:
     signing_secrets: tuple[str, ...]
     credentials: dict[str, Any]
     config: dict[str, Any]
+    # A test-mode integration: its provider is the simulator, which is then the trust root
+    # of schemes signed by the provider's own keys (Gmail's OIDC token, PayPal's cert).
+    test_mode: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -89,6 +89,7 @@ async def load(token_hash: str) -> Material | None:
             signing_secrets=live_secrets(signing),
             credentials=await open_credentials(row["tenant"], row["id"], row["credentials"]),
             config=await open_config(row["tenant"], row["id"], config),
+            test_mode=row["test_mode"],
         ),
         loaded_at=time.monotonic(),
         account_id=row["account_id"],
