@@ -60,3 +60,22 @@ class EventType:
 
 
 Signer = Callable[[OutboundDelivery, SigningContext], dict[str, str]]
+
+
+def deep_merge(payload: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    """`payload` with `overrides` merged in: nested objects merge key by key, anything else
+    (lists included) replaces, so a caller can change one field deep in a template."""
+    merged = dict(payload)
+    for key, value in overrides.items():
+        current = merged.get(key)
+        if isinstance(current, dict) and isinstance(value, dict):
+            merged[key] = deep_merge(current, value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def simulated_number(ctx: SimulationContext) -> int:
+    """An increasing number unique per simulated delivery (ids, message numbers): the
+    call's millisecond time, then its sequence (a call sends at most 100)."""
+    return int(ctx.now * 1000) * 100 + ctx.sequence
