@@ -9,6 +9,7 @@ provider's page for it); none lets through a request the real API would refuse.
 from __future__ import annotations
 
 import copy
+import importlib
 import json
 import re
 import subprocess
@@ -20,6 +21,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+
+from backend.connectors.registry import providers
 
 DOCUMENTS = Path(__file__).resolve().parent / "provider_apis"
 _COMPAT = DOCUMENTS / "prism_compat.py"
@@ -175,11 +178,21 @@ DESCRIBED: dict[str, Description] = {
     ),
 }
 
-#: Connectors with no provider API to describe.
-WITHOUT_DESCRIPTION: dict[str, str] = {
-    "webhook": "the generic webhook connector calls no provider API (it only receives "
-    "deliveries), so there is no provider description to check it against",
-}
+
+def _stated_reasons() -> dict[str, str]:
+    """Connectors whose folder says why no description checks them (`NO_API_DESCRIPTION` in
+    the folder's __init__.py), so a new folder states it there instead of in this file."""
+    reasons = {}
+    for key in providers():
+        package = importlib.import_module(f"backend.connectors.providers.{key}")
+        reason = getattr(package, "NO_API_DESCRIPTION", "")
+        if reason:
+            reasons[key] = reason
+    return reasons
+
+
+#: Connectors with no provider description to check them against, each with the reason.
+WITHOUT_DESCRIPTION: dict[str, str] = _stated_reasons()
 
 
 def write_test_copy(key: str, directory: Path) -> Path:
