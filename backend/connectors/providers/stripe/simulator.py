@@ -78,6 +78,71 @@ def account(request: SimRequest) -> SimResponse:
     )
 
 
+def _customer(customer_id: str, name: str, email: str, created: int) -> dict[str, object]:
+    """A documented Customer object (https://docs.stripe.com/api/customers/object)."""
+    return {
+        "id": customer_id,
+        "object": "customer",
+        "address": None,
+        "balance": 0,
+        "created": created,
+        "currency": "usd",
+        "default_source": None,
+        "delinquent": False,
+        "description": None,
+        "discount": None,
+        "email": email,
+        "invoice_prefix": customer_id[4:12].upper(),
+        "invoice_settings": {
+            "custom_fields": None,
+            "default_payment_method": None,
+            "footer": None,
+            "rendering_options": None,
+        },
+        "livemode": False,
+        "metadata": {},
+        "name": name,
+        "phone": None,
+        "preferred_locales": [],
+        "shipping": None,
+        "tax_exempt": "none",
+        "test_clock": None,
+    }
+
+
+#: The customers every simulated account holds: generated events (events.py) name them, so a
+#: simulated charge's customer is one the API can retrieve.
+CUSTOMERS: dict[str, dict[str, object]] = {
+    str(c["id"]): c
+    for c in (
+        _customer("cus_NffrFeUfNV2Hib", "Jenny Rosen", "jennyrosen@example.com", 1680893993),
+        _customer("cus_O2DFYLf1sUuYqM", "Jane Doe", "jane.doe@example.com", 1686089969),
+        _customer("cus_PzYk7p2wEXAMPL", "Ada Lovelace", "ada@example.com", 1700000000),
+    )
+}
+
+
+def customer(request: SimRequest) -> SimResponse:
+    customer_id = request.path.rsplit("/", 1)[-1]
+    found = CUSTOMERS.get(customer_id)
+    if found is None:
+        return _invalid(f"No such customer: '{customer_id}'", "id", "resource_missing", status=404)
+    return json_response(200, found, _headers())
+
+
+def customers(request: SimRequest) -> SimResponse:
+    return json_response(
+        200,
+        {
+            "object": "list",
+            "data": list(CUSTOMERS.values()),
+            "has_more": False,
+            "url": "/v1/customers",
+        },
+        _headers(),
+    )
+
+
 #: Webhook endpoints created through the simulator, by endpoint id.
 ENDPOINTS: dict[str, dict[str, object]] = {}
 _ENDPOINT_PATH = re.compile(r"/v1/webhook_endpoints/(we_\w+)")
@@ -250,6 +315,8 @@ SIMULATOR = ProviderSimulator(
     routes=(
         Route("GET", r"/v1/account", account),
         Route("GET", r"/v1/balance", balance),
+        Route("GET", r"/v1/customers", customers),
+        Route("GET", r"/v1/customers/cus_\w+", customer),
         Route("POST", r"/v1/webhook_endpoints", create_endpoint),
         Route("POST", r"/v1/webhook_endpoints/we_\w+", update_endpoint),
         Route("DELETE", r"/v1/webhook_endpoints/we_\w+", delete_endpoint),
