@@ -79,3 +79,9 @@ def simulated_number(ctx: SimulationContext) -> int:
     """An increasing number unique per simulated delivery (ids, message numbers): the
     call's millisecond time, then its sequence (a call sends at most 100)."""
     return int(ctx.now * 1000) * 100 + ctx.sequence
+
+
+def event_time(ctx: SimulationContext) -> float:
+    """The provider's time of a simulated event: one second apart in sequence order, all
+    in the last 100 s (an event happens before the provider delivers it)."""
+    return ctx.now - 100 + ctx.sequence

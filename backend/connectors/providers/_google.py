@@ -8,6 +8,9 @@ Docs: https://developers.google.com/identity/protocols/oauth2/web-server
 
 from __future__ import annotations
 
+import hashlib
+import uuid
+from email.utils import formatdate
 from typing import Any
 
 import httpx
@@ -22,6 +25,14 @@ from backend.connectors.base import (
     WebhookRequest,
     WebhookSecrets,
     WebhookVerificationError,
+)
+from backend.connectors.event_generators import (
+    OutboundDelivery,
+    SigningContext,
+    SimulationContext,
+    deep_merge,
+    event_time,
+    simulated_number,
 )
 from backend.connectors.simulator import SimRequest, SimResponse, json_response, looks_valid
 from backend.connectors.spec import ErrorRule, OAuthSpec
@@ -271,3 +282,55 @@ class GoogleChannelWebhook(WebhookHandler):
 
     def normalize(self, body: bytes, headers: dict[str, str]) -> NormalizedEvent:
         return channel_event(headers)
+
+
+# -- simulated push notifications (test mode) ----------------------------------------------
+
+# A watch channel lives at most 7 days (Calendar's default; Drive allows up to a week).
+CHANNEL_LIFETIME_SECONDS = 7 * 24 * 3600
+
+
+def channel_delivery(
+    ctx: SimulationContext,
+    state: str,
+    resource_uri: str,
+    changed: str | None = None,
+) -> OutboundDelivery:
+    """One push notification of a watch channel, as Google sends it: an empty body and the
+    X-Goog-* headers (docs: developers.google.com/workspace/calendar/api/guides/push).
+
+    The channel is the integration's own (`config.channel_id` when a watch is open, else a
+    stable id derived from the integration), so the handler's channel check holds; message
+    numbers increase from call to call. `overrides` replace header values by name.
+    """
+    channel_id = ctx.config.get("channel_id")
+    if not isinstance(channel_id, str) or not channel_id:
+        channel_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"switchboard:{ctx.integration_id}"))
+    resource_id = ctx.config.get("resource_id")
+    if not isinstance(resource_id, str) or not resource_id:
+        resource_id = hashlib.sha256(channel_id.encode()).hexdigest()[:27]
+    number = simulated_number(ctx)
+    headers = {
+        "x-goog-channel-id": channel_id,
+        "x-goog-channel-expiration": formatdate(ctx.now + CHANNEL_LIFETIME_SECONDS, usegmt=True),
+        "x-goog-resource-id": resource_id,
+        "x-goog-resource-uri": resource_uri,
+        "x-goog-resource-state": state,
+        "x-goog-message-number": str(number),
+    }
+    if changed:
+        headers["x-goog-changed"] = changed
+    merged = deep_merge(headers, ctx.overrides)
+    return OutboundDelivery(
+        event_type=str(merged["x-goog-resource-state"]),
+        provider_event_id=f"{merged['x-goog-channel-id']}:{merged['x-goog-message-number']}",
+        body=b"",
+        headers={name.lower(): str(value) for name, value in merged.items()},
+        occurred_at=event_time(ctx),
+    )
+
+
+def sign_channel(delivery: OutboundDelivery, ctx: SigningContext) -> dict[str, str]:
+    """The channel token chosen at watch time comes back on every notification (no
+    signature); without one Google sends none."""
+    return {"x-goog-channel-token": ctx.signing_secret} if ctx.signing_secret else {}

@@ -7,6 +7,10 @@ Cache-Control allows), the issuer, the audience the tenant configured on the sub
 account the tenant configured (`config.service_account_email`, required, with
 `email_verified`): any Google account can mint a token for any audience, so the audience
 alone proves nothing. The key source is injectable so tests use a local RSA key set.
+
+A test-mode integration's Google is the simulator: its tokens are checked against the
+simulator's keys (and every claim as above), never Google's; a live integration never trusts
+the simulator's keys.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from backend.connectors.base import (
     WebhookSecrets,
     WebhookVerificationError,
 )
+from backend.connectors.providers.gmail import simulator
 from backend.connectors.webhook_normalize import dig, from_iso, load_json, load_object, text
 from backend.connectors.webhook_schemes import constant_time_equals, decode_json, require_header
 from backend.lib.http import get_client
@@ -82,8 +87,17 @@ class GoogleKeySource:
         return keys
 
 
+class SimulatorKeySource:
+    """The simulated Google's keys (test mode's trust root), held in process."""
+
+    async def keys(self) -> KeySet:
+        return simulator.public_keys()
+
+
 #: The process-wide key source; tests replace it (or pass one to `GmailWebhook`).
 KEY_SOURCE: KeySource = GoogleKeySource()
+#: The key source of test-mode integrations only.
+TEST_MODE_KEY_SOURCE: KeySource = SimulatorKeySource()
 
 
 class _TokenHeader(msgspec.Struct):
@@ -166,7 +180,8 @@ class GmailWebhook(WebhookHandler):
         push_service_account(secrets)
         token = _bearer_token(request)
         _check_header(token)
-        keys = await (self.key_source or KEY_SOURCE).keys()
+        source = TEST_MODE_KEY_SOURCE if secrets.test_mode else self.key_source or KEY_SOURCE
+        keys = await source.keys()
         try:
             claims = jwt.decode(token, keys, algorithms=["RS256"]).claims
         except Exception as exc:  # joserfc raises JoseError and, on odd input, others
