@@ -49,7 +49,7 @@ def _history(ctx: SimulationContext) -> OutboundDelivery:
     }
     message_id = str(simulated_number(ctx))
     published = _iso(event_time(ctx))
-    push = {
+    push: dict[str, Any] = {
         "message": {
             "data": notification,
             "messageId": message_id,

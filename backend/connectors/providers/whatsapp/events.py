@@ -46,7 +46,7 @@ def _media_id(ctx: SimulationContext) -> str:
 def _content(kind: str, ctx: SimulationContext) -> dict[str, Any]:
     """The type-named part of an incoming message (plus `context` for replies)."""
     sha = base64.b64encode(hashlib.sha256(_media_id(ctx).encode()).digest()).decode()
-    return {
+    contents: dict[str, dict[str, Any]] = {
         "text": {"text": {"body": "Does it come in another color?"}},
         "image": {
             "image": {
@@ -93,7 +93,8 @@ def _content(kind: str, ctx: SimulationContext) -> dict[str, Any]:
             "context": {"from": _DISPLAY_NUMBER, "id": _wamid(ctx, "ours")},
             "button": {"payload": "TRACK_ORDER", "text": "Track my order"},
         },
-    }[kind]
+    }
+    return contents[kind]
 
 
 def _status(state: str, ctx: SimulationContext) -> dict[str, Any]:
@@ -132,8 +133,10 @@ def _envelope(ctx: SimulationContext, value: dict[str, Any]) -> dict[str, Any]:
         "display_phone_number": _DISPLAY_NUMBER,
         "phone_number_id": ctx.account_id or _PHONE_NUMBER_ID,
     }
-    change = {"value": {"messaging_product": "whatsapp", "metadata": metadata, **value}}
-    change["field"] = "messages"
+    change = {
+        "value": {"messaging_product": "whatsapp", "metadata": metadata, **value},
+        "field": "messages",
+    }
     return {"object": "whatsapp_business_account", "entry": [{"id": _WABA_ID, "changes": [change]}]}
 
 
