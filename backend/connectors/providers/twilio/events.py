@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import hmac
 from collections.abc import Callable
 from email.utils import formatdate
 from urllib.parse import parse_qsl, urlencode
@@ -28,7 +27,7 @@ from backend.connectors.event_generators import (
 )
 from backend.connectors.providers.twilio.spec import SPEC
 from backend.connectors.providers.twilio.webhook import signed_string
-from backend.connectors.webhook_schemes import to_bytes
+from backend.connectors.webhook_schemes import hmac_digests, to_bytes
 
 _ACCOUNT_SID = next(f.example for f in SPEC.credential_fields if f.name == "account_sid")
 _OUR_NUMBER = "+14155550100"
@@ -183,5 +182,5 @@ def sign(delivery: OutboundDelivery, ctx: SigningContext) -> dict[str, str]:
     if delivery.query and "?" not in url:
         url = f"{url}?{delivery.query}"
     params = parse_qsl(delivery.body.decode(), keep_blank_values=True)
-    mac = hmac.new(to_bytes(token), to_bytes(signed_string(url, params)), hashlib.sha1)
-    return {"x-twilio-signature": base64.b64encode(mac.digest()).decode()}
+    digest = hmac_digests([to_bytes(token)], to_bytes(signed_string(url, params)), hashlib.sha1)
+    return {"x-twilio-signature": base64.b64encode(digest[0]).decode()}

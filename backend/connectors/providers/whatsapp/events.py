@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import hmac
 from collections.abc import Callable
 from typing import Any
 
@@ -24,7 +23,7 @@ from backend.connectors.event_generators import (
     simulated_number,
 )
 from backend.connectors.providers.whatsapp.spec import SPEC
-from backend.connectors.webhook_schemes import to_bytes
+from backend.connectors.webhook_schemes import hmac_digests, to_bytes
 
 # The simulator's business account and number (the spec's example phone number id).
 _WABA_ID = "102290129340398"
@@ -209,5 +208,5 @@ def sign(delivery: OutboundDelivery, ctx: SigningContext) -> dict[str, str]:
     """Meta signs the body with the app secret: `sha256=<hex HMAC-SHA256>`."""
     if not ctx.signing_secret:
         return {}
-    mac = hmac.new(to_bytes(ctx.signing_secret), delivery.body, hashlib.sha256).hexdigest()
-    return {"x-hub-signature-256": f"sha256={mac}"}
+    digest = hmac_digests([to_bytes(ctx.signing_secret)], delivery.body, hashlib.sha256)[0]
+    return {"x-hub-signature-256": "sha256=" + digest.hex()}
