@@ -23,7 +23,9 @@ from urllib.parse import parse_qsl
 
 import httpx
 import pytest
+import slack_sdk.signature
 import stripe
+from hubspot.utils.signature import Signature as HubSpotSignature
 from openapi_schema_validator import OAS30Validator
 
 from backend.connectors.base import (
@@ -356,3 +358,46 @@ def test_github_deliveries_name_the_configured_repository(name: str) -> None:
     assert delivery.headers["x-github-hook-installation-target-id"] == str(
         payload["repository"]["id"]
     )
+
+
+@pytest.mark.parametrize("name", _names("slack"))
+def test_slack_sdk_accepts_the_signature(name: str) -> None:
+    delivery = event_type("slack", name).build(simulation("slack"))
+    request = signed_request("slack", delivery, SECRET, {}, {})
+    timestamp = request.headers["x-slack-request-timestamp"]
+    signature = request.headers["x-slack-signature"]
+    assert slack_sdk.signature.SignatureVerifier(SECRET).is_valid(
+        delivery.body, timestamp, signature
+    )
+    assert not slack_sdk.signature.SignatureVerifier(OTHER_SECRET).is_valid(
+        delivery.body, timestamp, signature
+    )
+
+
+@pytest.mark.parametrize("name", _names("hubspot"))
+def test_hubspot_sdk_accepts_the_signature(name: str) -> None:
+    delivery = event_type("hubspot", name).build(simulation("hubspot"))
+    request = signed_request("hubspot", delivery, SECRET, {}, {})
+
+    def valid(secret: str) -> bool:
+        return HubSpotSignature.is_valid(
+            signature=request.headers["x-hubspot-signature-v3"],
+            client_secret=secret,
+            request_body=delivery.body.decode(),
+            http_uri=URL,
+            http_method="POST",
+            signature_version="v3",
+            timestamp=request.headers["x-hubspot-request-timestamp"],
+        )
+
+    assert valid(SECRET) and not valid(OTHER_SECRET)
+
+
+@pytest.mark.parametrize("name", _names("webhook"))
+async def test_generic_deliveries_verify_in_plain_hmac_mode(name: str) -> None:
+    config = {"signature_mode": "hmac_sha256", "signature_header": "X-Shop-Signature"}
+    delivery = event_type("webhook", name).build(simulation("webhook", **config))
+    verified = await verify("webhook", delivery, **config)
+    assert verified.event_type == name and verified.event_id == delivery.provider_event_id
+    request = signed_request("webhook", delivery, SECRET, {}, config)
+    assert "x-shop-signature" in request.headers and "webhook-signature" not in request.headers
