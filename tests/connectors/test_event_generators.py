@@ -40,9 +40,11 @@ from backend.connectors.event_generators import (
     SigningContext,
     SimulationContext,
 )
+from backend.connectors.providers.paypal.webhook import PayPalWebhook
 from backend.connectors.registry import Provider, providers
 from backend.webhooks.routing import account_of, account_path, delivery_parts
 from tests.connectors.helpers import adapter_for
+from tests.webhooks.helpers import rsa_key, self_signed_certificate
 
 DESCRIPTIONS = Path(__file__).resolve().parents[1] / "contract" / "provider_apis"
 URL = "https://switchboard.example.com/api/webhooks/int/tok_simulated"
@@ -401,3 +403,69 @@ async def test_generic_deliveries_verify_in_plain_hmac_mode(name: str) -> None:
     assert verified.event_type == name and verified.event_id == delivery.provider_event_id
     request = signed_request("webhook", delivery, SECRET, {}, config)
     assert "x-shop-signature" in request.headers and "webhook-signature" not in request.headers
+
+
+# -- PayPal: the simulator is the trust root of test-mode integrations only ----------------
+
+
+@pytest.mark.parametrize("name", _names("paypal"))
+async def test_paypal_test_mode_verifies_by_the_simulators_certificate(name: str) -> None:
+    delivery = event_type("paypal", name).build(simulation("paypal"))
+    verified = await verify("paypal", delivery, paypal_verification="certificate")
+    assert verified.event_type == name and verified.event_id == delivery.provider_event_id
+
+
+class _RecordingCertificates:
+    """PayPal's certificate as a live integration would fetch it (here: another key's)."""
+
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+
+    async def certificate(self, url: str) -> Any:
+        self.asked.append(url)
+        return self_signed_certificate(
+            rsa_key("paypal-live"), not_before=NOW - 60, not_after=NOW + 86400
+        )
+
+
+async def test_paypal_live_integration_does_not_trust_the_simulator() -> None:
+    certificates = _RecordingCertificates()
+    handler = PayPalWebhook(certificates=certificates)
+    provider = providers()["paypal"]
+    config = {"paypal_verification": "certificate"}
+    delivery = event_type("paypal", _names("paypal")[0]).build(simulation("paypal"))
+    request = signed_request("paypal", delivery, SECRET, {}, config)
+    live = WebhookSecrets((SECRET,), dict(provider.simulator.sample_credentials), config)
+    with pytest.raises(WebhookVerificationError, match="signature mismatch"):
+        await handler.verify(request, live)
+    assert certificates.asked == [request.headers["paypal-cert-url"]]
+    # The same delivery for a test-mode integration: the simulator's certificate.
+    test_mode = WebhookSecrets(live.signing_secrets, live.credentials, config, test_mode=True)
+    assert (await handler.verify(request, test_mode)).event_type == delivery.event_type
+
+
+async def test_paypal_simulator_refuses_a_changed_body() -> None:
+    provider = providers()["paypal"]
+    delivery = event_type("paypal", _names("paypal")[0]).build(simulation("paypal"))
+    request = signed_request("paypal", delivery, SECRET, {}, {})
+    fields = {
+        "transmission_id": request.headers["paypal-transmission-id"],
+        "transmission_time": request.headers["paypal-transmission-time"],
+        "transmission_sig": request.headers["paypal-transmission-sig"],
+        "cert_url": request.headers["paypal-cert-url"],
+        "auth_algo": request.headers["paypal-auth-algo"],
+        "webhook_id": SECRET,
+    }
+
+    async def status(body: bytes) -> str:
+        document = json.dumps(fields)[:-1].encode() + b', "webhook_event": ' + body + b"}"
+        async with httpx.AsyncClient(transport=provider.simulator.transport()) as http:
+            answer = await http.post(
+                "https://api-m.paypal.com/v1/notifications/verify-webhook-signature",
+                content=document,
+                headers={"Authorization": "Bearer A21AAsimulated"},
+            )
+        return str(answer.json()["verification_status"])
+
+    assert await status(delivery.body) == "SUCCESS"
+    assert await status(delivery.body.replace(b'"USD"', b'"EUR"')) == "FAILURE"

@@ -49,6 +49,7 @@ from backend.connectors.base import (
     WebhookSecrets,
     WebhookVerificationError,
 )
+from backend.connectors.providers.paypal.simulator import SIMULATOR
 from backend.connectors.webhook_normalize import dig, from_iso, generic_event, load_json, text
 from backend.connectors.webhook_schemes import (
     TOLERANCE_SECONDS,
@@ -313,6 +314,13 @@ def verification_mode(secrets: WebhookSecrets) -> str:
     return str(mode)
 
 
+# A test-mode integration's PayPal is the simulator (in process): its certificate and its
+# verify-webhook-signature answer are the trust root there, and nowhere else.
+_SIMULATOR_HTTP = httpx.AsyncClient(transport=SIMULATOR.transport(), timeout=5.0)
+SIMULATED_CERTIFICATES = PayPalCertificateSource(http=_SIMULATOR_HTTP)
+SIMULATED_API = PayPalApiVerifier(http=_SIMULATOR_HTTP)
+
+
 class PayPalWebhook(WebhookHandler):
     # Never the signature, its certificate URL or algorithm: stored headers are shown by the
     # events API, and with the body they would let anyone replay the delivery.
@@ -333,7 +341,8 @@ class PayPalWebhook(WebhookHandler):
         # Decoded before any signature work: cheap, and API mode splices the body as JSON.
         event = decode_json(request.body, _Event)
         if mode == "api":
-            await (self.api or API_VERIFIER).verify(transmission, request, secrets)
+            api = SIMULATED_API if secrets.test_mode else self.api or API_VERIFIER
+            await api.verify(transmission, request, secrets)
         else:
             await self._verify_certificate(transmission, request, secrets)
         return VerifiedDelivery(
@@ -351,7 +360,10 @@ class PayPalWebhook(WebhookHandler):
         if transmission.auth_algo != "SHA256withRSA":
             raise WebhookVerificationError("unsupported PAYPAL-AUTH-ALGO")
         url = check_cert_url(transmission.cert_url)
-        cert = await (self.certificates or CERTIFICATE_SOURCE).certificate(url)
+        source = (
+            SIMULATED_CERTIFICATES if secrets.test_mode else self.certificates or CERTIFICATE_SOURCE
+        )
+        cert = await source.certificate(url)
         now = dt.datetime.fromtimestamp(request.received_at, dt.UTC)
         if not cert.not_valid_before_utc <= now <= cert.not_valid_after_utc:
             raise WebhookVerificationError("the PayPal certificate is not currently valid")
