@@ -102,7 +102,8 @@ _KEY_FILE = Path(__file__).with_name("simulator_key.pem")
 @functools.cache
 def signing_key() -> rsa.RSAPrivateKey:
     key = serialization.load_pem_private_key(_KEY_FILE.read_bytes(), password=None)
-    assert isinstance(key, rsa.RSAPrivateKey)
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise TypeError(f"{_KEY_FILE.name} must hold an RSA key (PayPal signs SHA256withRSA)")
     return key
 
 
