@@ -59,10 +59,16 @@ class HealthResult:
     reason: str
     retry_after: float | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    # The call failed on the way (5xx, timeout, network), so asking again may succeed; a
+    # well-formed answer that did not confirm the credentials is not transient.
+    transient: bool = False
 
     @classmethod
     def from_error(cls, error: ProviderError) -> HealthResult:
-        return cls(False, HealthStatus(error.kind), error.message, error.retry_after)
+        transient = error.kind in (FailureKind.PROVIDER_DOWN, FailureKind.NETWORK)
+        return cls(
+            False, HealthStatus(error.kind), error.message, error.retry_after, transient=transient
+        )
 
 
 @dataclass(frozen=True, slots=True)

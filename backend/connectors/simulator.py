@@ -6,7 +6,9 @@ so what a tenant sees in test mode is exactly what the test suite checks.
 
 Behaviour: a valid-looking credential gets the success body; a credential containing
 "invalid" or "revoked" gets the provider's real authentication error; a failure can be forced
-with `fail_with` or the request header `X-Switchboard-Simulate: 401|429|500|timeout`.
+with `fail_with` or the request header `X-Switchboard-Simulate: 401|429|500|timeout`, and a
+test-mode integration's runtime faults (backend/testmode/faults.py) are answered by `inject`,
+in the provider's own error shapes.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ import httpx
 
 SIMULATE_HEADER = "x-switchboard-simulate"
 FORCED_FAILURES = ("401", "429", "500", "timeout")
+# The faults a test-mode integration can be given at runtime (PUT .../faults).
+FAULT_KINDS = ("rate_limit", "auth_expired", "auth_revoked", "server_error", "timeout", "malformed")
 _BAD_MARKERS = ("invalid", "revoked")
 
 
@@ -159,20 +163,49 @@ class ProviderSimulator:
         if not mode:
             return None
         if mode == "timeout":
-            return SimResponse(504, timeout=True)
+            return self.inject("timeout", request)
         if mode == "401":
-            return self._unauthorized(request)
+            return self.inject("auth_expired", request)
         if mode == "429":
-            return self._rate_limited(request, self.retry_after)
+            return self.inject("rate_limit", request)
         if mode.isdigit() and 500 <= int(mode) <= 599:
             response = self._server_error(request)
             return SimResponse(int(mode), response.body, response.headers)
         return json_response(400, {"error": f"unknown {SIMULATE_HEADER} value"})
 
+    def inject(self, kind: str, request: SimRequest, retry_after: int | None = None) -> SimResponse:
+        """The provider's own answer for a fault of `kind` (one of FAULT_KINDS): its real
+        401/429/500 bodies, so the spec's error table classifies them as it would live."""
+        if kind == "timeout":
+            return SimResponse(504, timeout=True)
+        if kind in ("auth_expired", "auth_revoked"):
+            # Providers answer an expired and a revoked access token alike; the difference
+            # shows at the token endpoint (invalid_grant), see backend/testmode/faults.py.
+            return self._unauthorized(request)
+        if kind == "rate_limit":
+            return self._rate_limited(
+                request, self.retry_after if retry_after is None else retry_after
+            )
+        if kind == "server_error":
+            return self._server_error(request)
+        if kind == "malformed":
+            return self._malformed(request)
+        raise ValueError(f"unknown fault kind {kind!r}")
+
+    def _malformed(self, request: SimRequest) -> SimResponse:
+        """A 200 whose body breaks the documented shape: the real answer cut short, as a
+        proxy or a provider bug truncates it (no longer valid JSON)."""
+        real = self._answer(request)
+        body = real.body[: len(real.body) // 2] or b"{"
+        return SimResponse(200, body, {"Content-Type": "application/json; charset=utf-8"})
+
     def handle(self, request: SimRequest) -> SimResponse:
         forced = self.forced(request)
         if forced is not None:
             return forced
+        return self._answer(request)
+
+    def _answer(self, request: SimRequest) -> SimResponse:
         for route, pattern in self.routes:
             if route.method == request.method and pattern.fullmatch(request.path):
                 if route.authenticated and not self._credential_ok(request):
@@ -194,10 +227,16 @@ class ProviderSimulator:
         )
 
     def _handle_httpx(self, request: httpx.Request) -> httpx.Response:
-        sim_request = self.request_from(
+        return self.to_httpx(self.handle(self.sim_request(request)), request)
+
+    def sim_request(self, request: httpx.Request) -> SimRequest:
+        return self.request_from(
             request.method, str(request.url), dict(request.headers), request.content
         )
-        response = self.handle(sim_request)
+
+    @staticmethod
+    def to_httpx(response: SimResponse, request: httpx.Request) -> httpx.Response:
+        """An answer as httpx delivers it; a timeout raises as a real one would."""
         if response.timeout:
             raise httpx.ReadTimeout("simulated timeout", request=request)
         return httpx.Response(response.status, headers=response.headers, content=response.body)

@@ -4,6 +4,8 @@ operator's or an allow-listed tenant API base) or, in test mode, to the in-proce
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 from typing import Any
 
 import httpx
@@ -18,7 +20,14 @@ from backend.connectors.base import (
 from backend.connectors.config import api_host_allowed, connector_config
 from backend.connectors.registry import Provider
 from backend.lib.http import get_client
-from backend.lib.vocab import FailureKind
+from backend.lib.vocab import FailureKind, HealthStatus
+from backend.testmode.faults import FaultInjectingTransport, FaultOwner
+
+# A health check retries a transient failure (5xx, timeout, network) once after this pause:
+# one blip must not mark a connection broken, and a person waiting on "Test" gets an answer
+# within seconds. Rate limits are not retried here: the result reports the wait instead.
+HEALTH_RETRY_PAUSE = 0.5
+_TRANSIENT = (HealthStatus.PROVIDER_DOWN, HealthStatus.NETWORK)
 
 
 def api_base_for(provider: Provider, config: dict[str, Any]) -> str:
@@ -49,13 +58,22 @@ def operator_app(provider: Provider) -> OperatorApp:
 
 
 def build_adapter(
-    provider: Provider, credentials: dict[str, Any], config: dict[str, Any], test_mode: bool
+    provider: Provider,
+    credentials: dict[str, Any],
+    config: dict[str, Any],
+    test_mode: bool,
+    owner: FaultOwner | None = None,
 ) -> Adapter:
-    """An adapter wired to the real provider, or to its simulator in test mode."""
+    """An adapter wired to the real provider, or to its simulator in test mode; `owner`
+    (the integration) makes the simulator answer with that integration's faults."""
     operator = operator_app(provider)
     if test_mode:
         http = _simulator_clients.get(provider.spec.key)
-        if http is None or http.is_closed:
+        if owner is not None:
+            # In process, no sockets: a client per adapter costs nothing to leave unclosed.
+            transport = FaultInjectingTransport(provider.simulator, owner)
+            http = httpx.AsyncClient(transport=transport, timeout=5.0)
+        elif http is None or http.is_closed:
             http = httpx.AsyncClient(transport=provider.simulator.transport(), timeout=5.0)
             _simulator_clients[provider.spec.key] = http
         base = provider.spec.api_base_url
@@ -81,11 +99,34 @@ _simulator_clients: dict[str, httpx.AsyncClient] = {}
 
 
 async def run_health_check(
-    provider: Provider, credentials: dict[str, Any], config: dict[str, Any], test_mode: bool
+    provider: Provider,
+    credentials: dict[str, Any],
+    config: dict[str, Any],
+    test_mode: bool,
+    owner: FaultOwner | None = None,
 ) -> HealthResult:
     """The one way to check an integration's credentials (at connect, on demand, after a
-    token exchange): a refused API base is a failed check, never an exception."""
+    token exchange): a refused API base is a failed check, never an exception. A transient
+    failure is retried once (`HEALTH_RETRY_PAUSE`); the second answer is the result."""
+    result = await _health_once(provider, credentials, config, test_mode, owner)
+    if result.status == HealthStatus.RATE_LIMITED and result.retry_after is not None:
+        # The wait is part of the answer a person (and the stored health reason) sees.
+        wait = f"{result.reason}; retry after {result.retry_after:g} s"
+        return dataclasses.replace(result, reason=wait)
+    if result.ok or result.status not in _TRANSIENT or not result.transient:
+        return result
+    await asyncio.sleep(HEALTH_RETRY_PAUSE)
+    return await _health_once(provider, credentials, config, test_mode, owner)
+
+
+async def _health_once(
+    provider: Provider,
+    credentials: dict[str, Any],
+    config: dict[str, Any],
+    test_mode: bool,
+    owner: FaultOwner | None,
+) -> HealthResult:
     try:
-        return await build_adapter(provider, credentials, config, test_mode).check_health()
+        return await build_adapter(provider, credentials, config, test_mode, owner).check_health()
     except ProviderError as exc:
         return HealthResult.from_error(exc)

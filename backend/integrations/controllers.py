@@ -126,9 +126,13 @@ class IntegrationController(Controller):
         status_code=200,
     )
     async def test_integration(
-        self, request: Request[TenantContext, Any, Any], tenancy: TenantScope, integration_id: str
+        self,
+        request: Request[TenantContext, Any, Any],
+        tenancy: TenantScope,
+        integration_id: str,
+        oauth: Any,
     ) -> HealthCheck:
-        row, health = await services.test(tenancy, integration_id, request_meta(request))
+        row, health = await services.test(tenancy, integration_id, request_meta(request), oauth)
         wire = await services.to_wire(row)
         return HealthCheck(wire, HealthOut(health.status, health.reason, wire.health.checked_at))
 

@@ -36,6 +36,7 @@ from backend.lib.tenancy import TenantScope
 from backend.lib.vocab import HealthStatus, IntegrationStatus, WebhookRegistrationStatus
 from backend.observability.services import write_audit, write_log
 from backend.settings import Settings, get_settings
+from backend.testmode.faults import FaultOwner
 
 
 @dataclass(frozen=True, slots=True)
@@ -491,7 +492,7 @@ async def record_health(
 
 
 async def test(
-    scope: TenantScope, integration_id: str, meta: RequestMeta
+    scope: TenantScope, integration_id: str, meta: RequestMeta, oauth: OAuthFlows | None = None
 ) -> tuple[dict[str, Any], HealthResult]:
     row = await get(scope, integration_id)
     if row["status"] == IntegrationStatus.REVOKED:
@@ -500,7 +501,20 @@ async def test(
         raise Problem(409, "The integration is waiting for its OAuth authorization.")
     provider = get_provider(row["connector"])
     credentials = await sealed.open_credentials(row["tenant"], row["id"], row["credentials"])
-    health = await run_health_check(provider, credentials, row["config"] or {}, row["test_mode"])
+    health = await _check_health(provider, row, credentials)
+    if health.status == HealthStatus.AUTH_FAILED and oauth and credentials.get("refresh_token"):
+        # A rejected access token may only have expired: refresh once, as any provider call
+        # does (with_fresh_token), then check again. A revoked grant ends in needs_reauth.
+        try:
+            row = await oauth.refresh(scope, row)
+        except Problem as exc:
+            health = HealthResult(False, HealthStatus.AUTH_FAILED, exc.detail)
+            row = await get(scope, integration_id)
+        else:
+            credentials = await sealed.open_credentials(
+                row["tenant"], row["id"], row["credentials"]
+            )
+            health = await _check_health(provider, row, credentials)
     updated = await record_health(scope, row, health)
     await _audit(scope, meta, "integration.test", str(row["id"]), {"result": health.status})
     await write_log(
@@ -512,6 +526,15 @@ async def test(
         context={"status": health.status},
     )
     return updated, health
+
+
+async def _check_health(
+    provider: Provider, row: dict[str, Any], credentials: dict[str, Any]
+) -> HealthResult:
+    owner = FaultOwner(row["tenant"], row["id"])
+    return await run_health_check(
+        provider, credentials, row["config"] or {}, row["test_mode"], owner
+    )
 
 
 async def revoke(

@@ -24,6 +24,7 @@ from backend.lib.tenancy import TenantScope
 from backend.lib.vocab import FailureKind, IntegrationStatus, WebhookRegistrationStatus
 from backend.observability.services import write_log
 from backend.settings import Settings, get_settings
+from backend.testmode.faults import FaultOwner
 
 KEY = "_webhook_registration"
 # A token this close to expiry is refreshed before the registration call.
@@ -156,7 +157,8 @@ async def _adapter(
     if oauth is not None and expires is not None and expires <= utc_now() + _EXPIRY_MARGIN:
         row = await oauth.refresh(scope, row)
     credentials = await sealed.open_credentials(row["tenant"], row["id"], row["credentials"])
-    return build_adapter(provider, credentials, row["config"] or {}, row["test_mode"])
+    owner = FaultOwner(row["tenant"], row["id"])
+    return build_adapter(provider, credentials, row["config"] or {}, row["test_mode"], owner)
 
 
 def _reason(exc: ProviderError | Problem) -> str:

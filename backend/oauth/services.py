@@ -53,6 +53,7 @@ from backend.oauth.states import consume_state, create_state, open_verifier
 from backend.oauth.tokenset import build_token_set, expiry_of, granted_scopes
 from backend.observability.services import open_alert, resolve_alerts, write_audit, write_log
 from backend.settings import Settings, get_settings
+from backend.testmode.faults import FaultOwner, token_endpoint_fault
 
 CALLBACK_PATH = "/api/connectors/oauth/callback"
 REAUTH_ALERT = "oauth.needs_reauth"
@@ -482,6 +483,9 @@ class OAuthService:
         name = provider.spec.name
         previous = await sealed.open_credentials(row["tenant"], row["id"], row["credentials"])
         if row["test_mode"]:
+            if await token_endpoint_fault(FaultOwner(row["tenant"], row["id"])):
+                revoked = TokenEndpointError("invalid_grant", "invalid_grant")
+                await self._refresh_failed(scope, row, name, revoked)
             token, had_refresh = simulated_token(provider)
         else:
             cfg = connector_config(provider.spec)
@@ -697,4 +701,5 @@ async def with_fresh_token(
 
 async def _adapter_for(provider: Provider, row: dict[str, Any]) -> Adapter:
     credentials = await sealed.open_credentials(row["tenant"], row["id"], row["credentials"])
-    return build_adapter(provider, credentials, row["config"] or {}, row["test_mode"])
+    owner = FaultOwner(row["tenant"], row["id"])
+    return build_adapter(provider, credentials, row["config"] or {}, row["test_mode"], owner)

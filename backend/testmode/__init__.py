@@ -1,0 +1,1 @@
+"""Test mode: simulated webhooks and runtime provider faults (issue 14)."""
