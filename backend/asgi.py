@@ -42,6 +42,7 @@ def route_handlers() -> list[Any]:
     from backend.integrations.controllers import AuditController, IntegrationController
     from backend.mappings.controllers import MappingController
     from backend.oauth.controllers import oauth_callback
+    from backend.testmode.controllers import TestModeController
     from backend.testmode.fault_controllers import FaultController
     from backend.webhooks.controllers import EventController, WebhookReceiver
 
@@ -56,6 +57,7 @@ def route_handlers() -> list[Any]:
         EventController,
         WebhookReceiver,
         oauth_callback,
+        TestModeController,
         FaultController,
     ]
 

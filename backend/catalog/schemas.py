@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import msgspec
 
@@ -69,3 +69,23 @@ class Connector(msgspec.Struct):
 
 class ConnectorList(msgspec.Struct):
     items: list[Connector]
+
+
+class EventTypeInfo(msgspec.Struct):
+    """An event type test mode can simulate (`POST /api/integrations/{id}/simulate`), with a
+    sample delivery as the provider sends it: the payload (JSON decoded, a form as its
+    fields, empty where the event is all headers, as Google's channel notifications) and
+    its headers, signature headers aside."""
+
+    name: str
+    description: str
+    content_type: str
+    sample_payload: Any
+    sample_headers: dict[str, str]
+
+
+class ConnectorDetail(Connector):
+    """One connector with the webhook event types its simulator generates (empty when it
+    receives no webhooks)."""
+
+    event_types: list[EventTypeInfo]

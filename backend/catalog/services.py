@@ -14,6 +14,7 @@ import msgspec
 from backend.catalog import schemas
 from backend.catalog.tables import Connector
 from backend.connectors.config import ConnectorConfig, connector_config
+from backend.connectors.generators import generators_of, payload_of, sample_delivery
 from backend.connectors.registry import Provider, providers
 
 if TYPE_CHECKING:
@@ -86,6 +87,25 @@ def to_connector(provider: Provider, enabled: bool) -> schemas.Connector:
     return msgspec.convert(
         catalog_entry(provider, connector_config(provider.spec), enabled), schemas.Connector
     )
+
+
+def to_connector_detail(provider: Provider, enabled: bool) -> schemas.ConnectorDetail:
+    """The connector with a sample of each event type its folder's generators build."""
+    generators = generators_of(provider)
+    event_types = []
+    for event_type in generators.event_types if generators is not None else ():
+        delivery = sample_delivery(provider, event_type)
+        event_types.append(
+            schemas.EventTypeInfo(
+                name=event_type.name,
+                description=event_type.description,
+                content_type=delivery.headers.get("content-type", ""),
+                sample_payload=payload_of(delivery),
+                sample_headers=dict(delivery.headers),
+            )
+        )
+    entry = catalog_entry(provider, connector_config(provider.spec), enabled)
+    return msgspec.convert({**entry, "event_types": event_types}, schemas.ConnectorDetail)
 
 
 async def sync_catalog(settings: Settings) -> int:

@@ -1,6 +1,15 @@
 """Per-integration logs, the tenant's audit trail and alerts."""
 
-from piccolo.columns import JSONB, UUID, ForeignKey, OnDelete, Text, Timestamptz, Varchar
+from piccolo.columns import (
+    JSONB,
+    UUID,
+    Boolean,
+    ForeignKey,
+    OnDelete,
+    Text,
+    Timestamptz,
+    Varchar,
+)
 from piccolo.columns.defaults.uuid import UUID4
 from piccolo.table import Table
 
@@ -18,6 +27,8 @@ class IntegrationLog(Table):
     context = JSONB(default="{}")
     trace_id = Varchar(length=32, default="")
     created_at = Timestamptz()
+    # Written by test mode's simulate: purged with the simulated events.
+    simulated = Boolean(default=False)
 
 
 class AuditLog(Table):

@@ -48,6 +48,7 @@ from backend.webhooks.tables import IntegrationWebhook
 # One call replays at most this many events, so a large backlog never becomes one request.
 REPLAY_DEFAULT_LIMIT = 500
 REPLAY_MAX_LIMIT = 1000
+_FLAGS = ("true", "false")
 
 
 class WebhookReceiver(Controller):
@@ -183,6 +184,7 @@ def to_event(r: dict[str, Any]) -> Event:
         r["duplicates"],
         r["error"],
         *mapping_fields(r),
+        r["simulated"],
     )
 
 
@@ -214,6 +216,7 @@ def to_detail(r: dict[str, Any]) -> EventDetail:
         normalized,
         r["trace_id"],
         *mapping_fields(r),
+        r["simulated"],
     )
 
 
@@ -227,6 +230,7 @@ _LIST_COLUMNS = [
     IntegrationWebhook.attempts,
     IntegrationWebhook.duplicates,
     IntegrationWebhook.error,
+    IntegrationWebhook.simulated,
     IntegrationWebhook.normalized.arrow("mapped").as_alias("mapped"),
     IntegrationWebhook.normalized.arrow("mappingversion").as_alias("mapping_version"),
     IntegrationWebhook.normalized.arrow("mappingerrors").as_alias("mapping_errors"),
@@ -247,6 +251,9 @@ class EventController(Controller):
         status: str | None = choice_parameter(tuple(EventStatus), "Only events in this state."),
         since: str | None = time_parameter("Received at or after this instant."),
         until: str | None = time_parameter("Received before this instant."),
+        simulated: str | None = choice_parameter(
+            _FLAGS, "Only simulated events (true) or only the provider's (false)."
+        ),
         limit: int = limit_parameter(),
         cursor: str | None = cursor_parameter(),
     ) -> EventPage:
@@ -259,6 +266,8 @@ class EventController(Controller):
             query = query.where(IntegrationWebhook.event_type == type)
         if parse_choice("status", status, tuple(EventStatus)):
             query = query.where(IntegrationWebhook.status == status)
+        if parse_choice("simulated", simulated, _FLAGS):
+            query = query.where(IntegrationWebhook.simulated.eq(simulated == "true"))
         if received_from:
             query = query.where(IntegrationWebhook.received_at >= received_from)
         if received_before:

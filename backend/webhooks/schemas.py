@@ -26,6 +26,8 @@ class Event(msgspec.Struct):
     mapped: dict[str, Any] | None
     mapping_version: int | None
     mapping_errors: list[MappingFieldError]
+    # Sent by test mode's simulate (`POST /api/integrations/{id}/simulate`), not the provider.
+    simulated: bool
 
 
 class EventDetail(msgspec.Struct):
@@ -46,6 +48,8 @@ class EventDetail(msgspec.Struct):
     mapped: dict[str, Any] | None
     mapping_version: int | None
     mapping_errors: list[MappingFieldError]
+    # Sent by test mode's simulate (`POST /api/integrations/{id}/simulate`), not the provider.
+    simulated: bool
 
 
 class WebhookReceipt(msgspec.Struct):

@@ -40,3 +40,5 @@ class IntegrationWebhook(Table):
     trace_id = Varchar(length=32, default="")
     received_at = Timestamptz()
     processed_at = Timestamptz(null=True, default=None)
+    # Sent by test mode's simulate (live integrations too): filterable, and purged.
+    simulated = Boolean(default=False)

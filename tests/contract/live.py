@@ -77,6 +77,7 @@ def serve() -> Iterator[LiveApi]:
     env = {
         **os.environ,
         "PUBLIC_BASE_URL": base,
+        "SWITCHBOARD_API_URL": base,  # where simulate reaches the api's own webhook URLs
         "SWITCHBOARD_API_RATE_LIMIT": "1000000",
         "SWITCHBOARD_FAILED_AUTH_LIMIT": "1000000",
     }

@@ -56,6 +56,13 @@ OPERATIONS = {
         "answer_app_webhook_handshake",
     },
     "oauth": {"complete_oauth_authorization"},
+    "test mode": {
+        "simulate_webhooks",
+        "purge_test_data",
+        "set_faults",
+        "list_faults",
+        "clear_faults",
+    },
 }
 
 
