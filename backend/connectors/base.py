@@ -156,7 +156,12 @@ class Adapter(abc.ABC):
         or breaks its credential field's pattern is `misconfigured` (never sent)."""
         if self.spec.health is None:
             raise ProviderError(FailureKind.MISCONFIGURED, "this connector has no health check")
-        return _PLACEHOLDER.sub(self._placeholder, self.spec.health.path)
+        return self.fill_path(self.spec.health.path)
+
+    def fill_path(self, template: str) -> str:
+        """`template` with its `{credentials.NAME}`/`{config.NAME}` placeholders filled in,
+        each checked as in `health_path` (actions address the integration's own account)."""
+        return _PLACEHOLDER.sub(self._placeholder, template)
 
     def _placeholder(self, match: re.Match[str]) -> str:
         source, name = match.group(1), match.group(2)

@@ -1,8 +1,11 @@
 """Telegram's Bot API as documented: /bot<token>/getMe, setWebhook, deleteWebhook,
-getWebhookInfo, and its {ok, error_code} errors."""
+getWebhookInfo, sendMessage, and its {ok, error_code} errors."""
 
+import itertools
 import json
 import re
+import time
+from typing import Any
 
 from backend.connectors.providers.telegram.spec import SPEC
 from backend.connectors.simulator import (
@@ -103,6 +106,75 @@ def webhook_info(request: SimRequest) -> SimResponse:
     )
 
 
+#: What test mode would have sent, by "<chat id>/<message id>", with the exact parameters.
+SENT_MESSAGES: dict[str, dict[str, Any]] = {}
+_MESSAGE_IDS = itertools.count(1)
+_PARSE_MODES = ("MarkdownV2", "HTML", "Markdown")
+_MARKUPS = ("inline_keyboard", "keyboard", "remove_keyboard", "force_reply")
+
+
+def _reply_markup(value: object) -> dict[str, Any] | None:
+    """A reply_markup parameter: a JSON object, or JSON-serialized in a form or query."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return None
+    if isinstance(value, dict) and sum(kind in value for kind in _MARKUPS) == 1:
+        return value
+    return None
+
+
+def send_message(request: SimRequest) -> SimResponse:
+    """sendMessage (https://core.telegram.org/bots/api#sendmessage): the sent Message, or the
+    Bot API's 400 descriptions for what it refuses."""
+    params = _params(request)
+    chat_id, text = params.get("chat_id"), params.get("text")
+    if chat_id in (None, ""):
+        return _bad_request("chat_id is empty")
+    if not isinstance(text, str) or not text:
+        return _bad_request("message text is empty")
+    if len(text) > 4096:
+        return _bad_request("message is too long")
+    if "parse_mode" in params and params["parse_mode"] not in _PARSE_MODES:
+        return _bad_request(f'unsupported parse_mode "{params["parse_mode"]}"')
+    markup = _reply_markup(params["reply_markup"]) if "reply_markup" in params else None
+    if "reply_markup" in params and markup is None:
+        return _bad_request("can't parse reply keyboard markup JSON object")
+    numeric = str(chat_id).lstrip("-").isdigit()
+    chat: dict[str, Any] = (
+        {"id": int(str(chat_id)), "type": "private", "first_name": "Test"}
+        if numeric
+        else {
+            "id": -1001234567890,
+            "type": "channel",
+            "title": "Test",
+            "username": str(chat_id)[1:],
+        }
+    )
+    message: dict[str, Any] = {
+        "message_id": next(_MESSAGE_IDS),
+        "from": {
+            "id": int(_bot_id(request)),
+            "is_bot": True,
+            "first_name": "Switchboard Test",
+            "username": "switchboard_test_bot",
+        },
+        "chat": chat,
+        "date": int(time.time()),
+        "text": text,
+    }
+    # Only an inline keyboard stays attached to the sent message.
+    if markup is not None and "inline_keyboard" in markup:
+        message["reply_markup"] = markup
+    remember(
+        SENT_MESSAGES,
+        f"{chat['id']}/{message['message_id']}",
+        {"params": params, "message": message},
+    )
+    return json_response(200, {"ok": True, "result": message})
+
+
 def _ok(description: str) -> SimResponse:
     return json_response(200, {"ok": True, "result": True, "description": description})
 
@@ -162,6 +234,7 @@ SIMULATOR = ProviderSimulator(
         Route("POST", r"/bot[^/]*/setWebhook", set_webhook),
         Route("POST", r"/bot[^/]*/deleteWebhook", delete_webhook),
         Route("GET", r"/bot[^/]*/getWebhookInfo", webhook_info),
+        Route("POST", r"/bot[^/]*/sendMessage", send_message),
     ),
     credential=credential_ok,
     unauthorized=unauthorized,
