@@ -9,6 +9,7 @@ Docs: https://developers.google.com/identity/protocols/oauth2/web-server
 from __future__ import annotations
 
 import hashlib
+import json
 import uuid
 from email.utils import formatdate
 from typing import Any
@@ -334,3 +335,88 @@ def sign_channel(delivery: OutboundDelivery, ctx: SigningContext) -> dict[str, s
     """The channel token chosen at watch time comes back on every notification (no
     signature); without one Google sends none."""
     return {"x-goog-channel-token": ctx.signing_secret} if ctx.signing_secret else {}
+
+
+# -- outbound actions (Gmail send_email, Calendar events, Drive uploads) -------------------
+
+#: A JSON Schema for one line of header text: a CR or LF would start a new header (injection).
+#: Stated as `not pattern` because `$` in Python's `re` also matches before a final newline.
+SINGLE_LINE: dict[str, Any] = {"type": "string", "not": {"pattern": "[\\r\\n]"}}
+_LABEL = "[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+#: An email address as Google takes it: one `local@domain`, no display name, no list; ASCII
+#: (the WHATWG HTML form pattern: an internationalized domain goes in its xn-- form).
+EMAIL_ADDRESS: dict[str, Any] = {
+    "type": "string",
+    "format": "email",
+    "pattern": f"^[A-Za-z0-9.!#$%&'*+/=?^_`{{|}}~-]+@{_LABEL}(?:\\.{_LABEL})+$",
+    "maxLength": 254,
+}
+#: A MIME type (`type/subtype`), as Gmail attachments and Drive uploads name their content.
+MIME_TYPE: dict[str, Any] = {
+    "type": "string",
+    "pattern": "^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*$",
+    "maxLength": 255,
+}
+
+
+def base64_content(max_decoded_bytes: int) -> dict[str, Any]:
+    """Standard base64 (RFC 4648 section 4, padded) of at most `max_decoded_bytes` bytes."""
+    return {
+        "type": "string",
+        "contentEncoding": "base64",
+        "pattern": "^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$",
+        "maxLength": 4 * -(-max_decoded_bytes // 3),
+    }
+
+
+def response_json(response: httpx.Response) -> dict[str, Any]:
+    """A Google API answer's JSON object; a success without one breaks the documented shape."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        raise ProviderError(
+            FailureKind.PROVIDER_DOWN,
+            "the provider's answer was not the documented JSON object",
+            status_code=response.status_code,
+        )
+    return body
+
+
+def required_str(body: dict[str, Any], name: str) -> str:
+    """A field the documented answer always holds (an id, a link), or a PROVIDER_DOWN error."""
+    value = body.get(name)
+    if not isinstance(value, str) or not value:
+        raise ProviderError(
+            FailureKind.PROVIDER_DOWN, f"the provider's answer has no {name}", status_code=200
+        )
+    return value
+
+
+def api_error(status: int, message: str, reason: str, api_status: str) -> SimResponse:
+    """Google's error body for a refused call (400 invalid argument, 404 not found)."""
+    return json_response(
+        status,
+        {
+            "error": {
+                "code": status,
+                "message": message,
+                "errors": [{"message": message, "domain": "global", "reason": reason}],
+                "status": api_status,
+            }
+        },
+    )
+
+
+def invalid_argument(message: str) -> SimResponse:
+    return api_error(400, message, "invalidArgument", "INVALID_ARGUMENT")
+
+
+def request_json(request: SimRequest) -> dict[str, Any] | None:
+    """A simulated call's JSON object body, or None when it is not one."""
+    try:
+        body = json.loads(request.body)
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None

@@ -1,5 +1,6 @@
-"""Gmail's API as documented: users.getProfile, plus Google's token revocation; and, for
-push, the token-signing keys of a simulated Google (the trust root of test mode only).
+"""Gmail's API as documented: users.getProfile and users.messages.send (what test mode would
+have sent is kept in SENT_MESSAGES), plus Google's token revocation; and, for push, the
+token-signing keys of a simulated Google (the trust root of test mode only).
 
 The simulator's RSA key is public by design (`simulator_key.json` beside this file): every
 api process must sign and verify with the same key, and it proves nothing more than that a
@@ -8,9 +9,15 @@ The Gmail handler trusts it only for test-mode integrations (`WebhookSecrets.tes
 never for live ones, which trust Google's published keys alone.
 """
 
+import base64
+import binascii
+import email
 import functools
 import json
+import secrets
+from email import policy
 from pathlib import Path
+from typing import Any
 
 from joserfc.jwk import KeySet, RSAKey
 
@@ -22,7 +29,11 @@ from backend.connectors.simulator import (
     SimRequest,
     SimResponse,
     json_response,
+    remember,
 )
+
+#: What test mode would have sent, by message id: the parsed message, its thread, its raw bytes.
+SENT_MESSAGES: dict[str, dict[str, Any]] = {}
 
 
 def profile(request: SimRequest) -> SimResponse:
@@ -35,6 +46,29 @@ def profile(request: SimRequest) -> SimResponse:
             "historyId": "4815162342",
         },
     )
+
+
+def send_message(request: SimRequest) -> SimResponse:
+    """POST users/me/messages/send: `raw` is the base64url RFC 5322 message; Gmail needs a
+    recipient and answers the new message's id, thread and SENT label."""
+    body = _google.request_json(request)
+    raw = body.get("raw") if body else None
+    if not isinstance(raw, str) or not raw:
+        return _google.invalid_argument(
+            "'raw' RFC822 payload message string or uploading message via /upload/* URL required"
+        )
+    try:
+        data = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4))
+    except (binascii.Error, ValueError):
+        return _google.invalid_argument("Invalid value for ByteString: " + raw[:40])
+    message = email.message_from_bytes(data, policy=policy.default)
+    if not any(message.get(h) for h in ("To", "Cc", "Bcc")):
+        return _google.invalid_argument("Recipient address required")
+    message_id = secrets.token_hex(8)
+    thread_id = body.get("threadId") if body else None
+    thread = thread_id if isinstance(thread_id, str) and thread_id else message_id
+    remember(SENT_MESSAGES, message_id, {"thread_id": thread, "message": message, "raw": data})
+    return json_response(200, {"id": message_id, "threadId": thread, "labelIds": ["SENT"]})
 
 
 #: The push service account a test-mode integration is configured with (Pub/Sub push auth).
@@ -67,6 +101,7 @@ SIMULATOR = ProviderSimulator(
     api_base_url=SPEC.api_base_url,
     routes=(
         Route("GET", r"/gmail/v1/users/me/profile", profile),
+        Route("POST", r"/gmail/v1/users/me/messages/send", send_message),
         Route("POST", r"/revoke", _google.revoke, authenticated=False),
         Route("GET", r"/oauth2/v3/certs", certs, authenticated=False),
     ),

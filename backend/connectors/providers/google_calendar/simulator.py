@@ -1,4 +1,11 @@
-"""Google Calendar's API as documented: calendarList.list, plus Google's token revocation."""
+"""Google Calendar's API as documented: calendarList.list, events.insert and events.patch
+(the events test mode created are kept in EVENTS, to patch and to show), plus Google's token
+revocation."""
+
+import datetime as dt
+import secrets
+from typing import Any
+from urllib.parse import unquote
 
 from backend.connectors.providers import _google
 from backend.connectors.providers.google_calendar.spec import SPEC
@@ -8,7 +15,12 @@ from backend.connectors.simulator import (
     SimRequest,
     SimResponse,
     json_response,
+    remember,
 )
+
+#: Events test mode created, by "calendarId/eventId".
+EVENTS: dict[str, dict[str, Any]] = {}
+_WRITABLE = ("summary", "description", "location", "start", "end", "attendees")
 
 _ENTRY = {
     "kind": "calendar#calendarListEntry",
@@ -42,11 +54,81 @@ def calendar_list(request: SimRequest) -> SimResponse:
     return json_response(200, body)
 
 
+def _calendar_id(request: SimRequest) -> str:
+    calendar = unquote(request.path.split("/")[2])
+    return "test.user@example.com" if calendar == "primary" else calendar
+
+
+def _times_problem(event: dict[str, Any]) -> str | None:
+    """Google's check: start and end are both given, and both dates or both times."""
+    start, end = event.get("start"), event.get("end")
+    if not isinstance(start, dict) or not isinstance(end, dict):
+        return "Missing end time." if isinstance(start, dict) else "Missing start time."
+    if ("date" in start) != ("date" in end):
+        return "Invalid start time."
+    return None
+
+
+def insert_event(request: SimRequest) -> SimResponse:
+    """POST calendars/{calendarId}/events: the Event resource Google answers."""
+    body = _google.request_json(request)
+    if body is None:
+        return _google.invalid_argument("Parse Error")
+    problem = _times_problem(body)
+    if problem:
+        return _google.invalid_argument(problem)
+    calendar = _calendar_id(request)
+    event_id = secrets.token_hex(13)
+    now = dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    event: dict[str, Any] = {
+        "kind": "calendar#event",
+        "etag": f'"{secrets.randbelow(10**16)}"',
+        "id": event_id,
+        "status": "confirmed",
+        "htmlLink": f"https://www.google.com/calendar/event?eid={event_id}",
+        "created": now,
+        "updated": now,
+        "creator": {"email": calendar, "self": True},
+        "organizer": {"email": calendar, "self": True},
+        "iCalUID": f"{event_id}@google.com",
+        "sequence": 0,
+        "reminders": {"useDefault": True},
+        "eventType": "default",
+        **{name: body[name] for name in _WRITABLE if name in body},
+    }
+    for attendee in event.get("attendees", []):
+        attendee.setdefault("responseStatus", "needsAction")
+    remember(EVENTS, f"{calendar}/{event_id}", event)
+    return json_response(200, event)
+
+
+def patch_event(request: SimRequest) -> SimResponse:
+    """PATCH calendars/{calendarId}/events/{eventId}: only the given fields change."""
+    event = EVENTS.get(f"{_calendar_id(request)}/{unquote(request.path.split('/')[4])}")
+    if event is None:
+        return _google.api_error(404, "Not Found", "notFound", "NOT_FOUND")
+    body = _google.request_json(request)
+    if body is None:
+        return _google.invalid_argument("Parse Error")
+    changed = {**event, **{name: body[name] for name in _WRITABLE if name in body}}
+    problem = _times_problem(changed)
+    if problem:
+        return _google.invalid_argument(problem)
+    changed["sequence"] = int(event.get("sequence", 0)) + 1
+    changed["updated"] = (
+        dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    )
+    event.update(changed)
+    return json_response(200, event)
+
+
 SIMULATOR = ProviderSimulator(
     key=SPEC.key,
     api_base_url=SPEC.api_base_url,
     routes=(
         Route("GET", r"/users/me/calendarList", calendar_list),
+        Route("POST", r"/calendars/[^/]+/events", insert_event),
+        Route("PATCH", r"/calendars/[^/]+/events/[^/]+", patch_event),
         Route("POST", r"/revoke", _google.revoke, authenticated=False),
     ),
     credential=_google.bearer_ok,

@@ -1,4 +1,14 @@
-"""Google Drive's API as documented: about.get (which insists on `fields`), plus revocation."""
+"""Google Drive's API as documented: about.get (which insists on `fields`), files.create by
+multipart and by resumable upload (what test mode uploaded is kept in UPLOADED_FILES), plus
+revocation."""
+
+import email
+import json
+import re
+import secrets
+from email import policy
+from email.message import EmailMessage, MIMEPart
+from typing import Any
 
 from backend.connectors.providers import _google
 from backend.connectors.providers.google_drive.spec import SPEC
@@ -8,7 +18,15 @@ from backend.connectors.simulator import (
     SimRequest,
     SimResponse,
     json_response,
+    remember,
 )
+
+#: Files test mode uploaded, by id: their metadata and content.
+UPLOADED_FILES: dict[str, dict[str, Any]] = {}
+#: Open resumable sessions, by upload_id: the metadata, declared length and bytes so far.
+SESSIONS: dict[str, dict[str, Any]] = {}
+UPLOAD_URL = "https://www.googleapis.com/upload/drive/v3/files"
+_CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+)")
 
 
 def about(request: SimRequest) -> SimResponse:
@@ -46,11 +64,95 @@ def about(request: SimRequest) -> SimResponse:
     )
 
 
+def _created(meta: dict[str, Any], content: bytes) -> SimResponse:
+    """The File a create answers (webViewLink only because `fields` asks for it)."""
+    file_id = "1" + secrets.token_urlsafe(24).replace("-", "x").replace("_", "y")
+    file = {
+        "kind": "drive#file",
+        "id": file_id,
+        "name": meta.get("name") or "Untitled",
+        "mimeType": meta.get("mimeType") or "application/octet-stream",
+        "webViewLink": f"https://drive.google.com/file/d/{file_id}/view?usp=drivesdk",
+    }
+    remember(UPLOADED_FILES, file_id, {"metadata": meta, "content": content}, limit=50)
+    return json_response(200, file)
+
+
+def _multipart(request: SimRequest) -> SimResponse:
+    """multipart/related: the JSON metadata part, then the media part."""
+    content_type = request.headers.get("content-type", "")
+    if not content_type.startswith("multipart/related"):
+        return _google.invalid_argument("Bad content type. Please use multipart.")
+    parsed = email.message_from_bytes(
+        f"Content-Type: {content_type}\r\n\r\n".encode() + request.body, policy=policy.HTTP
+    )
+    if not isinstance(parsed, EmailMessage) or not parsed.is_multipart():
+        return _google.invalid_argument("Invalid multipart request with 0 mime parts.")
+    parts = list(parsed.iter_parts())
+    if len(parts) != 2 or parts[0].get_content_type() != "application/json":
+        return _google.invalid_argument("Invalid multipart request with 0 mime parts.")
+    try:
+        meta = json.loads(_payload(parts[0]))
+    except ValueError:
+        return _google.invalid_argument("Parse Error")
+    if not isinstance(meta, dict):
+        return _google.invalid_argument("Parse Error")
+    return _created(meta, _payload(parts[1]))
+
+
+def _payload(part: MIMEPart) -> bytes:
+    payload = part.get_payload(decode=True)
+    return payload if isinstance(payload, bytes) else b""
+
+
+def _start_session(request: SimRequest) -> SimResponse:
+    meta = _google.request_json(request) or {}
+    length = request.headers.get("x-upload-content-length", "")
+    upload_id = secrets.token_urlsafe(32)
+    remember(
+        SESSIONS,
+        upload_id,
+        {"metadata": meta, "length": int(length) if length.isdigit() else None, "data": b""},
+        limit=20,
+    )
+    location = f"{UPLOAD_URL}?uploadType=resumable&upload_id={upload_id}"
+    return SimResponse(200, b"", {"Location": location, "X-GUploader-UploadID": upload_id})
+
+
+def create_upload(request: SimRequest) -> SimResponse:
+    """POST /upload/drive/v3/files: uploadType multipart or resumable (which opens a session)."""
+    upload_type = request.query.get("uploadType")
+    if upload_type == "multipart":
+        return _multipart(request)
+    if upload_type == "resumable":
+        return _start_session(request)
+    return _google.invalid_argument(f"Invalid upload type: {upload_type}")
+
+
+def put_chunk(request: SimRequest) -> SimResponse:
+    """PUT to a session URI with Content-Range: 308 with the Range kept so far, or the File
+    once the declared length arrived."""
+    session = SESSIONS.get(request.query.get("upload_id", ""))
+    if session is None:
+        return _google.api_error(404, "Not Found", "notFound", "NOT_FOUND")
+    match = _CONTENT_RANGE.fullmatch(request.headers.get("content-range", ""))
+    if match is None or int(match.group(1)) != len(session["data"]):
+        return _google.invalid_argument("Failed to parse Content-Range header.")
+    session["data"] += request.body
+    total = int(match.group(3))
+    if len(session["data"]) < total:
+        return SimResponse(308, b"", {"Range": f"bytes=0-{len(session['data']) - 1}"})
+    SESSIONS.pop(request.query["upload_id"], None)
+    return _created(session["metadata"], session["data"])
+
+
 SIMULATOR = ProviderSimulator(
     key=SPEC.key,
     api_base_url=SPEC.api_base_url,
     routes=(
         Route("GET", r"/about", about),
+        Route("POST", r"/upload/drive/v3/files", create_upload),
+        Route("PUT", r"/upload/drive/v3/files", put_chunk),
         Route("POST", r"/revoke", _google.revoke, authenticated=False),
     ),
     credential=_google.bearer_ok,
