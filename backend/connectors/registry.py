@@ -2,7 +2,9 @@
 
 Every folder under `providers/` with a `spec.py` is a provider (no list to keep): `spec.py`
 (SPEC), `adapter.py` (one Adapter subclass), `simulator.py` (SIMULATOR), optionally
-`webhook.py` (HANDLER) and `hooks.py` (the hooks SPEC.hooks names). Modules shared by several
+`webhook.py` (HANDLER), `hooks.py` (the hooks SPEC.hooks names) and `actions.py` (ACTIONS, the
+outbound actions: unique names, valid input JSON Schemas, scopes the spec offers). Modules
+shared by several
 folders start with `_` and are skipped. Loading fails loudly, naming the folder, on a broken
 import, a contradictory or mistyped spec, a malformed dotted path or a missing piece, so a
 broken provider cannot reach production quietly. The catalog order is the spec's category (in
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -20,8 +23,10 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, get_args
 
+import jsonschema
 import msgspec
 
+from backend.connectors.actions import Action
 from backend.connectors.base import Adapter, WebhookHandler
 from backend.connectors.hooks import bind_hooks
 from backend.connectors.paths import is_well_formed
@@ -29,6 +34,7 @@ from backend.connectors.simulator import ProviderSimulator
 from backend.connectors.spec import Category, ConnectorSpec, SpecError, validate_spec
 
 _PACKAGE = "backend.connectors.providers"
+_ACTION_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
 _CATEGORY_RANK = {category: rank for rank, category in enumerate(get_args(Category))}
 
 
@@ -40,6 +46,8 @@ class Provider:
     webhook: WebhookHandler | None
     # The folder's named hooks (hooks.py), only those spec.hooks lists.
     hooks: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
+    # The folder's outbound actions (actions.py ACTIONS) by name, in declaration order.
+    actions: Mapping[str, Action] = field(default_factory=dict)
 
     @property
     def key(self) -> str:
@@ -110,6 +118,58 @@ def _check_paths(spec: ConnectorSpec) -> None:
         raise SpecError(f"connector {spec.key!r}: " + "; ".join(bad))
 
 
+def _offered_scopes(spec: ConnectorSpec) -> set[str] | None:
+    """Every scope the connector's consent can ask for; None when it is not OAuth."""
+    if spec.oauth is None:
+        return None
+    return {*spec.oauth.default_scopes, *spec.oauth.optional_scopes}
+
+
+def _check_action(spec: ConnectorSpec, action: Any) -> list[str]:
+    """What is wrong with one declared action (empty when nothing is)."""
+    if not isinstance(action, Action):
+        return [f"{action!r} is not an Action"]
+    where = f"action {action.name!r}"
+    problems = []
+    if not isinstance(action.name, str) or not _ACTION_NAME.fullmatch(action.name):
+        problems.append(f"{where}: the name must be snake_case (a-z, 0-9, _)")
+    try:
+        jsonschema.Draft202012Validator.check_schema(action.input_schema)
+    except jsonschema.SchemaError as exc:
+        problems.append(f"{where}: input_schema is not a valid JSON Schema: {exc.message}")
+    else:
+        if action.input_schema.get("type") != "object":
+            problems.append(f"{where}: input_schema must describe an object (type: object)")
+    offered = _offered_scopes(spec)
+    if offered is not None:
+        unknown = sorted({s for group in action.required_scopes for s in group} - offered)
+        if unknown:
+            problems.append(
+                f"{where}: required_scopes not offered by the spec's OAuth scopes: "
+                + ", ".join(unknown)
+            )
+    if any(not group for group in action.required_scopes):
+        problems.append(f"{where}: an empty group in required_scopes")
+    return problems
+
+
+def _load_actions(spec: ConnectorSpec, module: ModuleType | None) -> dict[str, Action]:
+    """The folder's ACTIONS by name, checked: a broken declaration fails the load."""
+    if module is None:
+        return {}
+    declared = getattr(module, "ACTIONS", None)
+    if not isinstance(declared, tuple):
+        raise SpecError(f"connector {spec.key!r}: actions.py must define ACTIONS = (Action(...),)")
+    problems = [p for action in declared for p in _check_action(spec, action)]
+    names = [a.name for a in declared if isinstance(a, Action)]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        problems.append(f"duplicate action names: {', '.join(duplicates)}")
+    if problems:
+        raise SpecError(f"connector {spec.key!r}: " + "; ".join(problems))
+    return {action.name: action for action in declared}
+
+
 def _load(base: str, key: str) -> Provider:
     found = getattr(importlib.import_module(f"{base}.spec"), "SPEC", None)
     if not isinstance(found, ConnectorSpec):
@@ -131,7 +191,15 @@ def _load(base: str, key: str) -> Provider:
     if handler is not None and not isinstance(handler, WebhookHandler):
         raise SpecError(f"connector {key!r}: webhook.HANDLER must be a WebhookHandler")
     hooks = bind_hooks(spec, _optional_module(f"{base}.hooks"))
-    return Provider(spec=spec, adapter=adapter, simulator=simulator, webhook=handler, hooks=hooks)
+    actions = _load_actions(spec, _optional_module(f"{base}.actions"))
+    return Provider(
+        spec=spec,
+        adapter=adapter,
+        simulator=simulator,
+        webhook=handler,
+        hooks=hooks,
+        actions=actions,
+    )
 
 
 def load_provider(key: str, package: str = _PACKAGE) -> Provider:
