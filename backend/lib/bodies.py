@@ -24,12 +24,27 @@ async def strict_body(request: Request[Any, Any, Any], type_: Any) -> Any:
     try:
         value = msgspec.json.decode(raw, type=type_, strict=True)
     except msgspec.ValidationError as exc:
-        raise ValidationException(extra=[{"message": str(exc), "source": "body"}]) from None
+        # JSON has one number type: `3.0` is the integer 3 to JSON Schema (and the document).
+        try:
+            value = msgspec.convert(_integral(msgspec.json.decode(raw)), type_, strict=True)
+        except msgspec.ValidationError:
+            raise ValidationException(extra=[{"message": str(exc), "source": "body"}]) from None
     except msgspec.DecodeError:
         raise ValidationException("JSON is malformed") from None
     if b"\\u0000" in raw and _holds_nul(msgspec.json.decode(raw)):
         message = "Text may not contain U+0000"
         raise ValidationException(extra=[{"message": message, "source": "body"}])
+    return value
+
+
+def _integral(value: Any) -> Any:
+    """Floats without a fraction as ints, everywhere in a decoded body."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _integral(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_integral(v) for v in value]
     return value
 
 

@@ -205,6 +205,7 @@ async def post_provider_delivery(
         {"count": 0},
         {"count": 101},
         {"count": "2"},
+        {"count": 2.5},
         {"variant": "replayed"},
         {"overrides": []},
         {"event_type": ""},
@@ -217,6 +218,15 @@ async def test_malformed_bodies_are_problems(
     answer = await simulate(client, tenant, stripe, **body)
     assert 400 <= answer.status_code < 500, answer.text
     assert answer.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_an_integral_float_count_is_an_integer(
+    client: httpx.AsyncClient, tenant: Any, stripe: str
+) -> None:
+    """JSON has one number type: JSON Schema (and so the document) calls 2.0 an integer."""
+    answer = await simulate(client, tenant, stripe, count=2.0)
+    assert answer.status_code == 202, answer.text
+    assert answer.json()["sent"] == 2
 
 
 async def test_an_unknown_event_type_names_the_known_ones(
