@@ -38,6 +38,7 @@ log = logging.getLogger("switchboard.api")
 
 
 def route_handlers() -> list[Any]:
+    from backend.actions.controllers import ActionController
     from backend.catalog.controllers import ConnectorController
     from backend.integrations.controllers import AuditController, IntegrationController
     from backend.mappings.controllers import MappingController
@@ -54,6 +55,7 @@ def route_handlers() -> list[Any]:
         IntegrationController,
         AuditController,
         MappingController,
+        ActionController,
         EventController,
         WebhookReceiver,
         oauth_callback,

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from piccolo.conf.apps import AppConfig
 
+from backend.actions.tables import ActionRun
 from backend.catalog.tables import Connector
 from backend.integrations.tables import Integration
 from backend.mappings.tables import IntegrationMapping
@@ -29,6 +30,7 @@ TABLES = [
     SyncCursor,
     SyncedRecord,
     IntegrationMapping,
+    ActionRun,
     IntegrationLog,
     AuditLog,
     Alert,

@@ -21,6 +21,7 @@ from arq import cron
 from arq.connections import ArqRedis, create_pool
 from arq.worker import Retry, Worker, create_worker
 
+from backend.actions.jobs import FUNCTIONS as ACTION_FUNCTIONS
 from backend.lib import db, http
 from backend.lib.outages import OUTAGES, Unavailable, is_outage, outage_source
 from backend.lib.redis import redis_settings
@@ -92,7 +93,7 @@ _oauth_functions, _oauth_crons = _oauth_jobs()
 
 
 class WorkerSettings:
-    functions = [retry_outages(job) for job in (normalize_event, *_oauth_functions)]
+    functions = [retry_outages(job) for job in (normalize_event, *_oauth_functions, *ACTION_FUNCTIONS)]
     cron_jobs = [
         cron(sweep_unqueued, second={0, 15, 30, 45}, run_at_startup=True),
         *_oauth_crons,

@@ -84,8 +84,20 @@ class EventTypeInfo(msgspec.Struct):
     sample_headers: dict[str, str]
 
 
+class ActionInfo(msgspec.Struct):
+    """An outbound action (`POST /api/integrations/{id}/actions/{name}`): its input JSON
+    Schema (draft 2020-12) and the OAuth scopes it needs (any one of each inner list)."""
+
+    name: str
+    description: str
+    input_schema: dict[str, Any]
+    required_scopes: list[list[str]]
+    idempotent_at_provider: bool
+
+
 class ConnectorDetail(Connector):
     """One connector with the webhook event types its simulator generates (empty when it
     receives no webhooks)."""
 
     event_types: list[EventTypeInfo]
+    actions: list[ActionInfo]

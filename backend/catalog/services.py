@@ -105,7 +105,24 @@ def to_connector_detail(provider: Provider, enabled: bool) -> schemas.ConnectorD
             )
         )
     entry = catalog_entry(provider, connector_config(provider.spec), enabled)
-    return msgspec.convert({**entry, "event_types": event_types}, schemas.ConnectorDetail)
+    return msgspec.convert(
+        {**entry, "event_types": event_types, "actions": action_infos(provider)},
+        schemas.ConnectorDetail,
+    )
+
+
+def action_infos(provider: Provider) -> list[schemas.ActionInfo]:
+    """The connector's outbound actions with their input schemas, in declaration order."""
+    return [
+        schemas.ActionInfo(
+            name=action.name,
+            description=action.description,
+            input_schema=action.input_schema,
+            required_scopes=[list(group) for group in action.required_scopes],
+            idempotent_at_provider=action.idempotent_at_provider,
+        )
+        for action in provider.actions.values()
+    ]
 
 
 async def sync_catalog(settings: Settings) -> int:
