@@ -26,6 +26,7 @@ from backend.lib.openapi import AllowHeaderMiddleware, finish_document
 from backend.lib.queue import FastEnqueuer
 from backend.lib.redis import connect as connect_redis
 from backend.lib.telemetry import redact_request_span, setup_tracing, span_details
+from backend.observability import recorder as metrics_recorder
 from backend.settings import Settings, get_settings
 from backend.system.controllers import health, ready
 from backend.tenants.auth import ApiKeyAuthMiddleware
@@ -43,6 +44,7 @@ def route_handlers() -> list[Any]:
     from backend.integrations.controllers import AuditController, IntegrationController
     from backend.mappings.controllers import MappingController
     from backend.oauth.controllers import oauth_callback
+    from backend.observability.controllers import MetricsController, prometheus_metrics
     from backend.testmode.controllers import TestModeController
     from backend.testmode.fault_controllers import FaultController
     from backend.webhooks.controllers import EventController, WebhookReceiver
@@ -61,6 +63,8 @@ def route_handlers() -> list[Any]:
         oauth_callback,
         TestModeController,
         FaultController,
+        MetricsController,
+        prometheus_metrics,
     ]
 
 
@@ -79,10 +83,12 @@ def create_app(settings: Settings | None = None) -> WebhookFastPath:
         app.state.settings = settings
         app.state.ingestor = Ingestor(settings, FastEnqueuer(app.state.redis, settings.queue_name))
         http.get_client(settings.http_timeout)
+        metrics_recorder.install(settings.otel_service_name)
         try:
             yield
         finally:
             await app.state.ingestor.drain()
+            await metrics_recorder.close()
             await app.state.redis.aclose()
             if owns_pool:
                 await http.close_client()

@@ -13,6 +13,7 @@ from backend.catalog.tables import Connector
 from backend.integrations.tables import Integration
 from backend.mappings.tables import IntegrationMapping
 from backend.oauth.tables import OAuthState
+from backend.observability.metric_tables import IntegrationMetric
 from backend.observability.tables import Alert, AuditLog, IntegrationLog
 from backend.syncs.tables import IntegrationSyncJob, SyncCursor, SyncedRecord
 from backend.tenants.tables import ApiKey, Tenant, TenantKey
@@ -34,6 +35,7 @@ TABLES = [
     IntegrationLog,
     AuditLog,
     Alert,
+    IntegrationMetric,
 ]
 
 APP_CONFIG = AppConfig(

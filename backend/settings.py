@@ -188,6 +188,22 @@ class Settings:
     log_level: str = field(
         default="INFO", metadata=_doc("Python log level.", env="SWITCHBOARD_LOG_LEVEL")
     )
+    metrics_enabled: bool = field(
+        default=False,
+        metadata=_doc(
+            "Serve the Prometheus scrape endpoint GET /metrics (operator only; needs "
+            "SWITCHBOARD_METRICS_TOKEN).",
+            env="SWITCHBOARD_METRICS_ENABLED",
+        ),
+    )
+    metrics_token: str = field(
+        default="",
+        metadata=_doc(
+            "Bearer token a Prometheus scraper sends to GET /metrics (the operator's, not a "
+            "tenant's API key). Empty: /metrics answers 404 even when enabled.",
+            env="SWITCHBOARD_METRICS_TOKEN",
+        ),
+    )
 
     @property
     def master_keys(self) -> tuple[str, ...]:
@@ -223,11 +239,22 @@ def _parse(type_name: object, raw: str, env: str) -> object:
             return float(raw)
         if name == "Path":
             return Path(raw)
+        if name == "bool":
+            return _parse_bool(raw)
         if name.startswith("tuple"):
             return tuple(part.strip() for part in raw.split(",") if part.strip())
     except ValueError:
         raise SettingsError(f"{env}: {raw!r} is not a valid {name}") from None
     return raw.strip()
+
+
+def _parse_bool(raw: str) -> bool:
+    word = raw.strip().lower()
+    if word in ("1", "true", "yes", "on"):
+        return True
+    if word in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(raw)
 
 
 _WEB = frozenset({"http", "https"})

@@ -26,6 +26,7 @@ from backend.lib import db, http
 from backend.lib.outages import OUTAGES, Unavailable, is_outage, outage_source
 from backend.lib.redis import redis_settings
 from backend.lib.telemetry import setup_tracing
+from backend.observability import recorder as metrics_recorder
 from backend.settings import get_settings
 from backend.tenants.vault import init_vault
 from backend.webhooks.jobs import normalize_event, sweep_unqueued
@@ -46,11 +47,14 @@ async def startup(ctx: dict[str, Any]) -> None:
             raise Unavailable("PostgreSQL", exc) from exc
     ctx["http"] = http.get_client(settings.http_timeout)
     ctx["settings"] = settings
+    metrics_recorder.install(settings.otel_service_name + "-worker")
     log.info("worker started")
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
     """Also runs after a failed start or a lost Redis: closes only what is open."""
+    if db.engine().pool is not None:
+        await metrics_recorder.close()
     if ctx.get("owns_pool"):
         await http.close_client()
         if db.engine().pool is not None:

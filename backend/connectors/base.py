@@ -11,6 +11,8 @@ from __future__ import annotations
 import abc
 import datetime as dt
 import re
+import time
+import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 from urllib.parse import quote
@@ -21,6 +23,7 @@ from backend.connectors.classify import classify_response, json_body
 from backend.connectors.paths import dig, dig_str
 from backend.connectors.spec import ConnectorSpec, ErrorKind, HealthCheck
 from backend.lib.http import refused_by_guard
+from backend.lib.observers import ProviderCall, report_call
 from backend.lib.vocab import FailureKind, HealthStatus
 
 # The error table's kinds under the names callers (health status, retries) already use.
@@ -109,6 +112,9 @@ class AdapterContext:
     api_base_url: str
     http: httpx.AsyncClient
     operator: OperatorApp = field(default_factory=OperatorApp)
+    # Whose calls these are, for the call counters (None outside an integration).
+    tenant_id: uuid.UUID | None = None
+    integration_id: uuid.UUID | None = None
 
 
 class Adapter(abc.ABC):
@@ -238,6 +244,30 @@ class Adapter(abc.ABC):
         `as_operator` sends the call to the operator's API base instead of the
         integration's, for calls authenticated with the operator's app credentials.
         """
+        started = time.perf_counter()
+        status_code, failure = 0, ""
+        try:
+            response = await self._send(method, path, as_operator, **kwargs)
+            status_code = response.status_code
+            return response
+        except ProviderError as exc:
+            status_code, failure = exc.status_code or 0, exc.kind.value
+            raise
+        finally:
+            report_call(
+                ProviderCall(
+                    self.spec.key,
+                    self.ctx.tenant_id,
+                    self.ctx.integration_id,
+                    status_code,
+                    failure,
+                    (time.perf_counter() - started) * 1000,
+                )
+            )
+
+    async def _send(
+        self, method: str, path: str, as_operator: bool, **kwargs: Any
+    ) -> httpx.Response:
         headers = {**self.spec.request_headers, **self.auth_headers(), **kwargs.pop("headers", {})}
         url = self.operator_url(path) if as_operator else self.url(path)
         try:

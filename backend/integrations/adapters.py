@@ -90,6 +90,8 @@ def build_adapter(
             api_base_url=base,
             http=http,
             operator=operator,
+            tenant_id=owner.tenant_id if owner else None,
+            integration_id=owner.integration_id if owner else None,
         )
     )
 

@@ -34,8 +34,14 @@ from backend.connectors.registry import get_provider
 from backend.connectors.spec import WebhookContract
 from backend.lib.errors import PROBLEM_BASE, PROBLEM_MEDIA_TYPE, Problem
 from backend.lib.queue import FastEnqueuer
-from backend.lib.telemetry import current_trace_id
+from backend.lib.telemetry import (
+    current_trace_id,
+    current_traceparent,
+    describe_integration,
+    span_if_tracing,
+)
 from backend.lib.tokens import hash_token
+from backend.observability.recorder import WebhookOutcome, record_app_webhook, record_webhook
 from backend.observability.services import write_log
 from backend.settings import Settings
 from backend.webhooks import material, metrics, routing
@@ -153,7 +159,7 @@ class Ingestor:
         self._background: set[asyncio.Task[Any]] = set()
         self._trusted = [ipaddress.ip_network(p, strict=False) for p in settings.trusted_proxies]
         self._base_url = settings.public_base_url.rstrip("/")
-        self._pending: list[str] = []
+        self._pending: list[tuple[str, str]] = []  # (event id, traceparent)
         self._flusher: asyncio.Task[None] | None = None
 
     # -- helpers -----------------------------------------------------------------------
@@ -221,7 +227,7 @@ class Ingestor:
         the sweeper enqueues it."""
         if time.monotonic() < self._redis_down_until:
             return
-        self._pending.append(event_id)
+        self._pending.append((event_id, current_traceparent()))
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.ensure_future(self._flush())
 
@@ -231,7 +237,8 @@ class Ingestor:
             batch, self._pending = self._pending, []
             try:
                 await self.enqueuer.enqueue_many(
-                    NORMALIZE_JOB, [(event_id, f"normalize:{event_id}:0") for event_id in batch]
+                    NORMALIZE_JOB,
+                    [(event_id, f"normalize:{event_id}:0", parent) for event_id, parent in batch],
                 )
             except Exception:
                 self._redis_down_until = time.monotonic() + _REDIS_BACKOFF_SECONDS
@@ -281,9 +288,11 @@ class Ingestor:
             raise _not_found()
 
     async def _ingest(self, inbound: Inbound, endpoint: Endpoint) -> Answer:
+        started = time.perf_counter()
         connector_id = inbound.connector_id
         token_hash, m, handler = endpoint.token_hash, endpoint.material, endpoint.handler
         hook_request = self._hook_request(inbound)
+        describe_integration(m.tenant_id, m.integration_id, connector_id)
         # Forged deliveries cost an HMAC each; only the rejection budget lets them cost
         # database work (a reload of the secrets, a log row).
         checked = False
@@ -300,7 +309,8 @@ class Ingestor:
                 await self._still_owned(endpoint)
                 return _reply(reply)
             try:
-                delivery = await handler.verify(hook_request, m.secrets)
+                with span_if_tracing("webhook.verify"):
+                    delivery = await handler.verify(hook_request, m.secrets)
             except WebhookVerificationError:
                 checked = self.rejections.take(m.integration_id) == 0
                 if not checked:
@@ -317,12 +327,26 @@ class Ingestor:
                 delivery = await handler.verify(hook_request, m.secrets)
         except WebhookVerificationError as exc:
             metrics.incr("rejected", connector_id)
+            if inbound.method == "POST":
+                record_webhook(
+                    m.tenant_id,
+                    m.integration_id,
+                    connector_id,
+                    WebhookOutcome.REJECTED,
+                    "signature",
+                )
             if checked:
                 self._later(self._log_rejection(m, exc.reason))
             raise _verification_failed(inbound.method, exc) from None
         # Only verified deliveries spend the integration's budget: forged traffic cannot
         # crowd out the provider's.
-        self._spend(m.integration_id, connector_id)
+        try:
+            self._spend(m.integration_id, connector_id)
+        except Problem:
+            record_webhook(
+                m.tenant_id, m.integration_id, connector_id, WebhookOutcome.REJECTED, "rate_limited"
+            )
+            raise
         if not delivery.store:
             await self._still_owned(endpoint)
             metrics.incr("handshake", connector_id)
@@ -349,10 +373,22 @@ class Ingestor:
         if not result.owned:
             material.forget(token_hash)
             raise _not_found()
+        elapsed_ms = (time.perf_counter() - started) * 1000
         if not result.inserted:
             metrics.incr("duplicate", connector_id)
+            record_webhook(
+                m.tenant_id,
+                m.integration_id,
+                connector_id,
+                WebhookOutcome.DUPLICATE,
+                "",
+                elapsed_ms,
+            )
             return _ok(delivery.reply, b'{"status":"duplicate","event_id":"%s"}', result.event_id)
         metrics.incr("accepted", connector_id)
+        record_webhook(
+            m.tenant_id, m.integration_id, connector_id, WebhookOutcome.ACCEPTED, "", elapsed_ms
+        )
         self._enqueue_soon(str(result.event_id))
         return _ok(delivery.reply, b'{"status":"accepted","event_id":"%s"}', result.event_id)
 
@@ -369,6 +405,9 @@ class Ingestor:
         if not routing.names_other_account(parts, endpoint.account_path, m.account_id):
             return
         metrics.incr("account_mismatch", m.connector)
+        record_webhook(
+            m.tenant_id, m.integration_id, m.connector, WebhookOutcome.REJECTED, "account"
+        )
         if self.rejections.take(m.integration_id) == 0:
             self._later(self._log_rejection(m, "the event belongs to another account"))
         raise _other_account(get_provider(m.connector).spec.name)
@@ -423,6 +462,7 @@ class Ingestor:
             delivery = await handler.verify(hook_request, endpoint.secrets)
         except WebhookVerificationError as exc:
             metrics.incr("rejected", connector_id)
+            record_app_webhook(connector_id, WebhookOutcome.REJECTED, "signature")
             if self.rejections.take(endpoint.budget_key) == 0:
                 log.warning("app-level %s delivery rejected: %s", connector_id, exc.reason)
             raise _verification_failed(inbound.method, exc) from None
@@ -443,6 +483,11 @@ class Ingestor:
         # Events of accounts nobody connected: counted and dropped with a 2xx, so the
         # provider does not retry them forever.
         metrics.incr("unknown_account", connector_id, result.unrouted)
+        record_app_webhook(connector_id, WebhookOutcome.ACCEPTED, by=len(result.inserted))
+        record_app_webhook(connector_id, WebhookOutcome.DUPLICATE, by=result.duplicates)
+        record_app_webhook(
+            connector_id, WebhookOutcome.REJECTED, "unknown_account", result.unrouted
+        )
         for event_id in result.inserted:
             self._enqueue_soon(str(event_id))
         if delivery.reply is not None:

@@ -18,6 +18,7 @@ from backend.lib.db import pool
 from backend.lib.queue import FastEnqueuer
 from backend.lib.telemetry import tracer
 from backend.mappings.apply import IntegrationRef, map_event
+from backend.observability.recorder import record_event
 from backend.observability.services import write_log
 from backend.settings import get_settings
 from backend.webhooks.normalize import envelope
@@ -109,6 +110,7 @@ async def normalize_event(ctx: dict[str, Any], event_id: str, force: bool = Fals
             dead = attempt >= MAX_ATTEMPTS
             error = f"{type(exc).__name__}: {exc}"[:1000]
             await db.execute(_FAILED, row["id"], "dead" if dead else "failed", attempt, error)
+            record_event(row["tenant"], row["integration"], row["connector"], processed=False)
             await write_log(
                 row["tenant"],
                 row["integration"],
@@ -121,6 +123,7 @@ async def normalize_event(ctx: dict[str, Any], event_id: str, force: bool = Fals
                 return "dead"
             raise Retry(defer=backoff_seconds(attempt)) from exc
         await db.execute(_DONE, row["id"], encoded, attempt, dt.datetime.now(dt.UTC))
+        record_event(row["tenant"], row["integration"], row["connector"], processed=True)
         return "processed"
 
 
