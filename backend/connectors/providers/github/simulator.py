@@ -1,10 +1,12 @@
 """GitHub's REST API as documented: GET /user, the grant deletion, repository webhooks
-(create, update config, delete), rate-limit headers."""
+(create, update config, delete), issues and comments created (kept in ISSUES and COMMENTS,
+what test mode would have sent), rate-limit headers."""
 
 import itertools
 import json
 import re
 import time
+from typing import Any
 
 from backend.connectors.providers.github.spec import SPEC
 from backend.connectors.simulator import (
@@ -134,12 +136,12 @@ def _hook_view(hook_id: str, hook: dict[str, object]) -> dict[str, object]:
     }
 
 
-def _validation_failed(message: str) -> SimResponse:
+def _validation_failed(message: str, resource: str = "Hook") -> SimResponse:
     return json_response(
         422,
         {
             "message": "Validation Failed",
-            "errors": [{"resource": "Hook", "code": "custom", "message": message}],
+            "errors": [{"resource": resource, "code": "custom", "message": message}],
             "documentation_url": "https://docs.github.com/rest/repos/webhooks#create-a-repository-webhook",
             "status": "422",
         },
@@ -194,6 +196,120 @@ def delete_hook(request: SimRequest) -> SimResponse:
     return SimResponse(204, b"", _rate_headers(4996))
 
 
+#: Issues and comments created through the simulator, by id: what test mode would have sent.
+ISSUES: dict[str, dict[str, Any]] = {}
+COMMENTS: dict[str, dict[str, object]] = {}
+_issue_ids = itertools.count(1_800_000_001)
+_comment_ids = itertools.count(1_900_000_001)
+_ISSUE_PATH = re.compile(r"/repos/([^/]+/[^/]+)/issues(?:/(\d+)/comments)?")
+_OCTOCAT = {
+    "login": "octocat",
+    "id": 583231,
+    "node_id": "MDQ6VXNlcjU4MzIzMQ==",
+    "avatar_url": "https://avatars.githubusercontent.com/u/583231?v=4",
+    "url": "https://api.github.com/users/octocat",
+    "html_url": "https://github.com/octocat",
+    "type": "User",
+    "site_admin": False,
+}
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+def _issue_view(repo: str, issue: dict[str, Any]) -> dict[str, object]:
+    """An issue as GitHub's `issue` schema shows it."""
+    api = f"https://api.github.com/repos/{repo}/issues/{issue['number']}"
+    return {
+        "id": issue["id"],
+        "node_id": f"I_kwDOsim{issue['id']}",
+        "url": api,
+        "repository_url": f"https://api.github.com/repos/{repo}",
+        "labels_url": api + "/labels{/name}",
+        "comments_url": api + "/comments",
+        "events_url": api + "/events",
+        "html_url": f"https://github.com/{repo}/issues/{issue['number']}",
+        "number": issue["number"],
+        "state": "open",
+        "state_reason": None,
+        "title": issue["title"],
+        "body": issue["body"],
+        "user": _OCTOCAT,
+        "labels": [{"name": name, "color": "ededed", "default": False} for name in issue["labels"]],
+        "assignee": None,
+        "assignees": [],
+        "milestone": None,
+        "locked": False,
+        "active_lock_reason": None,
+        "comments": 0,
+        "pull_request": None,
+        "closed_at": None,
+        "created_at": issue["created_at"],
+        "updated_at": issue["created_at"],
+        "closed_by": None,
+        "author_association": "OWNER",
+    }
+
+
+def create_issue(request: SimRequest) -> SimResponse:
+    match = _ISSUE_PATH.fullmatch(request.path)
+    repo = match.group(1) if match else ""
+    if "missing" in repo:
+        return _not_found(request)
+    body = _json_body(request)
+    title = body.get("title")
+    if not isinstance(title, str | int) or not str(title):
+        return _validation_failed("title wasn't supplied.", resource="Issue")
+    number = 1 + sum(1 for issue in ISSUES.values() if issue["repository"] == repo)
+    issue_id = next(_issue_ids)
+    labels = body.get("labels")
+    issue: dict[str, Any] = {
+        "repository": repo,
+        "id": issue_id,
+        "number": number,
+        "title": str(title),
+        "body": body.get("body"),
+        "labels": [str(label) for label in labels] if isinstance(labels, list) else [],
+        "assignees": body.get("assignees") or [],
+        "created_at": _now(),
+    }
+    remember(ISSUES, str(issue_id), issue)
+    return json_response(201, _issue_view(repo, issue), _rate_headers(4995))
+
+
+def create_comment(request: SimRequest) -> SimResponse:
+    match = _ISSUE_PATH.fullmatch(request.path)
+    repo, number = (match.group(1), int(match.group(2))) if match else ("", 0)
+    known = any(i["repository"] == repo and i["number"] == number for i in ISSUES.values())
+    # Issues the simulator did not create exist too: any number below 1000 is answered.
+    if not known and ("missing" in repo or number >= 1000):
+        return _not_found(request)
+    body = _json_body(request).get("body")
+    if not isinstance(body, str) or not body:
+        return _validation_failed("body wasn't supplied.", resource="IssueComment")
+    comment_id = next(_comment_ids)
+    created = _now()
+    remember(COMMENTS, str(comment_id), {"repository": repo, "number": number, "body": body})
+    api = f"https://api.github.com/repos/{repo}/issues"
+    return json_response(
+        201,
+        {
+            "id": comment_id,
+            "node_id": f"IC_kwDOsim{comment_id}",
+            "url": f"{api}/comments/{comment_id}",
+            "html_url": f"https://github.com/{repo}/issues/{number}#issuecomment-{comment_id}",
+            "body": body,
+            "user": _OCTOCAT,
+            "created_at": created,
+            "updated_at": created,
+            "issue_url": f"{api}/{number}",
+            "author_association": "OWNER",
+        },
+        _rate_headers(4994),
+    )
+
+
 def unauthorized(request: SimRequest) -> SimResponse:
     return json_response(
         401,
@@ -233,6 +349,8 @@ SIMULATOR = ProviderSimulator(
         Route("POST", r"/repos/[^/]+/[^/]+/hooks", create_hook),
         Route("PATCH", r"/repos/[^/]+/[^/]+/hooks/\d+/config", update_hook_config),
         Route("DELETE", r"/repos/[^/]+/[^/]+/hooks/\d+", delete_hook),
+        Route("POST", r"/repos/[^/]+/[^/]+/issues", create_issue),
+        Route("POST", r"/repos/[^/]+/[^/]+/issues/\d+/comments", create_comment),
     ),
     credential=credential_ok,
     unauthorized=unauthorized,

@@ -35,6 +35,7 @@ SPEC = ConnectorSpec(
         optional_scopes={
             "repo": "issues and pull requests of private repositories (GitHub has no "
             "read-only private scope)",
+            "public_repo": "open issues and comment in public repositories",
             "read:user": "the user's private profile fields",
             "read:org": "organization and team membership",
         },

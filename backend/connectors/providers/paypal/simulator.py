@@ -1,6 +1,9 @@
 """PayPal's REST API as documented: the client_credentials token, the webhook list, and the
 two ways a webhook's signature is checked: the signing certificate at `PAYPAL-CERT-URL` and
-POST /v1/notifications/verify-webhook-signature.
+POST /v1/notifications/verify-webhook-signature; checkout orders and capture refunds
+(kept in ORDERS and REFUNDS, what test mode would have sent), where a repeated
+`PayPal-Request-Id` answers with the first answer
+(https://developer.paypal.com/api/rest/reference/idempotency/).
 
 The simulator signs test-mode deliveries (events.py) with its own RSA key, public by design
 (`simulator_key.pem` beside this file), and serves its certificate: the PayPal handler
@@ -11,9 +14,13 @@ opens nothing live.
 import base64
 import datetime as dt
 import functools
+import json
+import re
 import secrets
 import zlib
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import msgspec
 from cryptography import x509
@@ -30,6 +37,7 @@ from backend.connectors.simulator import (
     SimResponse,
     json_response,
     looks_valid,
+    remember,
 )
 
 _ID, _SECRET = (field.pattern for field in SPEC.credential_fields)
@@ -182,6 +190,154 @@ def verify_webhook_signature(request: SimRequest) -> SimResponse:
     return json_response(200, {"verification_status": status}, {"Paypal-Debug-Id": _debug_id()})
 
 
+#: Orders and refunds created through the simulator, by id.
+ORDERS: dict[str, dict[str, Any]] = {}
+REFUNDS: dict[str, dict[str, Any]] = {}
+#: First answers by access token, path and PayPal-Request-Id.
+IDEMPOTENT: dict[str, SimResponse] = {}
+_REFUND_PATH = re.compile(r"/v2/payments/captures/([A-Za-z0-9-]+)/refund")
+_MONEY = re.compile(r"(?:0|[1-9][0-9]{0,16})(?:\.[0-9]{1,2})?")
+_API = "https://api-m.sandbox.paypal.com"
+
+
+def _paypal_id() -> str:
+    return secrets.token_hex(9).upper()[:17]
+
+
+def _unprocessable(issue: str, field: str, description: str) -> SimResponse:
+    return json_response(
+        422,
+        {
+            "name": "UNPROCESSABLE_ENTITY",
+            "message": "The requested action could not be performed, semantically incorrect, "
+            "or the business validation failed.",
+            "debug_id": _debug_id(),
+            "details": [
+                {"field": field, "location": "body", "issue": issue, "description": description}
+            ],
+        },
+        {"Paypal-Debug-Id": _debug_id()},
+    )
+
+
+def _json(request: SimRequest) -> dict[str, Any]:
+    try:
+        body = json.loads(request.body or b"{}")
+    except ValueError:
+        body = None
+    return body if isinstance(body, dict) else {}
+
+
+def _money_ok(money: Any) -> bool:
+    return (
+        isinstance(money, dict)
+        and isinstance(money.get("currency_code"), str)
+        and len(money["currency_code"]) == 3
+        and _MONEY.fullmatch(str(money.get("value", ""))) is not None
+    )
+
+
+def idempotent(create: Callable[[SimRequest], SimResponse]) -> Callable[[SimRequest], SimResponse]:
+    """A repeated PayPal-Request-Id gets the first answer and creates nothing."""
+
+    def handler(request: SimRequest) -> SimResponse:
+        key = request.headers.get("paypal-request-id")
+        if not key:
+            return create(request)
+        slot = "\n".join((request.bearer() or "", request.path, key))
+        if slot not in IDEMPOTENT:
+            response = create(request)
+            if response.status >= 500:
+                return response
+            remember(IDEMPOTENT, slot, response)
+        first = IDEMPOTENT[slot]
+        return SimResponse(
+            first.status, first.body, {**first.headers, "Paypal-Debug-Id": _debug_id()}
+        )
+
+    return handler
+
+
+@idempotent
+def create_order(request: SimRequest) -> SimResponse:
+    body = _json(request)
+    if body.get("intent") not in ("CAPTURE", "AUTHORIZE"):
+        return _unprocessable("INVALID_PARAMETER_VALUE", "/intent", "intent is invalid.")
+    units = body.get("purchase_units")
+    if (
+        not isinstance(units, list)
+        or not units
+        or not all(isinstance(u, dict) and _money_ok(u.get("amount")) for u in units)
+    ):
+        return _unprocessable(
+            "INVALID_PARAMETER_VALUE", "/purchase_units/0/amount", "amount is invalid."
+        )
+    order_id = _paypal_id()
+    payer_action = "paypal" in (body.get("payment_source") or {})
+    status = "PAYER_ACTION_REQUIRED" if payer_action else "CREATED"
+    approve = {
+        "href": f"https://www.sandbox.paypal.com/checkoutnow?token={order_id}",
+        "rel": "payer-action" if payer_action else "approve",
+        "method": "GET",
+    }
+    order: dict[str, Any] = {
+        "id": order_id,
+        "status": status,
+        "links": [
+            {"href": f"{_API}/v2/checkout/orders/{order_id}", "rel": "self", "method": "GET"},
+            approve,
+            {"href": f"{_API}/v2/checkout/orders/{order_id}", "rel": "update", "method": "PATCH"},
+            {
+                "href": f"{_API}/v2/checkout/orders/{order_id}/{body['intent'].lower()}",
+                "rel": body["intent"].lower(),
+                "method": "POST",
+            },
+        ],
+    }
+    if payer_action:
+        order["payment_source"] = {"paypal": {}}
+    remember(ORDERS, order_id, {"request": body, "status": status})
+    return json_response(201, order, {"Paypal-Debug-Id": _debug_id()})
+
+
+@idempotent
+def refund_capture(request: SimRequest) -> SimResponse:
+    match = _REFUND_PATH.fullmatch(request.path)
+    capture_id = match.group(1) if match else ""
+    if "MISSING" in capture_id.upper():
+        return json_response(
+            404,
+            {
+                "name": "RESOURCE_NOT_FOUND",
+                "message": "The specified resource does not exist.",
+                "debug_id": _debug_id(),
+                "details": [
+                    {
+                        "issue": "INVALID_RESOURCE_ID",
+                        "description": "Specified resource ID does not exist.",
+                    }
+                ],
+            },
+        )
+    body = _json(request)
+    if "amount" in body and not _money_ok(body["amount"]):
+        return _unprocessable("INVALID_PARAMETER_VALUE", "/amount", "amount is invalid.")
+    refund_id = _paypal_id()
+    remember(REFUNDS, refund_id, {"capture_id": capture_id, "request": body})
+    return json_response(
+        201,
+        {
+            "id": refund_id,
+            "status": "COMPLETED",
+            "links": [
+                {"href": f"{_API}/v2/payments/refunds/{refund_id}", "rel": "self", "method": "GET"},
+                {"href": f"{_API}/v2/payments/captures/{capture_id}", "rel": "up", "method": "GET"},
+            ],
+        },
+        {"Paypal-Debug-Id": _debug_id()},
+    )
+
+
 def unauthorized(request: SimRequest) -> SimResponse:
     body: dict[str, object]
     if request.path == _TOKEN_PATH:
@@ -241,6 +397,8 @@ SIMULATOR = ProviderSimulator(
         Route("GET", r"/v1/notifications/webhooks", webhooks),
         Route("GET", _CERT_PATH, cert, authenticated=False),
         Route("POST", r"/v1/notifications/verify-webhook-signature", verify_webhook_signature),
+        Route("POST", r"/v2/checkout/orders", create_order),
+        Route("POST", _REFUND_PATH.pattern, refund_capture),
     ),
     credential=lambda request: looks_valid(request.bearer()),
     unauthorized=unauthorized,

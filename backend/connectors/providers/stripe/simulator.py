@@ -1,9 +1,15 @@
 """Stripe's API as documented: GET /v1/account, GET /v1/balance, webhook endpoints (create,
-update, delete), and Stripe's {"error": {...}} objects."""
+update, delete), customers and refunds created (kept in CREATED_CUSTOMERS and REFUNDS, what
+test mode would have sent), Stripe's {"error": {...}} objects, and idempotent requests: a
+repeated `Idempotency-Key` replays the first answer (`Idempotent-Replayed: true`), and the
+same key with other parameters is an `idempotency_error`
+(https://docs.stripe.com/api/idempotent_requests).
+"""
 
 import re
 import secrets
 import time
+from collections.abc import Callable
 from urllib.parse import parse_qsl, urlsplit
 
 from backend.connectors.providers.stripe.spec import SPEC
@@ -122,9 +128,103 @@ CUSTOMERS: dict[str, dict[str, object]] = {
 }
 
 
+#: Customers and refunds created through the simulator, by id.
+CREATED_CUSTOMERS: dict[str, dict[str, object]] = {}
+REFUNDS: dict[str, dict[str, object]] = {}
+#: First answers by API key, path and Idempotency-Key: the request body and the response.
+IDEMPOTENT: dict[str, tuple[bytes, SimResponse]] = {}
+
+
+def _metadata(pairs: list[tuple[str, str]]) -> dict[str, str]:
+    found = (re.fullmatch(r"metadata\[([^\[\]]+)\]", key) for key, _ in pairs)
+    return {m.group(1): value for m, (_, value) in zip(found, pairs, strict=True) if m}
+
+
+def idempotent(create: Callable[[SimRequest], SimResponse]) -> Callable[[SimRequest], SimResponse]:
+    """Stripe's idempotency: a repeated key replays the first answer; the same key with
+    other parameters is refused; keys are per account (here: per API key)."""
+
+    def handler(request: SimRequest) -> SimResponse:
+        key = request.headers.get("idempotency-key")
+        if not key:
+            return create(request)
+        slot = "\n".join((request.bearer() or "", request.path, key))
+        if slot in IDEMPOTENT:
+            body, first = IDEMPOTENT[slot]
+            if body != request.body:
+                return _invalid(
+                    "Keys for idempotent requests can only be used with the same parameters "
+                    f"they were first used with. Try using a key other than '{key}' if you "
+                    "meant to execute a different request.",
+                    "",
+                    error_type="idempotency_error",
+                )
+            return SimResponse(first.status, first.body, {**first.headers, **_replayed()})
+        response = create(request)
+        if response.status < 500:
+            remember(IDEMPOTENT, slot, (request.body, response))
+        return response
+
+    return handler
+
+
+def _replayed() -> dict[str, str]:
+    return {**_headers(), "Idempotent-Replayed": "true"}
+
+
+@idempotent
+def create_customer(request: SimRequest) -> SimResponse:
+    pairs = parse_qsl(request.body.decode("utf-8", "replace"))
+    form = dict(pairs)
+    created = _customer(
+        "cus_" + secrets.token_hex(7), form.get("name", ""), form.get("email", ""), int(time.time())
+    )
+    created.update(
+        description=form.get("description"),
+        phone=form.get("phone"),
+        metadata=_metadata(pairs),
+        currency=None,
+        name=form.get("name"),
+        email=form.get("email"),
+    )
+    remember(CREATED_CUSTOMERS, str(created["id"]), created)
+    return json_response(200, created, _headers())
+
+
+@idempotent
+def create_refund(request: SimRequest) -> SimResponse:
+    pairs = parse_qsl(request.body.decode("utf-8", "replace"))
+    form = dict(pairs)
+    if not form.get("charge") and not form.get("payment_intent"):
+        return _invalid("One of `charge` or `payment_intent` is required.", "charge")
+    amount = form.get("amount", "2000")
+    if not amount.isdigit() or int(amount) < 1:
+        return _invalid("Invalid positive integer", "amount")
+    refund_id = "re_" + secrets.token_hex(12)
+    refund = {
+        "id": refund_id,
+        "object": "refund",
+        "amount": int(amount),
+        "balance_transaction": "txn_" + secrets.token_hex(12),
+        "charge": form.get("charge") or "ch_" + secrets.token_hex(12),
+        "created": int(time.time()),
+        "currency": "usd",
+        "destination_details": None,
+        "metadata": _metadata(pairs),
+        "payment_intent": form.get("payment_intent"),
+        "reason": form.get("reason"),
+        "receipt_number": None,
+        "source_transfer_reversal": None,
+        "status": "succeeded",
+        "transfer_reversal": None,
+    }
+    remember(REFUNDS, refund_id, refund)
+    return json_response(200, refund, _headers())
+
+
 def customer(request: SimRequest) -> SimResponse:
     customer_id = request.path.rsplit("/", 1)[-1]
-    found = CUSTOMERS.get(customer_id)
+    found = CUSTOMERS.get(customer_id) or CREATED_CUSTOMERS.get(customer_id)
     if found is None:
         return _invalid(f"No such customer: '{customer_id}'", "id", "resource_missing", status=404)
     return json_response(200, found, _headers())
@@ -167,8 +267,16 @@ def _endpoint_view(endpoint_id: str, endpoint: dict[str, object], *, secret: boo
     return view
 
 
-def _invalid(message: str, param: str, code: str | None = None, status: int = 400) -> SimResponse:
-    error: dict[str, object] = {"message": message, "param": param, "type": "invalid_request_error"}
+def _invalid(
+    message: str,
+    param: str,
+    code: str | None = None,
+    status: int = 400,
+    error_type: str = "invalid_request_error",
+) -> SimResponse:
+    error: dict[str, object] = {"message": message, "type": error_type}
+    if param:
+        error["param"] = param
     if code:
         error["code"] = code
         error["doc_url"] = f"https://stripe.com/docs/error-codes/{code.replace('_', '-')}"
@@ -317,6 +425,8 @@ SIMULATOR = ProviderSimulator(
         Route("GET", r"/v1/balance", balance),
         Route("GET", r"/v1/customers", customers),
         Route("GET", r"/v1/customers/cus_\w+", customer),
+        Route("POST", r"/v1/customers", create_customer),
+        Route("POST", r"/v1/refunds", create_refund),
         Route("POST", r"/v1/webhook_endpoints", create_endpoint),
         Route("POST", r"/v1/webhook_endpoints/we_\w+", update_endpoint),
         Route("DELETE", r"/v1/webhook_endpoints/we_\w+", delete_endpoint),
