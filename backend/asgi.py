@@ -22,6 +22,7 @@ from litestar.plugins.opentelemetry import OpenTelemetryConfig, OpenTelemetryPlu
 
 from backend.lib import db, http
 from backend.lib.errors import exception_handlers
+from backend.lib.json_logs import configure_json_logging
 from backend.lib.openapi import AllowHeaderMiddleware, finish_document
 from backend.lib.queue import FastEnqueuer
 from backend.lib.redis import connect as connect_redis
@@ -141,5 +142,5 @@ def create_app(settings: Settings | None = None) -> WebhookFastPath:
 
 def app() -> WebhookFastPath:
     """Factory for ASGI servers (`granian --factory backend.asgi:app`)."""
-    logging.basicConfig(level=get_settings().log_level)
+    configure_json_logging(get_settings().log_level)
     return create_app()

@@ -19,13 +19,15 @@ from typing import Any
 
 from arq import cron
 from arq.connections import ArqRedis, create_pool
+from arq.cron import CronJob
 from arq.worker import Retry, Worker, create_worker
 
 from backend.actions.jobs import FUNCTIONS as ACTION_FUNCTIONS
 from backend.lib import db, http
+from backend.lib.json_logs import configure_json_logging
 from backend.lib.outages import OUTAGES, Unavailable, is_outage, outage_source
 from backend.lib.redis import redis_settings
-from backend.lib.telemetry import setup_tracing
+from backend.lib.telemetry import setup_tracing, traced_job
 from backend.observability import recorder as metrics_recorder
 from backend.settings import get_settings
 from backend.tenants.vault import init_vault
@@ -96,11 +98,24 @@ def _oauth_jobs() -> tuple[list[Any], list[Any]]:
 _oauth_functions, _oauth_crons = _oauth_jobs()
 
 
+def _traced_cron(job: CronJob) -> CronJob:
+    """A cron run is a trace of its own: its queries and provider calls (token refreshes)
+    become its children instead of being dropped as parentless client spans."""
+    return dataclasses.replace(job, coroutine=traced_job(job.coroutine))
+
+
 class WorkerSettings:
-    functions = [retry_outages(job) for job in (normalize_event, *_oauth_functions, *ACTION_FUNCTIONS)]
+    # traced_job: each run continues the trace its enqueuer carried (or starts its own).
+    functions = [
+        retry_outages(traced_job(job))
+        for job in (normalize_event, *_oauth_functions, *ACTION_FUNCTIONS)
+    ]
     cron_jobs = [
-        cron(sweep_unqueued, second={0, 15, 30, 45}, run_at_startup=True),
-        *_oauth_crons,
+        _traced_cron(job)
+        for job in (
+            cron(sweep_unqueued, second={0, 15, 30, 45}, run_at_startup=True),
+            *_oauth_crons,
+        )
     ]
     on_startup = startup
     on_shutdown = shutdown
@@ -122,9 +137,7 @@ _HEALTHY_RUN = 60.0
 
 def run() -> None:
     """`switchboard worker`: the arq worker, reconnecting through outages until SIGINT/SIGTERM."""
-    logging.basicConfig(
-        level=get_settings().log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_json_logging(get_settings().log_level)
     asyncio.run(_serve())
 
 

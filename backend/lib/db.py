@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncpg
 from piccolo.engine.postgres import PostgresEngine
 
+from backend.lib.telemetry import trace_queries
 from backend.piccolo_conf import DB
 
 
@@ -31,6 +32,7 @@ async def open_pool(max_size: int = 10, *, min_size: int = 1) -> None:
         min_size=min_size,
         max_size=max_size,
         reset=_keep_session,
+        init=trace_queries,  # statement spans, child of whoever runs them
         timeout=CONNECT_TIMEOUT_SECONDS,
     )
 

@@ -2,35 +2,85 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import logging
+import os
+import time
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import Event, ReadableSpan, Span, SpanProcessor, TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 from opentelemetry.sdk.trace.sampling import (
+    ALWAYS_OFF,
+    ALWAYS_ON,
     Decision,
     ParentBased,
     Sampler,
     SamplingResult,
+    TraceIdRatioBased,
 )
-from opentelemetry.trace import Status
+from opentelemetry.trace import SpanKind, Status
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from opentelemetry.util.types import Attributes
 
 from backend.lib.logs import install_log_redaction
 from backend.lib.redaction import redact_path, redact_query, redact_text
 
+log = logging.getLogger("switchboard.telemetry")
+
 _provider: TracerProvider | None = None
+
+# The job keyword argument that carries a W3C traceparent from the enqueuer to the worker.
+TRACEPARENT = "traceparent"
+
+
+def sampler_from_env(environ: Mapping[str, str]) -> Sampler:
+    """The standard `OTEL_TRACES_SAMPLER`/`OTEL_TRACES_SAMPLER_ARG` choice (default
+    parentbased_always_on); an unknown name or a bad ratio falls back with a warning."""
+    name = environ.get("OTEL_TRACES_SAMPLER", "").strip().lower() or "parentbased_always_on"
+    parent_based = name.startswith("parentbased_")
+    root = name.removeprefix("parentbased_")
+    chosen: Sampler
+    if root == "always_on":
+        chosen = ALWAYS_ON
+    elif root == "always_off":
+        chosen = ALWAYS_OFF
+    elif root == "traceidratio":
+        chosen = TraceIdRatioBased(_ratio(environ.get("OTEL_TRACES_SAMPLER_ARG", "")))
+    else:
+        log.warning("unknown OTEL_TRACES_SAMPLER %r; sampling every trace", name)
+        parent_based, chosen = True, ALWAYS_ON
+    return ParentBased(chosen) if parent_based else chosen
+
+
+def _ratio(arg: str) -> float:
+    try:
+        ratio = float(arg) if arg.strip() else 1.0
+    except ValueError:
+        ratio = -1.0
+    if not 0.0 <= ratio <= 1.0:
+        log.warning("OTEL_TRACES_SAMPLER_ARG %r is not a ratio in [0, 1]; using 1.0", arg)
+        return 1.0
+    return ratio
 
 
 class _WhenExporting(Sampler):
     """Record spans only once something consumes them (an OTLP exporter or a test's
     processor). Unrecorded spans still carry trace ids — stored with each webhook — but
-    skip attribute and processor work on every request, which the webhook path measures."""
+    skip attribute and processor work on every request, which the webhook path measures.
+
+    When something consumes them, the standard sampler decides, except that a client span
+    (a query, a provider call) with no parent is dropped: the worker's polling and the
+    sweeper's queries would otherwise each make a one-span trace."""
 
     def __init__(self) -> None:
         self.active = False
+        self.inner: Sampler = ParentBased(ALWAYS_ON)
 
     def should_sample(
         self,
@@ -44,46 +94,204 @@ class _WhenExporting(Sampler):
     ) -> SamplingResult:
         if not self.active:
             return SamplingResult(Decision.DROP)
-        # The span's attributes are what the sampler hands back.
-        return SamplingResult(Decision.RECORD_AND_SAMPLE, attributes)
+        if kind is SpanKind.CLIENT:
+            parent = trace.get_current_span(parent_context).get_span_context()
+            if not parent.is_valid:
+                return SamplingResult(Decision.DROP)
+        return self.inner.should_sample(
+            parent_context, trace_id, name, kind, attributes, links, trace_state
+        )
 
     def get_description(self) -> str:
-        return "SwitchboardWhenExporting"
+        return f"SwitchboardWhenExporting({self.inner.get_description()})"
 
 
 _sampler = _WhenExporting()
 
 
 def setup_tracing(
-    service_name: str, otlp_endpoint: str = "", extra: SpanProcessor | None = None
+    service_name: str,
+    otlp_endpoint: str = "",
+    extra: SpanProcessor | None = None,
+    environ: Mapping[str, str] | None = None,
 ) -> TracerProvider:
     """Install the global tracer provider (idempotent). Exports nothing unless an OTLP
     endpoint is configured, so tracing costs little when no one is watching.
+
+    The standard variables choose the rest: OTEL_EXPORTER_OTLP_PROTOCOL (http/protobuf,
+    the default, or grpc; the _TRACES_ variants win), OTEL_TRACES_SAMPLER(+_ARG).
 
     Every processor sees spans through `RedactingSpanProcessor`, and the process's log
     records are scrubbed too: secrets stay out of both signals from the first span on."""
     global _provider
     install_log_redaction()
+    env = os.environ if environ is None else environ
     if _provider is None:
+        _sampler.inner = sampler_from_env(env)
         _provider = TracerProvider(
-            resource=Resource.create({"service.name": service_name}),
-            sampler=ParentBased(_sampler),
+            resource=Resource.create({"service.name": service_name}), sampler=_sampler
         )
-        if otlp_endpoint:
-            _sampler.active = True
-            from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-
-            endpoint = otlp_endpoint.rstrip("/")
-            if not endpoint.endswith("/v1/traces"):
-                endpoint += "/v1/traces"
-            _provider.add_span_processor(
-                RedactingSpanProcessor(BatchSpanProcessor(OTLPSpanExporter(endpoint=endpoint)))
-            )
+        endpoint = env.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "") or otlp_endpoint
+        if endpoint and env.get("OTEL_TRACES_EXPORTER", "otlp").strip().lower() != "none":
+            exporter = otlp_exporter(endpoint, _protocol(env), exact=_exact_endpoint(env))
+            _provider.add_span_processor(RedactingSpanProcessor(BatchSpanProcessor(exporter)))
+            _activate()
         trace.set_tracer_provider(_provider)
     if extra is not None:
-        _sampler.active = True
         _provider.add_span_processor(RedactingSpanProcessor(extra))
+        _activate()
     return _provider
+
+
+def _protocol(env: Mapping[str, str]) -> str:
+    chosen = env.get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL") or env.get(
+        "OTEL_EXPORTER_OTLP_PROTOCOL", ""
+    )
+    return chosen.strip().lower() or "http/protobuf"
+
+
+def _exact_endpoint(env: Mapping[str, str]) -> bool:
+    # The signal-specific variable is used as given; the generic one gets /v1/traces (HTTP).
+    return bool(env.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"))
+
+
+def otlp_exporter(endpoint: str, protocol: str, *, exact: bool = False) -> SpanExporter:
+    """An OTLP span exporter for `grpc` or `http/protobuf` (anything else: refused)."""
+    if protocol == "grpc":
+        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import (
+            OTLPSpanExporter as GrpcExporter,
+        )
+
+        return GrpcExporter(endpoint=endpoint)
+    if protocol not in ("http/protobuf", "http"):
+        raise ValueError(f"OTEL_EXPORTER_OTLP_PROTOCOL {protocol!r}: use grpc or http/protobuf")
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+    url = endpoint.rstrip("/")
+    if not exact and not url.endswith("/v1/traces"):
+        url += "/v1/traces"
+    return OTLPSpanExporter(endpoint=url)
+
+
+def _activate() -> None:
+    """Start recording, and instrument outbound HTTP once (all transports built on
+    httpx's AsyncHTTPTransport, the SSRF-guarded one included)."""
+    if _sampler.active:
+        return
+    _sampler.active = True
+    from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+
+    instrumentor = HTTPXClientInstrumentor()
+    if not instrumentor.is_instrumented_by_opentelemetry:
+        instrumentor.instrument(tracer_provider=_provider)
+
+
+def tracing_active() -> bool:
+    return _sampler.active
+
+
+def instrument_http_client(client: Any) -> Any:
+    """Trace one client whose transport is not httpx's network transport (an in-process
+    simulator, a test's network boundary); a no-op until tracing records."""
+    if _sampler.active:
+        from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+
+        HTTPXClientInstrumentor.instrument_client(client, tracer_provider=_provider)
+    return client
+
+
+# -- carrying a trace across the queue and into the database ----------------------------------
+
+_propagator = TraceContextTextMapPropagator()
+
+
+def current_traceparent() -> str:
+    """The W3C traceparent of the current span ("" when nothing records: no cost then).
+    Unsampled spans propagate too, so the worker keeps the request's sampling decision."""
+    if not _sampler.active:
+        return ""
+    ctx = trace.get_current_span().get_span_context()
+    if not ctx.is_valid:
+        return ""
+    return f"00-{ctx.trace_id:032x}-{ctx.span_id:016x}-{int(ctx.trace_flags):02x}"
+
+
+def context_from(traceparent: str) -> Context | None:
+    """The remote parent a traceparent names (None when empty or malformed)."""
+    if not traceparent:
+        return None
+    extracted = _propagator.extract({TRACEPARENT: traceparent})
+    valid = trace.get_current_span(extracted).get_span_context().is_valid
+    return extracted if valid else None
+
+
+def traced_job(
+    job: Callable[..., Awaitable[Any]],
+) -> Callable[..., Awaitable[Any]]:
+    """Wrap an arq job: its `traceparent` keyword (set by FastEnqueuer or `job_trace()`)
+    becomes the parent of a consumer span around the run, so the request that enqueued the
+    job and everything the job does (queries, provider calls) form one trace."""
+    name = job.__name__
+
+    @functools.wraps(job)
+    async def run(ctx: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+        parent = context_from(str(kwargs.pop(TRACEPARENT, "") or ""))
+        attributes = {"messaging.system": "arq", "messaging.operation.type": "process"}
+        if ctx.get("job_id"):
+            attributes["messaging.message.id"] = str(ctx["job_id"])
+        with tracer().start_as_current_span(
+            f"job {name}", context=parent, kind=SpanKind.CONSUMER, attributes=attributes
+        ) as span:
+            span.set_attribute("switchboard.job.try", int(ctx.get("job_try") or 1))
+            return await job(ctx, *args, **kwargs)
+
+    return run
+
+
+def job_trace() -> dict[str, str]:
+    """Keyword arguments that carry the current trace into a job enqueued with arq's
+    `enqueue_job(name, *args, **job_trace())` (actions, syncs); the job must be wrapped by
+    `traced_job` in the worker."""
+    traceparent = current_traceparent()
+    return {TRACEPARENT: traceparent} if traceparent else {}
+
+
+async def trace_queries(connection: Any) -> None:
+    """asyncpg `init` hook: a client span per statement, child of the span that ran it.
+
+    Built on asyncpg's query logger (called after each statement, in the caller's context,
+    with its duration): the statement text names only placeholders, never the values."""
+    connection.add_query_logger(_query_span)
+
+
+_db_tracer = trace.get_tracer("switchboard.asyncpg")
+
+
+def _query_span(record: Any) -> None:
+    # Runs just after the statement, when its span may have ended: the sampled flag, not
+    # is_recording(), says whether the trace is kept.
+    parent = trace.get_current_span().get_span_context()
+    if not (_sampler.active and parent.is_valid and parent.trace_flags.sampled):
+        return
+    end = time.time_ns()
+    statement = " ".join(str(record.query).split())
+    operation = statement.split(" ", 1)[0].upper()
+    addr = record.conn_addr if isinstance(record.conn_addr, tuple) else ("", 0)
+    span = _db_tracer.start_span(
+        f"{operation} {getattr(record.conn_params, 'database', '') or ''}".strip(),
+        kind=SpanKind.CLIENT,
+        start_time=end - int(record.elapsed * 1e9),
+        attributes={
+            "db.system.name": "postgresql",
+            "db.operation.name": operation,
+            "db.query.text": statement[:2000],
+            "server.address": str(addr[0]),
+            "server.port": int(addr[1]) if len(addr) > 1 else 0,
+        },
+    )
+    if record.exception is not None:
+        span.set_status(Status(trace.StatusCode.ERROR, type(record.exception).__name__))
+    span.end(end_time=end)
 
 
 def tracer(name: str = "switchboard") -> trace.Tracer:
@@ -186,3 +394,25 @@ def redact_request_span(span: Any, scope: Any) -> None:
     if path != raw_path:
         span.set_attribute("http.route", path)
         span.update_name(f"{scope.get('method', '')} {path}")
+
+
+_NO_SPAN = contextlib.nullcontext()
+
+
+def span_if_tracing(
+    name: str, attributes: dict[str, Any] | None = None
+) -> contextlib.AbstractContextManager[Any]:
+    """A child span while tracing records, else a shared no-op: hot-path steps
+    (verification) cost one call when nobody is watching."""
+    if not _sampler.active:
+        return _NO_SPAN
+    return tracer().start_as_current_span(name, attributes=attributes)
+
+
+def describe_integration(tenant_id: Any, integration_id: Any, connector: str) -> None:
+    """Name the integration on the current span (ids only: never a secret)."""
+    span = trace.get_current_span()
+    if span.is_recording():
+        span.set_attribute("switchboard.tenant", str(tenant_id))
+        span.set_attribute("switchboard.integration", str(integration_id))
+        span.set_attribute("switchboard.connector", connector)

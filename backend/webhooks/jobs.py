@@ -50,9 +50,11 @@ _FAILED = "UPDATE integration_webhook SET status = $2, attempts = $3, error = $4
 
 
 def _link_to_receipt(trace_id: str) -> list[trace.Link]:
-    """The worker's span links to the request that stored the event (OpenTelemetry's
-    producer/consumer convention), so a trace viewer leads from receipt to normalization."""
-    if len(trace_id) != 32:
+    """A job that does not continue the receipt's trace (enqueued by the sweeper or a replay,
+    which carry their own) links to the request that stored the event, so a trace viewer
+    still leads from receipt to normalization. Jobs enqueued by ingest are in its trace."""
+    current = trace.get_current_span().get_span_context()
+    if len(trace_id) != 32 or (current.is_valid and f"{current.trace_id:032x}" == trace_id):
         return []
     try:
         context = trace.SpanContext(
@@ -77,7 +79,12 @@ async def normalize_event(ctx: dict[str, Any], event_id: str, force: bool = Fals
         return "missing"
     with tracer().start_as_current_span(
         "webhook.normalize",
-        attributes={"event.id": event_id, "switchboard.connector": row["connector"]},
+        attributes={
+            "event.id": event_id,
+            "switchboard.connector": row["connector"],
+            "switchboard.tenant": str(row["tenant"]),
+            "switchboard.integration": str(row["integration"]),
+        },
         links=_link_to_receipt(row["trace_id"]),
     ):
         if row["status"] == "processed" and not force:
@@ -89,13 +96,16 @@ async def normalize_event(ctx: dict[str, Any], event_id: str, force: bool = Fals
                 raise ValueError("the connector has no webhook handler")
             headers = msgspec.json.decode(row["headers"]) if row["headers"] else {}
             normalized = provider.webhook.normalize(bytes(row["raw_body"]), headers)
-            mapping = await map_event(
-                IntegrationRef(row["tenant"], row["integration"], provider.spec.key),
-                normalized.type,
-                bytes(row["raw_body"]),
-                normalized.data,
-                saved=row["has_mappings"],
-            )
+            with tracer().start_as_current_span(
+                "mapping.apply", attributes={"switchboard.mapping.source": normalized.type}
+            ):
+                mapping = await map_event(
+                    IntegrationRef(row["tenant"], row["integration"], provider.spec.key),
+                    normalized.type,
+                    bytes(row["raw_body"]),
+                    normalized.data,
+                    saved=row["has_mappings"],
+                )
             event = envelope(
                 event_id=row["id"],
                 connector=provider.spec.key,
