@@ -55,6 +55,7 @@ OPERATIONS = {
         "receive_app_webhook",
         "answer_app_webhook_handshake",
     },
+    "actions": {"run_action", "list_action_runs", "get_action_run"},
     "oauth": {"complete_oauth_authorization"},
     "test mode": {
         "simulate_webhooks",
