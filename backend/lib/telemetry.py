@@ -7,7 +7,7 @@ import functools
 import logging
 import os
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from typing import Any
 
 from opentelemetry import trace
@@ -226,8 +226,8 @@ def context_from(traceparent: str) -> Context | None:
 
 
 def traced_job(
-    job: Callable[..., Awaitable[Any]],
-) -> Callable[..., Awaitable[Any]]:
+    job: Callable[..., Coroutine[Any, Any, Any]],
+) -> Callable[..., Coroutine[Any, Any, Any]]:
     """Wrap an arq job: its `traceparent` keyword (set by FastEnqueuer or `job_trace()`)
     becomes the parent of a consumer span around the run, so the request that enqueued the
     job and everything the job does (queries, provider calls) form one trace."""
