@@ -36,6 +36,9 @@ SEND_PATH = "/gmail/v1/users/me/messages/send"
 SEND_SCOPES = (SCOPE_PREFIX + "gmail.send",)
 # Gmail refuses messages above 25 MB of attachments (35 MB for the whole raw message).
 MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024
+# CRLF lines and 7-bit transfer encodings throughout (non-ASCII text goes quoted-printable or
+# base64), so the message survives any hop that is not 8-bit clean.
+_POLICY = policy.SMTP.clone(cte_type="7bit")
 _MESSAGE_ID = {"type": "string", "pattern": "^<[^<>\\s@]+@[^<>\\s@]+>$", "maxLength": 998}
 
 _RECIPIENT = {
@@ -99,7 +102,7 @@ def _address(recipient: dict[str, Any]) -> Address:
 def build_message(data: dict[str, Any]) -> EmailMessage:
     """The RFC 5322 message for a validated `send_email` input: multipart/alternative for
     text + HTML, inside multipart/mixed when there are attachments."""
-    message = EmailMessage(policy=policy.SMTP)
+    message = EmailMessage(policy=_POLICY)
     # RFC 5322 requires Date; Gmail fills in From (the mailbox) and Message-ID.
     message["Date"] = localtime()
     message["To"] = [_address(r) for r in data["to"]]

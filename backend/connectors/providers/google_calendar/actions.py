@@ -32,7 +32,12 @@ _WHEN = {
         {
             "type": "object",
             "properties": {
-                "date_time": {"type": "string", "format": "date-time"},
+                "date_time": {
+                    "type": "string",
+                    "pattern": "^\\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\\d|3[01])"
+                    "T(?:[01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d(?:\\.\\d+)?"
+                    "(?:Z|[+-](?:[01]\\d|2[0-3]):[0-5]\\d)?$",
+                },
                 "time_zone": {
                     "type": "string",
                     "description": "An IANA time zone name, e.g. Europe/Zurich.",
@@ -41,6 +46,9 @@ _WHEN = {
                 },
             },
             "required": ["date_time"],
+            # Google needs the offset in date_time unless time_zone names the zone.
+            "if": {"not": {"required": ["time_zone"]}},
+            "then": {"properties": {"date_time": {"format": "date-time"}}},
             "additionalProperties": False,
         },
         {

@@ -1,0 +1,655 @@
+"""Google actions (issue 17): Gmail send_email, Calendar create_event / update_event, Drive
+upload_file.
+
+Evidence per action: its requests pass Prism serving Google's published Discovery document
+(tests/contract/provider_apis, the adapter contract tests' test copies); input breaking its
+schema is refused 422 naming the field; through the action API, a repeated idempotency key
+makes no second provider request and a 429 with Retry-After is retried to success (both
+counted at a local server standing in for Google). The Gmail message parses back with the
+standard library into the same headers, parts and attachments; Drive's resumable protocol
+runs against a local server that implements it (308 Resume Incomplete with Range).
+
+Not checked by Prism: Drive's resumable session (`uploadType=resumable` and the PUTs to the
+session URI), which Google's Discovery document does not describe (its upload variant lists
+`media` and `multipart` only); the local server below implements Google's written protocol.
+"""
+
+from __future__ import annotations
+
+import base64
+import email
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from email import policy
+from email.message import EmailMessage
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+from backend.actions.services import validate_input
+from backend.connectors.actions import Action, ActionCall, ActionResult
+from backend.connectors.base import ProviderError
+from backend.connectors.providers.gmail import simulator as gmail_simulator
+from backend.connectors.providers.google_calendar import simulator as calendar_simulator
+from backend.connectors.providers.google_drive import actions as drive_actions
+from backend.connectors.providers.google_drive import simulator as drive_simulator
+from backend.connectors.registry import Provider, load_provider
+from backend.lib.errors import Problem
+from backend.lib.vocab import FailureKind
+from tests.contract.adapter_calls import RecordingTransport, make_adapter
+from tests.contract.descriptions import write_test_copy
+from tests.contract.prism import PrismServer, rejection
+
+GOOGLE = ("gmail", "google_calendar", "google_drive")
+PDF = b"%PDF-1.4\r\n%\xe2\xe3\xcf\xd3\r\n1 0 obj\n<<>>\nendobj\n"
+
+
+def _provider(key: str) -> Provider:
+    return load_provider(key, "backend.connectors.providers")
+
+
+def _action(key: str, name: str) -> Action:
+    return _provider(key).actions[name]
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+SEND_REPLY = {
+    "to": [{"email": "zoe@example.com", "name": "Zoë Ångström"}],
+    "cc": [{"email": "ops@example.com"}],
+    "bcc": [{"email": "audit@example.com", "name": "Audit, Team"}],
+    "reply_to": {"email": "support@example.com", "name": "Support"},
+    "subject": "Re: Grüße aus Köln — 会議",
+    "text": "Hallo Zoë,\nanbei die Rechnung.\n",
+    "html": "<p>Hallo Zoë,</p><p>anbei die <b>Rechnung</b>.</p>",
+    "attachments": [
+        {
+            "filename": "Rechnung-März.pdf",
+            "mime_type": "application/pdf",
+            "content_base64": b64(PDF),
+        },
+        {"filename": "notes.txt", "mime_type": "text/plain", "content_base64": b64(b"a\r\nb\n")},
+    ],
+    "thread_id": "18c1f2a3b4d5e6f7",
+    "in_reply_to": "<CAF=abc123@mail.gmail.com>",
+    "references": ["<root@mail.example.com>", "<CAF=abc123@mail.gmail.com>"],
+}
+
+# Inputs each action must send in a form Google's description accepts.
+VALID_INPUTS: dict[tuple[str, str], dict[str, dict[str, Any]]] = {
+    ("gmail", "send_email"): {
+        "text only": {"to": [{"email": "a@example.com"}], "subject": "Hi", "text": "Hello"},
+        "reply with attachments": SEND_REPLY,
+    },
+    ("google_calendar", "create_event"): {
+        "timed": {
+            "summary": "Planning",
+            "description": "Q1 roadmap",
+            "location": "Room 4",
+            "start": {"date_time": "2026-12-01T10:00:00", "time_zone": "Europe/Berlin"},
+            "end": {"date_time": "2026-12-01T11:00:00+01:00"},
+            "attendees": [{"email": "b@example.com", "display_name": "Bea", "optional": True}],
+            "send_updates": "all",
+        },
+        "all day": {
+            "calendar_id": "team@group.calendar.google.com",
+            "summary": "Offsite",
+            "start": {"date": "2026-12-02"},
+            "end": {"date": "2026-12-03"},
+        },
+    },
+    ("google_calendar", "update_event"): {
+        "new time": {
+            "event_id": "4c1b8a2e0f9d3c7b6a5e4d3c2b",
+            "start": {"date_time": "2026-12-01T14:00:00Z"},
+            "end": {"date_time": "2026-12-01T15:00:00Z"},
+            "send_updates": "externalOnly",
+        },
+        "new title": {"event_id": "abc123def456_20261201T100000Z", "summary": "Renamed"},
+    },
+    ("google_drive", "upload_file"): {
+        "into a folder": {
+            "name": "Rechnung März.pdf",
+            "mime_type": "application/pdf",
+            "content_base64": b64(PDF),
+            "folder_id": "1Zx9ABCdefGHIjklMNOpqrSTUvwxYZ012",
+            "description": "Invoice",
+        },
+        "empty file": {"name": "empty.txt", "mime_type": "text/plain", "content_base64": ""},
+    },
+}
+ACTIONS = list(VALID_INPUTS)
+RESULT_KEYS = {
+    "send_email": {"id", "thread_id"},
+    "create_event": {"id", "url"},
+    "update_event": {"id", "url"},
+    "upload_file": {"id", "url"},
+}
+
+# Input that breaks each schema, and the field (JSON pointer) the 422 must name.
+INVALID_INPUTS: dict[tuple[str, str], list[tuple[dict[str, Any], str]]] = {
+    ("gmail", "send_email"): [
+        ({"subject": "Hi", "text": "x"}, "/input/to"),
+        (
+            {"to": [{"email": "a@example.com"}], "subject": "Hi\r\nBcc: x@evil.test", "text": "x"},
+            "/input/subject",
+        ),
+        (
+            {"to": [{"email": "a@example.com\nBcc: x@evil.test"}], "subject": "s", "text": "x"},
+            "/input/to/0/email",
+        ),
+        (
+            {"to": [{"email": "a@example.com", "name": "A\nB"}], "subject": "s", "text": "x"},
+            "/input/to/0/name",
+        ),
+        (
+            {"to": [{"email": "a@example.com"}], "subject": "s", "text": "x", "from": "b@x.y"},
+            "/input",
+        ),
+        (
+            {
+                "to": [{"email": "a@example.com"}],
+                "subject": "s",
+                "text": "x",
+                "attachments": [
+                    {"filename": "a", "mime_type": "text/plain", "content_base64": "%%%"}
+                ],
+            },
+            "/input/attachments/0/content_base64",
+        ),
+        (
+            {"to": [{"email": "a@example.com"}], "subject": "s", "in_reply_to": "abc", "text": "x"},
+            "/input/in_reply_to",
+        ),
+    ],
+    ("google_calendar", "create_event"): [
+        ({"start": {"date": "2026-12-01"}}, "/input/end"),
+        (
+            {"start": {"date_time": "2026-12-01T10:00:00"}, "end": {"date": "2026-12-02"}},
+            "/input/start",
+        ),
+        (
+            {
+                "start": {"date_time": "2026-12-01T25:00:00", "time_zone": "Europe/Berlin"},
+                "end": {"date": "2026-12-02"},
+            },
+            "/input/start",
+        ),
+        ({"start": {"date": "2026-13-01"}, "end": {"date": "2026-12-02"}}, "/input/start"),
+        (
+            {"start": {"date": "2026-12-01"}, "end": {"date": "2026-12-02"}, "send_updates": "yes"},
+            "/input/send_updates",
+        ),
+        (
+            {"start": {"date": "2026-12-01"}, "end": {"date": "2026-12-02"}, "attendees": [{}]},
+            "/input/attendees/0/email",
+        ),
+    ],
+    ("google_calendar", "update_event"): [
+        ({"summary": "x"}, "/input/event_id"),
+        ({"event_id": "abc"}, "/input"),
+        ({"event_id": "../calendars", "summary": "x"}, "/input/event_id"),
+    ],
+    ("google_drive", "upload_file"): [
+        ({"mime_type": "text/plain", "content_base64": ""}, "/input/name"),
+        ({"name": "a", "mime_type": "text", "content_base64": ""}, "/input/mime_type"),
+        (
+            {"name": "a", "mime_type": "text/plain", "content_base64": "abc"},
+            "/input/content_base64",
+        ),
+        ({"name": "a\r\n", "mime_type": "text/plain", "content_base64": ""}, "/input/name"),
+        (
+            {"name": "a", "mime_type": "text/plain", "content_base64": "", "folder_id": "../x"},
+            "/input/folder_id",
+        ),
+    ],
+}
+
+
+async def _run(adapter: Any, key: str, name: str, data: dict[str, Any]) -> ActionResult:
+    action = _action(key, name)
+    validate_input(action, data)
+    return await action.run(adapter, ActionCall(input=data))
+
+
+# -- declarations ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("key", "name"), ACTIONS)
+def test_declared_scopes_are_offered_and_bodies_redacted(key: str, name: str) -> None:
+    provider = _provider(key)
+    action = provider.actions[name]
+    assert provider.spec.oauth is not None
+    offered = {*provider.spec.oauth.default_scopes, *provider.spec.oauth.optional_scopes}
+    assert action.required_scopes and all(set(group) <= offered for group in action.required_scopes)
+    assert action.input_schema["additionalProperties"] is False
+    expected_redacted = {
+        "send_email": {"text", "html", "attachments"},
+        "create_event": {"description"},
+        "update_event": {"description"},
+        "upload_file": {"content_base64"},
+    }
+    assert set(action.redact_fields) == expected_redacted[name]
+
+
+@pytest.mark.parametrize(
+    ("key", "name", "data", "field"),
+    [(k, n, d, f) for (k, n), cases in INVALID_INPUTS.items() for d, f in cases],
+)
+def test_input_breaking_the_schema_is_refused_naming_the_field(
+    key: str, name: str, data: dict[str, Any], field: str
+) -> None:
+    with pytest.raises(Problem) as refused:
+        validate_input(_action(key, name), data)
+    assert refused.value.status == 422
+    assert field in [e.field for e in refused.value.errors], refused.value.detail
+
+
+@pytest.mark.parametrize(("key", "name"), ACTIONS)
+def test_documented_inputs_are_accepted(key: str, name: str) -> None:
+    for data in VALID_INPUTS[(key, name)].values():
+        validate_input(_action(key, name), data)
+
+
+# -- Prism: Google's published description ------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Served:
+    key: str
+    prism: PrismServer
+    api_base_url: str
+
+
+def calendar_local_times(doc: dict[str, Any]) -> None:
+    """Google's EventDateTime says "a time zone offset is required unless a time zone is
+    explicitly specified in timeZone", but its schema gives dateTime the strict RFC 3339
+    `date-time` format, which requires the offset always: a local time is accepted here
+    only beside a timeZone, as the description's own text allows."""
+    when = doc["components"]["schemas"]["EventDateTime"]
+    local = {"type": "string", "pattern": "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?$"}
+    when["anyOf"] = [
+        {"properties": {"dateTime": when["properties"]["dateTime"]}},
+        {"properties": {"dateTime": local}, "required": ["dateTime", "timeZone"]},
+    ]
+    when["properties"]["dateTime"] = {"type": "string"}
+
+
+@pytest.fixture(scope="module", params=GOOGLE)
+def served(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Served]:
+    """Prism for one Google Discovery document, started once and stopped by its PID."""
+    key = request.param
+    document = write_test_copy(key, tmp_path_factory.mktemp(key))
+    doc = json.loads(document.read_text(encoding="utf-8"))
+    if key == "google_calendar":
+        calendar_local_times(doc)
+        document.write_text(json.dumps(doc), encoding="utf-8")
+    # Google's servers have no path; the API base's path (/calendar/v3) starts each path.
+    server_path = urlsplit(doc["servers"][0]["url"]).path.rstrip("/")
+    base_path = urlsplit(_provider(key).spec.api_base_url).path.rstrip("/")
+    with PrismServer(document) as prism:
+        yield Served(key, prism, prism.url + base_path.removeprefix(server_path))
+
+
+async def test_action_requests_conform_to_the_published_description(served: Served) -> None:
+    provider, origin = _provider(served.key), httpx.URL(served.prism.url)
+    to_prism = httpx.AsyncHTTPTransport()
+
+    def route(request: httpx.Request) -> httpx.AsyncBaseTransport:
+        assert (request.url.host, request.url.port) == (origin.host, origin.port)
+        return to_prism
+
+    recorder = RecordingTransport(route)
+    cases = [
+        (name, label, data)
+        for (key, name), inputs in VALID_INPUTS.items()
+        if key == served.key
+        for label, data in inputs.items()
+    ]
+    async with to_prism, httpx.AsyncClient(transport=recorder, timeout=30) as http:
+        adapter = make_adapter(provider, served.api_base_url, http)
+        for name, label, data in cases:
+            recorder.call = f"{name}: {label}"
+            result = await _run(adapter, served.key, name, data)
+            assert set(result.result) == RESULT_KEYS[name], label
+            assert all(isinstance(v, str) and v for v in result.result.values()), label
+    assert [e.call for e in recorder.exchanges] == [f"{n}: {label}" for n, label, _ in cases]
+    refused = [f"{e.call}: {r}" for e in recorder.exchanges if (r := rejection(e.response))]
+    assert not refused, "Prism refused requests:\n" + "\n".join(refused)
+
+    # Control: the same requests with the body's required content taken out are refused, so
+    # the description really checked them (Prism skips schemas it cannot compile).
+    async with httpx.AsyncClient(timeout=30) as http:
+        for exchange in recorder.exchanges:
+            headers = {k: v for k, v in exchange.request.headers.items() if k != "content-length"}
+            content_type = exchange.request.headers["content-type"]
+            if content_type.startswith("multipart/related"):
+                # The upload variant's body is binary: refuse the media type instead.
+                headers["content-type"] = "application/x-www-form-urlencoded"
+                body = b"name=x"
+            else:
+                body = b"[]"
+            answer = await http.request(
+                exchange.request.method, exchange.request.url, headers=headers, content=body
+            )
+            assert rejection(answer), f"{exchange.call}: Prism accepted a body without content"
+        if served.key == "google_calendar":
+            # The patched EventDateTime still refuses a local time without a zone.
+            zoneless = {"start": {"dateTime": "2026-12-01T10:00:00"}, "end": {"date": "2026-12-02"}}
+            answer = await http.post(
+                served.api_base_url + "/calendars/primary/events",
+                json=zoneless,
+                headers={"Authorization": "Bearer ya29.a0AfB_simulated_access_token"},
+            )
+            assert rejection(answer), "a local dateTime without timeZone passed"
+
+
+# -- Gmail: the message as Google receives it --------------------------------------------------
+
+
+def _simulated(key: str, http: httpx.AsyncClient) -> Any:
+    provider = _provider(key)
+    return make_adapter(provider, provider.spec.api_base_url, http)
+
+
+async def test_gmail_message_parses_back_into_the_same_headers_parts_and_attachments() -> None:
+    sent: list[httpx.Request] = []
+    simulator = _provider("gmail").simulator
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return simulator.to_httpx(simulator.handle(simulator.sim_request(request)), request)
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(answer)) as http:
+        result = await _run(_simulated("gmail", http), "gmail", "send_email", SEND_REPLY)
+
+    (request,) = sent
+    assert (request.method, request.url.path) == ("POST", "/gmail/v1/users/me/messages/send")
+    body = json.loads(request.content)
+    assert set(body) == {"raw", "threadId"} and body["threadId"] == "18c1f2a3b4d5e6f7"
+    assert not set(body["raw"]) & set("+/\r\n"), "raw is base64url, in one line"
+    raw = base64.urlsafe_b64decode(body["raw"] + "=" * (-len(body["raw"]) % 4))
+    assert raw.isascii(), "non-ASCII headers are RFC 2047 encoded, bodies transfer-encoded"
+    assert b"\r\n" in raw and b"\n" not in raw.replace(b"\r\n", b""), "RFC 5322 CRLF lines"
+
+    message = email.message_from_bytes(raw, policy=policy.default)
+    assert isinstance(message, EmailMessage)
+    assert str(message["To"]) == "Zoë Ångström <zoe@example.com>"
+    assert message["To"].addresses[0].display_name == "Zoë Ångström"
+    assert str(message["Cc"]) == "ops@example.com"
+    assert message["Bcc"].addresses[0].display_name == "Audit, Team"
+    assert str(message["Reply-To"]) == "Support <support@example.com>"
+    assert message["Subject"] == "Re: Grüße aus Köln — 会議"
+    assert message["In-Reply-To"] == "<CAF=abc123@mail.gmail.com>"
+    assert message["References"] == "<root@mail.example.com> <CAF=abc123@mail.gmail.com>"
+    assert message["Date"] is not None
+    assert message.get_content_type() == "multipart/mixed"
+    alternative, *attachments = message.iter_parts()
+    assert alternative.get_content_type() == "multipart/alternative"
+    plain, html = alternative.iter_parts()
+    # MIME text travels with CRLF line breaks; the content is the same text.
+    assert plain.get_content_type() == "text/plain"
+    assert plain.get_content().replace("\r\n", "\n") == SEND_REPLY["text"]
+    assert html.get_content_type() == "text/html"
+    assert html.get_content().rstrip("\r\n") == SEND_REPLY["html"]
+    assert message.get_body(preferencelist=("plain",)) is not None
+    got = [
+        (a.get_filename(), a.get_content_type(), a.get_payload(decode=True)) for a in attachments
+    ]
+    assert got == [
+        ("Rechnung-März.pdf", "application/pdf", PDF),
+        ("notes.txt", "text/plain", b"a\r\nb\n"),
+    ]
+    assert [a.get_content_disposition() for a in attachments] == ["attachment", "attachment"]
+
+    # The simulator keeps what test mode sent, in the thread asked for.
+    kept = gmail_simulator.SENT_MESSAGES[result.result["id"]]
+    assert kept["thread_id"] == result.result["thread_id"] == "18c1f2a3b4d5e6f7"
+    assert kept["raw"] == raw
+
+
+async def test_gmail_html_only_message_is_a_single_html_part() -> None:
+    data = {"to": [{"email": "a@example.com"}], "subject": "Hi", "html": "<p>Hi</p>"}
+    async with httpx.AsyncClient(transport=_provider("gmail").simulator.transport()) as http:
+        result = await _run(_simulated("gmail", http), "gmail", "send_email", data)
+    message = gmail_simulator.SENT_MESSAGES[result.result["id"]]["message"]
+    assert message.get_content_type() == "text/html"
+    assert message["Subject"] == "Hi"
+    assert result.result["thread_id"] == result.result["id"], "a new thread"
+
+
+# -- Calendar -----------------------------------------------------------------------------------
+
+
+async def test_calendar_events_are_created_and_patched_with_only_the_given_fields() -> None:
+    bodies: list[tuple[str, str, dict[str, Any]]] = []
+    simulator = _provider("google_calendar").simulator
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        bodies.append((request.method, request.url.path, json.loads(request.content)))
+        return simulator.to_httpx(simulator.handle(simulator.sim_request(request)), request)
+
+    created_input = VALID_INPUTS[("google_calendar", "create_event")]["timed"]
+    async with httpx.AsyncClient(transport=httpx.MockTransport(answer)) as http:
+        adapter = _simulated("google_calendar", http)
+        created = await _run(adapter, "google_calendar", "create_event", created_input)
+        event_id = created.result["id"]
+        updated = await _run(
+            adapter,
+            "google_calendar",
+            "update_event",
+            {
+                "event_id": event_id,
+                "summary": "Planning (moved)",
+                "start": {"date_time": "2026-12-01T10:30:00", "time_zone": "Europe/Berlin"},
+            },
+        )
+
+    assert bodies[0] == (
+        "POST",
+        "/calendar/v3/calendars/primary/events",
+        {
+            "summary": "Planning",
+            "description": "Q1 roadmap",
+            "location": "Room 4",
+            "start": {"dateTime": "2026-12-01T10:00:00", "timeZone": "Europe/Berlin"},
+            "end": {"dateTime": "2026-12-01T11:00:00+01:00"},
+            "attendees": [{"email": "b@example.com", "displayName": "Bea", "optional": True}],
+        },
+    )
+    assert bodies[1] == (
+        "PATCH",
+        f"/calendar/v3/calendars/primary/events/{event_id}",
+        {
+            "summary": "Planning (moved)",
+            "start": {"dateTime": "2026-12-01T10:30:00", "timeZone": "Europe/Berlin"},
+        },
+    )
+    assert created.result["url"].startswith("https://www.google.com/calendar/event?eid=")
+    assert updated.result == created.result
+    kept = calendar_simulator.EVENTS[f"test.user@example.com/{event_id}"]
+    assert kept["summary"] == "Planning (moved)" and kept["location"] == "Room 4"
+    assert kept["sequence"] == 1
+
+
+async def test_calendar_ids_are_path_escaped_and_unknown_events_are_not_found() -> None:
+    paths: list[str] = []
+    simulator = _provider("google_calendar").simulator
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        paths.append(request.url.raw_path.decode())
+        return simulator.to_httpx(simulator.handle(simulator.sim_request(request)), request)
+
+    data = {
+        "calendar_id": "team@group.calendar.google.com",
+        "event_id": "nosuchevent1",
+        "summary": "x",
+    }
+    async with httpx.AsyncClient(transport=httpx.MockTransport(answer)) as http:
+        with pytest.raises(ProviderError) as failed:
+            await _run(_simulated("google_calendar", http), "google_calendar", "update_event", data)
+    assert failed.value.status_code == 404 and failed.value.kind == FailureKind.BAD_REQUEST
+    assert paths == ["/calendar/v3/calendars/team%40group.calendar.google.com/events/nosuchevent1"]
+
+
+# -- Drive ----------------------------------------------------------------------------------------
+
+
+async def test_drive_multipart_upload_carries_the_metadata_and_the_exact_bytes() -> None:
+    requests: list[httpx.Request] = []
+    simulator = _provider("google_drive").simulator
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        requests.append(request)
+        return simulator.to_httpx(simulator.handle(simulator.sim_request(request)), request)
+
+    data = VALID_INPUTS[("google_drive", "upload_file")]["into a folder"]
+    async with httpx.AsyncClient(transport=httpx.MockTransport(answer)) as http:
+        result = await _run(_simulated("google_drive", http), "google_drive", "upload_file", data)
+
+    (request,) = requests
+    assert (request.method, request.url.path) == ("POST", "/upload/drive/v3/files")
+    assert request.url.params["uploadType"] == "multipart"
+    assert "webViewLink" in request.url.params["fields"].split(",")
+    assert request.headers["content-type"].startswith("multipart/related; boundary=")
+    kept = drive_simulator.UPLOADED_FILES[result.result["id"]]
+    assert kept["content"] == PDF
+    assert kept["metadata"] == {
+        "name": "Rechnung März.pdf",
+        "mimeType": "application/pdf",
+        "parents": ["1Zx9ABCdefGHIjklMNOpqrSTUvwxYZ012"],
+        "description": "Invoice",
+    }
+    assert (
+        result.result["url"]
+        == f"https://drive.google.com/file/d/{result.result['id']}/view?usp=drivesdk"
+    )
+
+
+class ResumableDrive:
+    """Google's resumable upload protocol on a local server: POST opens a session (Location),
+    each PUT with Content-Range is answered 308 with the Range kept, the last one with the
+    File. The first chunk is only partly kept, as Google may, so the client must resume from
+    the confirmed offset, not from what it sent."""
+
+    def __init__(self, server: HTTPServer, session_url: str | None = None) -> None:
+        self.server = server
+        self.session_url = (
+            session_url
+            or server.url_for("/upload/drive/v3/files")
+            + "?uploadType=resumable&upload_id=ABCsession123"
+        )
+        self.opened: list[Request] = []
+        self.puts: list[tuple[str, int]] = []
+        self.data = b""
+        server.expect_request("/upload/drive/v3/files", method="POST").respond_with_handler(
+            self.open
+        )
+        server.expect_request("/upload/drive/v3/files", method="PUT").respond_with_handler(self.put)
+
+    def open(self, request: Request) -> Response:
+        self.opened.append(request)
+        return Response(status=200, headers={"Location": self.session_url})
+
+    def put(self, request: Request) -> Response:
+        assert request.args["upload_id"] == "ABCsession123"
+        content_range = request.headers["Content-Range"]
+        body = request.get_data()
+        self.puts.append((content_range, len(body)))
+        start, _, total = content_range.removeprefix("bytes ").replace("/", "-").split("-")
+        assert int(start) == len(self.data), "each chunk starts where the kept bytes end"
+        keep = body if len(self.puts) > 1 else body[: len(body) - 1000]
+        self.data += keep
+        if len(self.data) < int(total):
+            return Response(status=308, headers={"Range": f"bytes=0-{len(self.data) - 1}"})
+        file = {
+            "kind": "drive#file",
+            "id": "1LargeFileId",
+            "name": "big.bin",
+            "mimeType": "application/octet-stream",
+            "webViewLink": "https://drive.google.com/file/d/1LargeFileId/view?usp=drivesdk",
+        }
+        return Response(json.dumps(file), status=200, content_type="application/json")
+
+
+async def test_drive_uploads_above_5_mb_resume_from_the_confirmed_range(
+    httpserver: HTTPServer,
+) -> None:
+    drive = ResumableDrive(httpserver)
+    content = bytes(range(256)) * (6 * 1024 * 1024 // 256) + b"tail"
+    data = {
+        "name": "big.bin",
+        "mime_type": "application/octet-stream",
+        "content_base64": b64(content),
+    }
+    async with httpx.AsyncClient() as http:
+        adapter = make_adapter(_provider("google_drive"), httpserver.url_for("/drive/v3"), http)
+        result = await _run(adapter, "google_drive", "upload_file", data)
+
+    assert result.result == {
+        "id": "1LargeFileId",
+        "url": "https://drive.google.com/file/d/1LargeFileId/view?usp=drivesdk",
+    }
+    assert drive.data == content
+    (opened,) = drive.opened
+    assert opened.args["uploadType"] == "resumable"
+    assert json.loads(opened.get_data()) == {
+        "name": "big.bin",
+        "mimeType": "application/octet-stream",
+    }
+    assert opened.headers["X-Upload-Content-Type"] == "application/octet-stream"
+    assert opened.headers["X-Upload-Content-Length"] == str(len(content))
+    assert opened.headers["Authorization"].startswith("Bearer ")
+    chunk = drive_actions.CHUNK_SIZE
+    assert chunk % (256 * 1024) == 0
+    total = len(content)
+    resumed = chunk - 1000
+    assert drive.puts == [
+        (f"bytes 0-{chunk - 1}/{total}", chunk),
+        (f"bytes {resumed}-{total - 1}/{total}", total - resumed),
+    ]
+
+
+async def test_drive_refuses_a_session_uri_off_the_upload_host(httpserver: HTTPServer) -> None:
+    elsewhere = HTTPServer(host="127.0.0.1", port=0)
+    elsewhere.start()
+    try:
+        ResumableDrive(
+            httpserver, session_url=elsewhere.url_for("/steal") + "?upload_id=ABCsession123"
+        )
+        content = b"x" * (drive_actions.MULTIPART_LIMIT + 1)
+        data = {
+            "name": "big.bin",
+            "mime_type": "application/octet-stream",
+            "content_base64": b64(content),
+        }
+        async with httpx.AsyncClient() as http:
+            adapter = make_adapter(_provider("google_drive"), httpserver.url_for("/drive/v3"), http)
+            with pytest.raises(ProviderError) as refused:
+                await _run(adapter, "google_drive", "upload_file", data)
+        assert refused.value.kind == FailureKind.PROVIDER_DOWN
+        assert elsewhere.log == [], "neither the token nor the file went to the other host"
+    finally:
+        elsewhere.clear()
+        elsewhere.stop()
+
+
+async def test_drive_resumable_upload_through_the_simulator() -> None:
+    content = b"\x00\r\n" * (2 * 1024 * 1024) + b"end"
+    data = {
+        "name": "big.bin",
+        "mime_type": "application/octet-stream",
+        "content_base64": b64(content),
+    }
+    async with httpx.AsyncClient(transport=_provider("google_drive").simulator.transport()) as http:
+        result = await _run(_simulated("google_drive", http), "google_drive", "upload_file", data)
+    assert drive_simulator.UPLOADED_FILES[result.result["id"]]["content"] == content
