@@ -10,19 +10,24 @@ the Bot API documents it; the simulator answers as the provider does and records
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import re
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import httpx
 import pytest
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
 
 from backend.actions.services import validate_input
 from backend.connectors.actions import Action, ActionCall, ActionResult
 from backend.connectors.base import Adapter
 from backend.connectors.registry import Provider, load_provider
+from backend.integrations.tables import Integration
 from backend.lib.errors import Problem
 from tests.contract.adapter_calls import RecordingTransport, make_adapter
 from tests.contract.descriptions import write_test_copy
@@ -179,8 +184,8 @@ def test_declarations_match_the_providers_documents() -> None:
     assert slack.required_scopes == (("chat:write",),)
     oauth = _provider("slack").spec.oauth
     assert oauth is not None and "chat:write" in oauth.optional_scopes
-    assert slack.redact_fields == ("text", "blocks")
-    assert _action("telegram").redact_fields == ("text",)
+    assert slack.redact_fields == ("text", "blocks", "message.text", "message.blocks")
+    assert _action("telegram").redact_fields == ("text", "result.text")
     assert _action("whatsapp").redact_fields == ("text", "template")
     assert _action("twilio").redact_fields == ("body",)
     for key in MESSAGING:
@@ -320,4 +325,210 @@ def _without_required(request: httpx.Request) -> bytes:
         return b"[]"
     fields = parse_qsl(request.content.decode())
     assert fields[0][0] in ("channel", "To"), fields
-    return httpx.QueryParams(fields[1:]).__str__().encode()
+    return urlencode(fields[1:]).encode()
+
+
+# -- through the actions API, the provider at a local server ---------------------------------
+
+# Credentials shaped as each provider issues them (the simulators' samples); Slack's token
+# must hold chat:write.
+SCOPES = {"slack": ["channels:read", "chat:write"]}
+# The API base each provider's requests go to on the local server (its path, as live).
+BASE_PATHS = {"slack": "/api", "telegram": "", "whatsapp": "/v21.0", "twilio": ""}
+
+
+@dataclass(slots=True)
+class ProviderAtServer:
+    """The provider's simulator answering over HTTP at the network boundary, after answering
+    the first `rate_limited` calls with its own 429 (Retry-After: 1)."""
+
+    key: str
+    server: HTTPServer
+    rate_limited: int = 0
+    # A documented answer to give instead of the simulator's (HTTP 200).
+    answer: dict[str, Any] | None = None
+
+    def calls(self) -> list[Request]:
+        return [request for request, _ in self.server.log]
+
+    def handle(self, request: Request) -> Response:
+        simulator = _provider(self.key).simulator
+        sim_request = simulator.request_from(
+            request.method, request.full_path, dict(request.headers), request.get_data()
+        )
+        if self.answer is not None:
+            return Response(json.dumps(self.answer), 200, content_type="application/json")
+        if self.rate_limited > 0:
+            self.rate_limited -= 1
+            answer = simulator.inject("rate_limit", sim_request, retry_after=1)
+        else:
+            answer = simulator.handle(sim_request)
+        return Response(answer.body, status=answer.status, headers=answer.headers)
+
+
+@pytest.fixture
+def provider_at(
+    httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> Callable[[str], ProviderAtServer]:
+    def point(key: str) -> ProviderAtServer:
+        base = httpserver.url_for(BASE_PATHS[key] or "/").rstrip("/")
+        monkeypatch.setenv(f"SWITCHBOARD_{key.upper()}_API_BASE_URL", base)
+        if _provider(key).spec.oauth is not None:
+            monkeypatch.setenv(f"SWITCHBOARD_{key.upper()}_CLIENT_ID", "client")
+            monkeypatch.setenv(f"SWITCHBOARD_{key.upper()}_CLIENT_SECRET", "client-secret")
+        at = ProviderAtServer(key, httpserver)
+        httpserver.expect_request(re.compile(".*")).respond_with_handler(at.handle)
+        return at
+
+    return point
+
+
+async def _connected(make_integration: Any, tenant: Any, key: str) -> Any:
+    made = await make_integration(
+        tenant, key, credentials=dict(_provider(key).simulator.sample_credentials)
+    )
+    if key in SCOPES:
+        await Integration.update({Integration.scopes: SCOPES[key]}).where(Integration.id == made.id)
+    return made
+
+
+def _url(made: Any, key: str, suffix: str = "") -> str:
+    return f"/api/integrations/{made.id}/actions/{ACTION_NAMES[key]}{suffix}"
+
+
+@pytest.mark.parametrize("key", MESSAGING)
+async def test_a_rate_limited_send_is_retried_after_retry_after_then_not_repeated(
+    key: str, client: Any, tenant: Any, make_integration: Any, provider_at: Any
+) -> None:
+    """429 (the provider's own shape, Retry-After: 1) → waited → sent once; the same
+    idempotency key then answers the first result without another provider request."""
+    at = provider_at(key)
+    at.rate_limited = 1
+    made = await _connected(make_integration, tenant, key)
+    name, data = next(iter(VALID_INPUTS[key].items()))
+    request = {"input": data, "idempotency_key": f"{key}-{name.replace(' ', '-')}-1"}
+
+    started = time.monotonic()
+    first = await client.post(_url(made, key), json=request, headers=tenant.headers)
+
+    assert first.status_code == 200, first.text
+    assert time.monotonic() - started >= 1.0  # Retry-After was honoured
+    body = first.json()
+    assert body["status"] == "succeeded"
+    assert set(body["result"]) >= RESULT_KEYS[key]
+    assert len(at.calls()) == 2
+
+    again = await client.post(_url(made, key), json=request, headers=tenant.headers)
+    assert again.status_code == 200, again.text
+    assert again.json()["result"] == body["result"]
+    assert len(at.calls()) == 2, "the repeated key called the provider again"
+
+    runs = await client.get(_url(made, key).rsplit("/", 1)[0] + "/runs", headers=tenant.headers)
+    (run,) = runs.json()["items"]
+    assert run["attempts"] == 2 and run["status"] == "succeeded"
+    for field in _action(key).redact_fields:
+        if field in data:
+            assert run["input"][field] != data[field]
+    # Neither the stored input nor the stored provider answer (which echoes it) shows it.
+    assert data.get("text", data.get("body", "\0")) not in runs.text
+
+
+@pytest.mark.parametrize("key", MESSAGING)
+async def test_the_api_refuses_input_breaking_the_schema_without_calling_the_provider(
+    key: str, client: Any, tenant: Any, make_integration: Any, provider_at: Any
+) -> None:
+    at = provider_at(key)
+    made = await _connected(make_integration, tenant, key)
+    data, field = INVALID_INPUTS[key][0]
+
+    response = await client.post(_url(made, key), json={"input": data}, headers=tenant.headers)
+
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert field in response.text
+    assert at.calls() == []
+
+
+async def test_telegram_reply_markup_arrives_as_the_bot_api_documents(
+    client: Any, tenant: Any, make_integration: Any, provider_at: Any
+) -> None:
+    """https://core.telegram.org/bots/api#sendmessage: a JSON body whose reply_markup is an
+    InlineKeyboardMarkup object (rows of InlineKeyboardButton), and the reply as
+    reply_parameters (https://core.telegram.org/bots/api#replyparameters)."""
+    at = provider_at("telegram")
+    made = await _connected(make_integration, tenant, "telegram")
+    data = VALID_INPUTS["telegram"]["keyboard, reply, markdown"]
+
+    response = await client.post(
+        _url(made, "telegram"), json={"input": data}, headers=tenant.headers
+    )
+
+    assert response.status_code == 200, response.text
+    (sent,) = at.calls()
+    token = _provider("telegram").simulator.sample_credentials["bot_token"]
+    assert sent.method == "POST" and sent.path == f"/bot{token}/sendMessage"
+    assert sent.headers["Content-Type"] == "application/json"
+    assert json.loads(sent.get_data()) == {
+        "chat_id": "@switchboard_news",
+        "text": "*Order 42* shipped",
+        "parse_mode": "MarkdownV2",
+        "reply_parameters": {"message_id": 17, "allow_sending_without_reply": True},
+        "reply_markup": {
+            "inline_keyboard": [
+                [{"text": "Track", "url": "https://example.com/track/42"}],
+                [{"text": "Cancel", "callback_data": "cancel:42"}],
+            ]
+        },
+    }
+    result = response.json()["result"]
+    assert result["chat_id"] == -1001234567890 and isinstance(result["message_id"], int)
+    assert token not in response.text
+
+
+async def test_slack_ok_false_fails_the_run_with_slacks_error_and_no_retry(
+    client: Any, tenant: Any, make_integration: Any, provider_at: Any
+) -> None:
+    """Slack answers HTTP 200 with ok:false (https://docs.slack.dev/reference/methods/
+    chat.postMessage#errors): the spec's error table makes it a permanent failure, answered
+    422 with Slack's code, never retried."""
+    at = provider_at("slack")
+    at.answer = {"ok": False, "error": "channel_not_found"}
+    made = await _connected(make_integration, tenant, "slack")
+
+    response = await client.post(
+        _url(made, "slack"),
+        json={"input": {"channel": "C0NOTHERE00", "text": "hi"}},
+        headers=tenant.headers,
+    )
+
+    assert response.status_code == 422, response.text
+    assert "channel_not_found" in response.json()["detail"]
+    assert len(at.calls()) == 1
+
+
+async def test_test_mode_records_what_would_have_been_sent() -> None:
+    """Each simulator answers the send as its provider does and keeps what was sent."""
+    from backend.connectors.providers.slack import simulator as slack
+    from backend.connectors.providers.telegram import simulator as telegram
+    from backend.connectors.providers.twilio import simulator as twilio
+    from backend.connectors.providers.whatsapp import simulator as whatsapp
+
+    records = {
+        "slack": slack.SENT_MESSAGES,
+        "telegram": telegram.SENT_MESSAGES,
+        "whatsapp": whatsapp.SENT_MESSAGES,
+        "twilio": twilio.SENT_MESSAGES,
+    }
+    for key in MESSAGING:
+        provider = _provider(key)
+        async with httpx.AsyncClient(transport=provider.simulator.transport()) as http:
+            adapter = make_adapter(provider, provider.spec.api_base_url, http)
+            for name, data in VALID_INPUTS[key].items():
+                result = await _run(adapter, key, data)
+                kept = json.dumps(records[key])
+                assert set(result.result) >= RESULT_KEYS[key], (key, name)
+                sent_text = data.get("text") or data.get("body")
+                if sent_text:
+                    assert json.dumps(sent_text)[1:-1] in kept, (key, name)
+    (twilio_sent,) = [m for m in twilio.SENT_MESSAGES.values() if m["messaging_service_sid"]][-1:]
+    assert twilio_sent["status"] == "accepted" and twilio_sent["sid"].startswith("SM")

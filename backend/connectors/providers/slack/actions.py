@@ -90,6 +90,7 @@ ACTIONS: tuple[Action, ...] = (
         input_schema=POST_MESSAGE_INPUT,
         run=post_message,
         required_scopes=(("chat:write",),),
-        redact_fields=("text", "blocks"),
+        # The answer echoes the message under `message` (redaction applies to both).
+        redact_fields=("text", "blocks", "message.text", "message.blocks"),
     ),
 )

@@ -186,6 +186,7 @@ ACTIONS: tuple[Action, ...] = (
         "reply, or with an inline or custom keyboard (reply_markup).",
         input_schema=SEND_MESSAGE_INPUT,
         run=send_message,
-        redact_fields=("text",),
+        # The answer echoes the sent Message under `result` (redaction applies to both).
+        redact_fields=("text", "result.text"),
     ),
 )
