@@ -349,6 +349,35 @@ async def test_the_catalog_lists_actions_with_their_input_schemas(client, tenant
     assert actions[ACTION]["required_scopes"] == [["repo", "read:org"]]
 
 
+async def test_in_test_mode_the_simulator_answers_and_faults_apply(
+    client, tenant, make_integration
+) -> None:
+    """A real action (Telegram send_message) on a test-mode integration: the simulator
+    answers, and an injected rate limit goes through the same retry path as a real one."""
+    made = await make_integration(
+        tenant,
+        "telegram",
+        credentials={"bot_token": "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw0"},
+    )
+    await Integration.update({Integration.test_mode: True}).where(Integration.id == made.id)
+    fault = {"kind": "rate_limit", "count": 1, "retry_after": 1}
+    put = await client.put(
+        f"/api/integrations/{made.id}/faults", json=fault, headers=tenant.headers
+    )
+    assert put.status_code == 200, put.text
+
+    response = await client.post(
+        url(made, "send_message"),
+        json={"input": {"chat_id": 42, "text": "hello"}},
+        headers=tenant.headers,
+    )
+
+    assert response.status_code == 200, response.text
+    assert response.json()["status"] == "succeeded"
+    runs = (await client.get(url(made, "runs"), headers=tenant.headers)).json()["items"]
+    assert runs[0]["attempts"] == 2  # the fault answered first, then the simulator
+
+
 def _module(*actions: Any) -> types.ModuleType:
     module = types.ModuleType("made_up_actions")
     module.ACTIONS = actions  # type: ignore[attr-defined]
