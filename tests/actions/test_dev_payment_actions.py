@@ -13,12 +13,18 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+import itertools
+import json
+import re
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
 
 from backend.actions.services import validate_input
 from backend.connectors.actions import Action, ActionCall, ActionResult
@@ -30,6 +36,7 @@ from backend.connectors.providers.jira.actions import adf_document
 from backend.connectors.providers.paypal import simulator as paypal_sim
 from backend.connectors.providers.stripe import simulator as stripe_sim
 from backend.connectors.registry import Provider, providers
+from backend.integrations.tables import Integration
 from backend.lib.errors import Problem
 from backend.lib.vocab import FailureKind
 from tests.contract.adapter_calls import RecordingTransport, make_adapter
@@ -298,20 +305,26 @@ def test_documented_inputs_pass_the_schema_check(key: str, name: str) -> None:
 
 
 # -- test mode: the simulators answer and record what would have been sent -------------------
+_CLIENTS: list[httpx.AsyncClient] = []
+
+
+async def _on(key: str, transport: httpx.AsyncBaseTransport) -> Adapter:
+    """`key`'s adapter (sample credentials and config) sending through `transport`."""
+    provider = providers()[key]
+    http = httpx.AsyncClient(transport=transport)
+    _CLIENTS.append(http)
+    return make_adapter(provider, provider.spec.api_base_url, http)
+
+
 @pytest.fixture
 async def simulated() -> AsyncIterator[dict[str, Adapter]]:
     """Each connector's adapter on its own simulator (sample credentials and config)."""
-    clients = []
     adapters: dict[str, Adapter] = {}
     for key in ("github", "jira", "hubspot", "stripe", "paypal"):
-        provider = providers()[key]
-        http = httpx.AsyncClient(transport=provider.simulator.transport())
-        clients.append(http)
-        adapter = make_adapter(provider, provider.spec.api_base_url, http)
-        adapters[key] = adapter
+        adapters[key] = await _on(key, providers()[key].simulator.transport())
     yield adapters
-    for http in clients:
-        await http.aclose()
+    while _CLIENTS:
+        await _CLIENTS.pop().aclose()
 
 
 async def _run(
@@ -405,7 +418,7 @@ async def test_hubspot_upsert_by_email_as_documented(simulated: dict[str, Adapte
         sent.append(request)
         return await transport.handle_async_request(request)
 
-    simulated["hubspot"].ctx.http._transport = httpx.MockTransport(record)
+    simulated["hubspot"] = await _on("hubspot", httpx.MockTransport(record))
     first = await _run(simulated, "hubspot", "upsert_contact", INPUTS["hubspot", "upsert_contact"])
     again = await _run(
         simulated,
@@ -463,7 +476,7 @@ async def test_hubspot_multi_status_errors_fail_the_action(simulated: dict[str, 
             },
         )
 
-    simulated["hubspot"].ctx.http._transport = httpx.MockTransport(partial)
+    simulated["hubspot"] = await _on("hubspot", httpx.MockTransport(partial))
     with pytest.raises(ProviderError) as raised:
         await _run(simulated, "hubspot", "upsert_contact", {"email": "a@example.com"})
     assert raised.value.kind == FailureKind.BAD_REQUEST
@@ -526,3 +539,161 @@ async def test_paypal_order_links_the_buyer_approval(simulated: dict[str, Adapte
         "intent": "CAPTURE",
         "purchase_units": [{"amount": {"currency_code": "EUR", "value": "5"}}],
     }
+
+
+# -- through the actions API, the provider's simulator behind a local server -----------------
+# Scopes each OAuth integration was granted (what the actions require).
+GRANTED = {
+    "github": ["repo"],
+    "jira": ["read:jira-work", "write:jira-work"],
+    "hubspot": ["crm.objects.contacts.write"],
+}
+CONFIG = {"github": {"repository": "octocat/Hello-World"}}
+# PayPal's token call is how its adapter authenticates, not the action's request.
+_TOKEN_PATH = "/v1/oauth2/token"
+
+
+@dataclass(slots=True)
+class ProviderAtServer:
+    """The provider's simulator answering over HTTP at the network boundary, after answering
+    the first `rate_limited` action requests with its own 429 (Retry-After: 1)."""
+
+    key: str
+    server: HTTPServer
+    rate_limited: int = 0
+
+    def calls(self) -> list[Request]:
+        return [request for request, _ in self.server.log if request.path != _TOKEN_PATH]
+
+    def handle(self, request: Request) -> Response:
+        simulator = providers()[self.key].simulator
+        sim_request = simulator.request_from(
+            request.method, request.full_path, dict(request.headers), request.get_data()
+        )
+        if self.rate_limited > 0 and request.path != _TOKEN_PATH:
+            self.rate_limited -= 1
+            answer = simulator.inject("rate_limit", sim_request, retry_after=1)
+        else:
+            answer = simulator.handle(sim_request)
+        return Response(answer.body, status=answer.status, headers=answer.headers)
+
+
+@pytest.fixture
+def provider_at(
+    httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> Callable[[str], ProviderAtServer]:
+    def point(key: str) -> ProviderAtServer:
+        monkeypatch.setenv(f"SWITCHBOARD_{key.upper()}_API_BASE_URL", httpserver.url_for("/")[:-1])
+        if providers()[key].spec.oauth is not None:
+            monkeypatch.setenv(f"SWITCHBOARD_{key.upper()}_CLIENT_ID", "client")
+            monkeypatch.setenv(f"SWITCHBOARD_{key.upper()}_CLIENT_SECRET", "client-secret")
+        at = ProviderAtServer(key, httpserver)
+        httpserver.expect_request(re.compile(".*")).respond_with_handler(at.handle)
+        return at
+
+    return point
+
+
+async def _connected(make_integration: Any, tenant: Any, key: str) -> Any:
+    simulator = providers()[key].simulator
+    made = await make_integration(
+        tenant,
+        key,
+        credentials=dict(simulator.sample_credentials),
+        config={**simulator.sample_config, **CONFIG.get(key, {})},
+    )
+    if key in GRANTED:
+        await Integration.update({Integration.scopes: GRANTED[key]}).where(
+            Integration.id == made.id
+        )
+    return made
+
+
+def _api_input(key: str, name: str) -> dict[str, Any]:
+    """The action's input for a call through the API; a transition needs an issue the
+    simulator knows, a comment an issue number it answers for."""
+    if (key, name) == ("jira", "transition_issue"):
+        issue_key = f"OPS-{next(_seeded)}"
+        jira_sim.ISSUES[issue_key] = {
+            "id": str(900_000 + len(jira_sim.ISSUES)),
+            "project": "OPS",
+            "fields": {},
+            "status": "To Do",
+        }
+        return {"issue": issue_key, "transition_id": "21"}
+    if (key, name) == ("github", "comment"):
+        return {"issue_number": 12, "body": "Me too"}
+    return INPUTS[key, name]
+
+
+_seeded = itertools.count(1)
+
+
+def _action_url(made: Any, name: str, suffix: str = "") -> str:
+    return f"/api/integrations/{made.id}/actions/{name}{suffix}"
+
+
+@pytest.mark.parametrize(("key", "name"), sorted(INPUTS))
+async def test_rate_limited_call_is_retried_then_the_same_key_is_not_sent_again(
+    key: str, name: str, client: Any, tenant: Any, make_integration: Any, provider_at: Any
+) -> None:
+    """429 in the provider's own shape (Retry-After: 1) → waited → succeeded on the second
+    attempt; the same idempotency key then answers the first result with no provider
+    request (counted at the server). Stripe's and PayPal's retry carries the same provider
+    idempotency header as the refused attempt."""
+    at = provider_at(key)
+    at.rate_limited = 1
+    made = await _connected(make_integration, tenant, key)
+    data = _api_input(key, name)
+    request = {"input": data, "idempotency_key": f"{key}-{name}-1"}
+
+    started = time.monotonic()
+    first = await client.post(_action_url(made, name), json=request, headers=tenant.headers)
+
+    assert first.status_code == 200, first.text
+    assert time.monotonic() - started >= 1.0  # Retry-After was honoured
+    body = first.json()
+    assert body["status"] == "succeeded"
+    assert set(body["result"]) == RESULT_KEYS[key, name]
+    calls = at.calls()
+    assert len(calls) == 2
+    if key in IDEMPOTENCY_HEADER:
+        sent = {c.headers.get(IDEMPOTENCY_HEADER[key]) for c in calls}
+        assert len(sent) == 1 and None not in sent
+
+    again = await client.post(_action_url(made, name), json=request, headers=tenant.headers)
+    assert again.status_code == 200, again.text
+    assert again.json()["result"] == body["result"]
+    assert len(at.calls()) == len(calls), "the repeated key called the provider again"
+
+    runs = await client.get(_action_url(made, "runs"), headers=tenant.headers)
+    (run,) = runs.json()["items"]
+    assert run["attempts"] == 2 and run["status"] == "succeeded"
+    for field in _action(key, name).redact_fields:
+        if field in data:
+            assert run["input"][field] != data[field]
+            assert json.dumps(data[field]) not in runs.text
+
+
+@pytest.mark.parametrize(("key", "name", "data", "field"), BAD_INPUTS[::2])
+async def test_the_api_refuses_bad_input_without_calling_the_provider(
+    key: str,
+    name: str,
+    data: dict[str, Any],
+    field: str,
+    client: Any,
+    tenant: Any,
+    make_integration: Any,
+    provider_at: Any,
+) -> None:
+    at = provider_at(key)
+    made = await _connected(make_integration, tenant, key)
+
+    response = await client.post(
+        _action_url(made, name), json={"input": data}, headers=tenant.headers
+    )
+
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert field in {e["field"] for e in response.json()["errors"]}
+    assert at.calls() == []
