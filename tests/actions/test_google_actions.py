@@ -19,7 +19,9 @@ from __future__ import annotations
 import base64
 import email
 import json
-from collections.abc import Iterator
+import re
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage
@@ -34,11 +36,13 @@ from werkzeug import Request, Response
 from backend.actions.services import validate_input
 from backend.connectors.actions import Action, ActionCall, ActionResult
 from backend.connectors.base import ProviderError
+from backend.connectors.providers._google import SCOPE_PREFIX
 from backend.connectors.providers.gmail import simulator as gmail_simulator
 from backend.connectors.providers.google_calendar import simulator as calendar_simulator
 from backend.connectors.providers.google_drive import actions as drive_actions
 from backend.connectors.providers.google_drive import simulator as drive_simulator
 from backend.connectors.registry import Provider, load_provider
+from backend.integrations.tables import Integration
 from backend.lib.errors import Problem
 from backend.lib.vocab import FailureKind
 from tests.contract.adapter_calls import RecordingTransport, make_adapter
@@ -653,3 +657,136 @@ async def test_drive_resumable_upload_through_the_simulator() -> None:
     async with httpx.AsyncClient(transport=_provider("google_drive").simulator.transport()) as http:
         result = await _run(_simulated("google_drive", http), "google_drive", "upload_file", data)
     assert drive_simulator.UPLOADED_FILES[result.result["id"]]["content"] == content
+
+
+# -- through the action API: retries and idempotency, counted at a local Google ---------------
+
+
+@dataclass
+class GoogleAtServer:
+    """The provider's simulator answering over HTTP at the network boundary, after answering
+    the first `rate_limited` calls with Google's own 429 (Retry-After: 1)."""
+
+    key: str
+    server: HTTPServer
+    rate_limited: int = 0
+
+    def calls(self) -> list[Request]:
+        return [request for request, _ in self.server.log]
+
+    def handle(self, request: Request) -> Response:
+        simulator = _provider(self.key).simulator
+        sim_request = simulator.request_from(
+            request.method, request.full_path, dict(request.headers), request.get_data()
+        )
+        if self.rate_limited > 0:
+            self.rate_limited -= 1
+            answer = simulator.inject("rate_limit", sim_request, retry_after=1)
+        else:
+            answer = simulator.handle(sim_request)
+        return Response(answer.body, status=answer.status, headers=answer.headers)
+
+
+@pytest.fixture
+def google_at(
+    httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> Callable[[str], GoogleAtServer]:
+    """Point one Google connector's operator API base at the local server."""
+
+    def point(key: str) -> GoogleAtServer:
+        path = urlsplit(_provider(key).spec.api_base_url).path
+        monkeypatch.setenv(
+            f"SWITCHBOARD_{key.upper()}_API_BASE_URL", httpserver.url_for(path or "/").rstrip("/")
+        )
+        monkeypatch.setenv(f"SWITCHBOARD_{key.upper()}_CLIENT_ID", "client")
+        monkeypatch.setenv(f"SWITCHBOARD_{key.upper()}_CLIENT_SECRET", "client-secret")
+        at = GoogleAtServer(key, httpserver)
+        httpserver.expect_request(re.compile(".*")).respond_with_handler(at.handle)
+        return at
+
+    return point
+
+
+GRANTED = {
+    "gmail": [SCOPE_PREFIX + "gmail.readonly", SCOPE_PREFIX + "gmail.send"],
+    "google_calendar": [SCOPE_PREFIX + "calendar.events"],
+    "google_drive": [SCOPE_PREFIX + "drive.file"],
+}
+
+
+async def _connected(make_integration: Any, tenant: Any, key: str) -> Any:
+    made = await make_integration(
+        tenant, key, credentials=dict(_provider(key).simulator.sample_credentials)
+    )
+    await Integration.update({Integration.scopes: GRANTED[key]}).where(Integration.id == made.id)
+    return made
+
+
+async def _an_event() -> str:
+    """An event the simulator knows, to update."""
+    provider = _provider("google_calendar")
+    data = VALID_INPUTS[("google_calendar", "create_event")]["timed"]
+    async with httpx.AsyncClient(transport=provider.simulator.transport()) as http:
+        adapter = _simulated("google_calendar", http)
+        created = await _run(adapter, "google_calendar", "create_event", data)
+    return str(created.result["id"])
+
+
+@pytest.mark.parametrize(("key", "name"), ACTIONS)
+async def test_a_rate_limited_call_is_retried_after_retry_after_then_not_repeated(
+    key: str, name: str, client: Any, tenant: Any, make_integration: Any, google_at: Any
+) -> None:
+    """429 (Google's own body, Retry-After: 1) → waited → done once; the same idempotency
+    key then answers the first result without another provider request."""
+    data = dict(next(iter(VALID_INPUTS[(key, name)].values())))
+    if name == "update_event":
+        data["event_id"] = await _an_event()
+    at = google_at(key)
+    at.rate_limited = 1
+    made = await _connected(make_integration, tenant, key)
+    request = {"input": data, "idempotency_key": f"{name}-retry-1"}
+    url = f"/api/integrations/{made.id}/actions/{name}"
+
+    started = time.monotonic()
+    first = await client.post(url, json=request, headers=tenant.headers)
+
+    assert first.status_code == 200, first.text
+    assert time.monotonic() - started >= 1.0  # Retry-After was honoured
+    body = first.json()
+    assert body["action"] == name and body["status"] == "succeeded"
+    assert set(body["result"]) == RESULT_KEYS[name]
+    assert len(at.calls()) == 2
+    assert at.calls()[0].headers["Authorization"] == at.calls()[1].headers["Authorization"]
+
+    again = await client.post(url, json=request, headers=tenant.headers)
+    assert again.status_code == 200, again.text
+    assert again.json()["result"] == body["result"]
+    assert len(at.calls()) == 2, "the repeated key called the provider again"
+
+    runs = await client.get(f"/api/integrations/{made.id}/actions/runs", headers=tenant.headers)
+    (run,) = runs.json()["items"]
+    assert run["attempts"] == 2 and run["status"] == "succeeded"
+    for field in _action(key, name).redact_fields:
+        if field in data:
+            assert run["input"][field] == "[redacted]"
+    for secret in ("Q1 roadmap", b64(PDF), "Hello"):
+        if secret in json.dumps(data):
+            assert secret not in runs.text
+
+
+@pytest.mark.parametrize(("key", "name"), ACTIONS)
+async def test_the_api_refuses_input_breaking_the_schema_without_calling_google(
+    key: str, name: str, client: Any, tenant: Any, make_integration: Any, google_at: Any
+) -> None:
+    at = google_at(key)
+    made = await _connected(make_integration, tenant, key)
+    data, field = INVALID_INPUTS[(key, name)][0]
+
+    response = await client.post(
+        f"/api/integrations/{made.id}/actions/{name}", json={"input": data}, headers=tenant.headers
+    )
+
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert field in [e["field"] for e in response.json()["errors"]]
+    assert at.calls() == []
