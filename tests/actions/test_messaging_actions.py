@@ -20,6 +20,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import httpx
 import pytest
+from openapi_core import OpenAPI
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
@@ -32,6 +33,10 @@ from backend.lib.errors import Problem
 from tests.contract.adapter_calls import RecordingTransport, make_adapter
 from tests.contract.descriptions import write_test_copy
 from tests.contract.prism import PrismServer, rejection, violations
+from tests.contract.test_simulators_against_descriptions import (
+    described_request,
+    described_response,
+)
 
 MESSAGING = ("slack", "telegram", "whatsapp", "twilio")
 ACTION_NAMES = {
@@ -532,3 +537,30 @@ async def test_test_mode_records_what_would_have_been_sent() -> None:
                     assert json.dumps(sent_text)[1:-1] in kept, (key, name)
     (twilio_sent,) = [m for m in twilio.SENT_MESSAGES.values() if m["messaging_service_sid"]][-1:]
     assert twilio_sent["status"] == "accepted" and twilio_sent["sid"].startswith("SM")
+
+
+@pytest.mark.parametrize("key", MESSAGING)
+async def test_simulator_answers_to_the_sends_conform_to_the_description(
+    key: str, tmp_path: Path
+) -> None:
+    """Test mode answers a send as the provider's published description says it answers."""
+    doc = json.loads(_test_copy(key, tmp_path).read_text(encoding="utf-8"))
+    api = OpenAPI.from_dict(doc)
+    provider = _provider(key)
+    simulator = provider.simulator.transport()
+    recorder = RecordingTransport(lambda request: simulator)
+    async with httpx.AsyncClient(transport=recorder) as http:
+        adapter = make_adapter(provider, provider.spec.api_base_url, http)
+        for name, data in VALID_INPUTS[key].items():
+            recorder.call = name
+            await _run(adapter, key, data)
+
+    assert len(recorder.exchanges) == len(VALID_INPUTS[key])
+    problems = [
+        f"{exchange.call}: {error}"
+        for exchange in recorder.exchanges
+        for error in api.iter_response_errors(
+            described_request(key, doc, exchange.request), described_response(exchange.response)
+        )
+    ]
+    assert not problems, problems

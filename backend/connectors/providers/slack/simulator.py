@@ -85,7 +85,6 @@ def post_message(request: SimRequest) -> SimResponse:
         "text": str(params.get("text") or ""),
         "ts": ts,
         "bot_id": "B0123ABCDEF",
-        "app_id": "A0123ABCDEF",
         "team": "T0123ABCDEF",
     }
     if blocks:
