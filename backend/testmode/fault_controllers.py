@@ -15,7 +15,7 @@ from backend.lib.tenancy import TenantScope
 from backend.observability.services import write_audit, write_log
 from backend.tenants.services import TenantContext
 from backend.testmode import faults as store
-from backend.testmode.faults import FaultKind, Faults, FaultSet
+from backend.testmode.faults import Faults, FaultSet
 
 
 async def _test_mode_row(tenancy: TenantScope, integration_id: str) -> dict[str, Any]:
@@ -72,8 +72,6 @@ class FaultController(Controller):
         fault: FaultSet = await strict_body(request, FaultSet)
         if fault is None:
             raise validation_error("kind", "is required")
-        if fault.retry_after is not None and fault.kind != FaultKind.RATE_LIMIT:
-            raise validation_error("retry_after", "only a rate_limit fault announces a wait")
         row = await _test_mode_row(tenancy, integration_id)
         faults = await store.set_fault(row["id"], fault, request.app.state.redis)
         details = {"kind": fault.kind.value, "count": fault.count, "probability": fault.probability}

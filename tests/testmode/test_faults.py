@@ -96,7 +96,7 @@ async def test_set_list_and_clear_faults(client, make_tenant) -> None:
         "faults": [
             {
                 "kind": "rate_limit",
-                "probability": None,
+                "probability": 1.0,
                 "count": 3,
                 "remaining": 3,
                 "retry_after": 9,
@@ -150,8 +150,9 @@ async def test_faults_only_for_test_mode_integrations_of_the_tenant(client, make
         {"kind": "timeout", "probability": 1.5},
         {"kind": "timeout", "probability": "1"},
         {"kind": "timeout", "count": 0},
-        {"kind": "timeout", "retry_after": 5},
-        {"kind": "rate_limit", "retry_after": -1},
+        {"kind": "rate_limit", "retry_after": 0},
+        {"kind": "timeout", "probability": -0.1},
+        {"kind": "timeout", "probability": None},
         {"kind": "timeout", "extra": True},
         {},
     ],
@@ -326,3 +327,21 @@ async def test_every_simulator_injects_errors_its_spec_classifies(provider) -> N
             assert error.retry_after == 7
     assert simulator.inject("timeout", request).timeout
     assert set(FAULT_KINDS) == {*expected, "timeout", "malformed"}
+
+
+async def test_without_redis_the_simulator_answers_normally(
+    client, make_tenant, monkeypatch
+) -> None:
+    """Faults are a test aid: a Redis outage must not break test mode's provider calls."""
+    from backend.lib.redis import connect
+    from backend.testmode import faults
+
+    tenant = await make_tenant("faults-no-redis")
+    integration = await _api_key_integration(client, tenant, test_mode=True)
+    await _put(client, tenant, integration, kind="server_error")
+    unreachable = connect("redis://127.0.0.1:1/0", "unused")
+    monkeypatch.setattr(faults, "_redis", unreachable)
+    try:
+        assert (await _health(client, tenant, integration))["health"]["status"] == "healthy"
+    finally:
+        await unreachable.aclose()
