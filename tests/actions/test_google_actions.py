@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from openapi_core import OpenAPI
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
@@ -48,6 +49,10 @@ from backend.lib.vocab import FailureKind
 from tests.contract.adapter_calls import RecordingTransport, make_adapter
 from tests.contract.descriptions import write_test_copy
 from tests.contract.prism import PrismServer, rejection
+from tests.contract.test_simulators_against_descriptions import (
+    described_request,
+    described_response,
+)
 
 GOOGLE = ("gmail", "google_calendar", "google_drive")
 PDF = b"%PDF-1.4\r\n%\xe2\xe3\xcf\xd3\r\n1 0 obj\n<<>>\nendobj\n"
@@ -483,6 +488,8 @@ async def test_calendar_events_are_created_and_patched_with_only_the_given_field
     kept = calendar_simulator.EVENTS[f"test.user@example.com/{event_id}"]
     assert kept["summary"] == "Planning (moved)" and kept["location"] == "Room 4"
     assert kept["sequence"] == 1
+    # Google answers a local time placed in its zone (Berlin is UTC+1 in December).
+    assert kept["start"] == {"dateTime": "2026-12-01T10:30:00+01:00", "timeZone": "Europe/Berlin"}
 
 
 async def test_calendar_ids_are_path_escaped_and_unknown_events_are_not_found() -> None:
@@ -790,3 +797,34 @@ async def test_the_api_refuses_input_breaking_the_schema_without_calling_google(
     assert response.headers["content-type"].startswith("application/problem+json")
     assert field in [e["field"] for e in response.json()["errors"]]
     assert at.calls() == []
+
+
+# -- test mode: the simulator answers as Google's description says ----------------------------
+
+
+@pytest.mark.parametrize(("key", "name"), ACTIONS)
+async def test_simulator_answers_conform_to_the_description(
+    key: str, name: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """What test mode answers each action (Gmail's Message, Calendar's Event, Drive's File)
+    is valid for the operation's response in Google's Discovery document (openapi-core)."""
+    doc = json.loads(write_test_copy(key, tmp_path_factory.mktemp(key)).read_text("utf-8"))
+    api = OpenAPI.from_dict(doc)
+    simulator = _provider(key).simulator.transport()
+    recorder = RecordingTransport(lambda request: simulator)
+    async with httpx.AsyncClient(transport=recorder) as http:
+        adapter = _simulated(key, http)
+        for label, data in VALID_INPUTS[(key, name)].items():
+            if name == "update_event":
+                data = {**data, "event_id": await _an_event()}
+            recorder.call = label
+            await _run(adapter, key, name, data)
+    assert [e.call for e in recorder.exchanges] == list(VALID_INPUTS[(key, name)])
+    problems = [
+        f"{e.call}: {error}"
+        for e in recorder.exchanges
+        for error in api.iter_response_errors(
+            described_request(key, doc, e.request), described_response(e.response)
+        )
+    ]
+    assert not problems, "simulator answers off the description:\n" + "\n".join(problems)

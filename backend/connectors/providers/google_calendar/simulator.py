@@ -6,6 +6,7 @@ import datetime as dt
 import secrets
 from typing import Any
 from urllib.parse import unquote
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from backend.connectors.providers import _google
 from backend.connectors.providers.google_calendar.spec import SPEC
@@ -69,12 +70,29 @@ def _times_problem(event: dict[str, Any]) -> str | None:
     return None
 
 
+def _answered_times(event: dict[str, Any]) -> str | None:
+    """Google answers each dateTime with its offset: a local time is placed in its timeZone
+    (an unknown zone is refused). Returns Google's message when a time is refused."""
+    for name in ("start", "end"):
+        when = event.get(name)
+        if not isinstance(when, dict) or "dateTime" not in when:
+            continue
+        try:
+            moment = dt.datetime.fromisoformat(str(when["dateTime"]).replace("Z", "+00:00"))
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=ZoneInfo(str(when.get("timeZone"))))
+        except (ValueError, ZoneInfoNotFoundError):
+            return f"Invalid time zone definition for {name} time."
+        when["dateTime"] = moment.isoformat()
+    return None
+
+
 def insert_event(request: SimRequest) -> SimResponse:
     """POST calendars/{calendarId}/events: the Event resource Google answers."""
     body = _google.request_json(request)
     if body is None:
         return _google.invalid_argument("Parse Error")
-    problem = _times_problem(body)
+    problem = _times_problem(body) or _answered_times(body)
     if problem:
         return _google.invalid_argument(problem)
     calendar = _calendar_id(request)
@@ -111,7 +129,7 @@ def patch_event(request: SimRequest) -> SimResponse:
     if body is None:
         return _google.invalid_argument("Parse Error")
     changed = {**event, **{name: body[name] for name in _WRITABLE if name in body}}
-    problem = _times_problem(changed)
+    problem = _times_problem(changed) or _answered_times(changed)
     if problem:
         return _google.invalid_argument(problem)
     changed["sequence"] = int(event.get("sequence", 0)) + 1
