@@ -93,7 +93,9 @@ async def test_windows_and_their_steps(client, tenant, make_integration) -> None
     for window, points in (("1h", 12), ("24h", 24), ("7d", 28)):
         body = await _metrics(client, tenant, integration.id, window)
         assert body["window"] == window and len(body["series"]) == points
-    default = await client.get(f"/api/integrations/{integration.id}/metrics", headers=tenant.headers)
+    default = await client.get(
+        f"/api/integrations/{integration.id}/metrics", headers=tenant.headers
+    )
     assert default.status_code == 200 and default.json()["window"] == "24h"
 
 
