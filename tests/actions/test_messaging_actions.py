@@ -9,6 +9,7 @@ the Bot API documents it; the simulator answers as the provider does and records
 
 from __future__ import annotations
 
+import importlib
 import json
 import re
 import time
@@ -564,3 +565,40 @@ async def test_simulator_answers_to_the_sends_conform_to_the_description(
         )
     ]
     assert not problems, problems
+
+
+@pytest.mark.parametrize("key", ["telegram", "whatsapp", "twilio"])
+async def test_test_mode_sends_to_the_simulator_with_its_faults(
+    key: str, client: Any, make_tenant: Any
+) -> None:
+    """A test-mode integration's send reaches only the simulator, which records it; a
+    rate-limit fault set on the integration is answered in the provider's shape and retried."""
+    from tests.testmode.conftest import connect_test_mode
+
+    tenant = await make_tenant(f"test-mode-{key}")
+    integration_id = await connect_test_mode(client, tenant.headers, key)
+    fault = await client.put(
+        f"/api/integrations/{integration_id}/faults",
+        json={"kind": "rate_limit", "count": 1, "retry_after": 1},
+        headers=tenant.headers,
+    )
+    assert fault.status_code == 200, fault.text
+    data = next(iter(VALID_INPUTS[key].values()))
+
+    response = await client.post(
+        f"/api/integrations/{integration_id}/actions/{ACTION_NAMES[key]}",
+        json={"input": data},
+        headers=tenant.headers,
+    )
+
+    assert response.status_code == 200, response.text
+    result = response.json()["result"]
+    simulator = importlib.import_module(f"backend.connectors.providers.{key}.simulator")
+    kept = {"telegram": f"{result.get('chat_id')}/{result.get('message_id')}"}.get(key)
+    sent = simulator.SENT_MESSAGES[kept or result.get("id") or result.get("sid")]
+    assert json.dumps(data.get("text") or data.get("body")) in json.dumps(sent)
+    runs = await client.get(
+        f"/api/integrations/{integration_id}/actions/runs", headers=tenant.headers
+    )
+    (run,) = runs.json()["items"]
+    assert run["attempts"] == 2 and run["status"] == "succeeded"
