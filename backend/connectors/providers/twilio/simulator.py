@@ -107,7 +107,8 @@ def send_message(request: SimRequest) -> SimResponse:
         "from": sender,
         "messaging_service_sid": service,
         "num_media": "0",
-        "num_segments": str(max(1, -(-len(body) // 153)) if len(body) > 160 else 1),
+        # One SMS holds 160 GSM-7 characters; concatenated parts hold 153 each.
+        "num_segments": str(1 if len(body) <= 160 else -(-len(body) // 153)),
         "price": None,
         "price_unit": "USD",
         "sid": sid,
