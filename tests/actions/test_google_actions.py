@@ -21,6 +21,7 @@ import email
 import json
 import re
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from email import policy
@@ -222,10 +223,12 @@ INVALID_INPUTS: dict[tuple[str, str], list[tuple[dict[str, Any], str]]] = {
 }
 
 
-async def _run(adapter: Any, key: str, name: str, data: dict[str, Any]) -> ActionResult:
+async def _run(
+    adapter: Any, key: str, name: str, data: dict[str, Any], idempotency_key: str | None = None
+) -> ActionResult:
     action = _action(key, name)
     validate_input(action, data)
-    return await action.run(adapter, ActionCall(input=data))
+    return await action.run(adapter, ActionCall(input=data, idempotency_key=idempotency_key))
 
 
 # -- declarations ----------------------------------------------------------------------------
@@ -328,7 +331,8 @@ async def test_action_requests_conform_to_the_published_description(served: Serv
         adapter = make_adapter(provider, served.api_base_url, http)
         for name, label, data in cases:
             recorder.call = f"{name}: {label}"
-            result = await _run(adapter, served.key, name, data)
+            # With a key, as the action API calls it (Calendar then chooses the event id).
+            result = await _run(adapter, served.key, name, data, f"prism {name} {label}")
             assert set(result.result) == RESULT_KEYS[name], label
             assert all(isinstance(v, str) and v for v in result.result.values()), label
     assert [e.call for e in recorder.exchanges] == [f"{n}: {label}" for n, label, _ in cases]
@@ -490,6 +494,34 @@ async def test_calendar_events_are_created_and_patched_with_only_the_given_field
     assert kept["sequence"] == 1
     # Google answers a local time placed in its zone (Berlin is UTC+1 in December).
     assert kept["start"] == {"dateTime": "2026-12-01T10:30:00+01:00", "timeZone": "Europe/Berlin"}
+
+
+async def test_calendar_create_with_a_key_chooses_the_event_id_so_a_repeat_finds_it() -> None:
+    """Calendar's own idempotency: the second attempt with the same key meets 409 duplicate
+    and answers the event the first created; no second event exists."""
+    exchanges: list[tuple[str, int]] = []
+    simulator = _provider("google_calendar").simulator
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        response = simulator.to_httpx(simulator.handle(simulator.sim_request(request)), request)
+        exchanges.append((request.method, response.status_code))
+        return response
+
+    data = VALID_INPUTS[("google_calendar", "create_event")]["all day"]
+    before = len(calendar_simulator.EVENTS)
+    async with httpx.AsyncClient(transport=httpx.MockTransport(answer)) as http:
+        adapter = _simulated("google_calendar", http)
+        first = await _run(adapter, "google_calendar", "create_event", data, "key-1")
+        again = await _run(adapter, "google_calendar", "create_event", data, "key-1")
+        other = await _run(adapter, "google_calendar", "create_event", data, "key-2")
+        adapter.ctx.integration_id = uuid.uuid4()
+        elsewhere = await _run(adapter, "google_calendar", "create_event", data, "key-1")
+
+    assert again.result == first.result
+    assert len({first.result["id"], other.result["id"], elsewhere.result["id"]}) == 3
+    assert re.fullmatch(r"[a-v0-9]{5,1024}", first.result["id"])
+    assert exchanges == [("POST", 200), ("POST", 409), ("GET", 200), ("POST", 200), ("POST", 200)]
+    assert len(calendar_simulator.EVENTS) == before + 3
 
 
 async def test_calendar_ids_are_path_escaped_and_unknown_events_are_not_found() -> None:

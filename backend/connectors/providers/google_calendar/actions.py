@@ -7,11 +7,13 @@ and https://developers.google.com/workspace/calendar/api/v3/reference/events/pat
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from typing import Any
 from urllib.parse import quote
 
 from backend.connectors.actions import Action, ActionCall, ActionResult
-from backend.connectors.base import Adapter
+from backend.connectors.base import Adapter, ProviderError
 from backend.connectors.providers._google import (
     EMAIL_ADDRESS,
     SCOPE_PREFIX,
@@ -149,10 +151,27 @@ def _result(event: dict[str, Any]) -> ActionResult:
     )
 
 
+def client_event_id(adapter: Adapter, idempotency_key: str) -> str:
+    """Calendar's own idempotency: an event id the client chooses (base32hex, 5-1024
+    characters) is refused 409 when it exists. Derived from the integration and the key, so
+    a retry whose first attempt did land finds that event instead of creating another."""
+    scope = f"{adapter.ctx.integration_id or ''}\0{idempotency_key}".encode()
+    digest = hashlib.sha256(scope).digest()[:20]
+    return base64.b32hexencode(digest).decode("ascii").lower()
+
+
 async def create_event(adapter: Adapter, call: ActionCall) -> ActionResult:
-    response = await adapter.call(
-        "POST", _events_path(call.input), params=_params(call.input), json=event_body(call.input)
-    )
+    body = event_body(call.input)
+    if call.idempotency_key:
+        body["id"] = client_event_id(adapter, call.idempotency_key)
+    path = _events_path(call.input)
+    try:
+        response = await adapter.call("POST", path, params=_params(call.input), json=body)
+    except ProviderError as exc:
+        if exc.status_code != 409 or "id" not in body:
+            raise
+        # "The requested identifier already exists": an earlier attempt created it.
+        response = await adapter.call("GET", f"{path}/{body['id']}")
     return _result(response_json(response))
 
 
@@ -173,7 +192,8 @@ ACTIONS: tuple[Action, ...] = (
         run=create_event,
         required_scopes=(WRITE_SCOPES,),
         redact_fields=("description",),
-        idempotent_at_provider=False,
+        # With an idempotency key the event id is chosen by us (see client_event_id).
+        idempotent_at_provider=True,
     ),
     Action(
         name="update_event",
@@ -182,7 +202,7 @@ ACTIONS: tuple[Action, ...] = (
         run=update_event,
         required_scopes=(WRITE_SCOPES,),
         redact_fields=("description",),
-        # A patch sets fields to given values: repeating it changes nothing more.
-        idempotent_at_provider=True,
+        # A repeated patch with send_updates notifies the attendees again.
+        idempotent_at_provider=False,
     ),
 )

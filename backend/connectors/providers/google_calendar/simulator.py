@@ -3,6 +3,7 @@
 revocation."""
 
 import datetime as dt
+import re
 import secrets
 from typing import Any
 from urllib.parse import unquote
@@ -21,6 +22,8 @@ from backend.connectors.simulator import (
 
 #: Events test mode created, by "calendarId/eventId".
 EVENTS: dict[str, dict[str, Any]] = {}
+# A client-chosen event id: base32hex (a-v, 0-9), 5 to 1024 characters.
+_EVENT_ID = re.compile(r"[a-v0-9]{5,1024}")
 _WRITABLE = ("summary", "description", "location", "start", "end", "attendees")
 
 _ENTRY = {
@@ -96,7 +99,13 @@ def insert_event(request: SimRequest) -> SimResponse:
     if problem:
         return _google.invalid_argument(problem)
     calendar = _calendar_id(request)
-    event_id = secrets.token_hex(13)
+    event_id = body.get("id") or secrets.token_hex(13)
+    if not isinstance(event_id, str) or not _EVENT_ID.fullmatch(event_id):
+        return _google.invalid_argument("Invalid resource id value.")
+    if f"{calendar}/{event_id}" in EVENTS:
+        return _google.api_error(
+            409, "The requested identifier already exists.", "duplicate", "ALREADY_EXISTS"
+        )
     now = dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     event: dict[str, Any] = {
         "kind": "calendar#event",
@@ -117,6 +126,14 @@ def insert_event(request: SimRequest) -> SimResponse:
     for attendee in event.get("attendees", []):
         attendee.setdefault("responseStatus", "needsAction")
     remember(EVENTS, f"{calendar}/{event_id}", event)
+    return json_response(200, event)
+
+
+def get_event(request: SimRequest) -> SimResponse:
+    """GET calendars/{calendarId}/events/{eventId}."""
+    event = EVENTS.get(f"{_calendar_id(request)}/{unquote(request.path.split('/')[4])}")
+    if event is None:
+        return _google.api_error(404, "Not Found", "notFound", "NOT_FOUND")
     return json_response(200, event)
 
 
@@ -146,6 +163,7 @@ SIMULATOR = ProviderSimulator(
     routes=(
         Route("GET", r"/users/me/calendarList", calendar_list),
         Route("POST", r"/calendars/[^/]+/events", insert_event),
+        Route("GET", r"/calendars/[^/]+/events/[^/]+", get_event),
         Route("PATCH", r"/calendars/[^/]+/events/[^/]+", patch_event),
         Route("POST", r"/revoke", _google.revoke, authenticated=False),
     ),
