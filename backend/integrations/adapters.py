@@ -20,6 +20,7 @@ from backend.connectors.base import (
 from backend.connectors.config import api_host_allowed, connector_config
 from backend.connectors.registry import Provider
 from backend.lib.http import get_client
+from backend.lib.telemetry import instrument_http_client
 from backend.lib.vocab import FailureKind, HealthStatus
 from backend.testmode.faults import FaultInjectingTransport, FaultOwner
 
@@ -72,10 +73,10 @@ def build_adapter(
         if owner is not None:
             # In process, no sockets: a client per adapter costs nothing to leave unclosed.
             transport = FaultInjectingTransport(provider.simulator, owner)
-            http = httpx.AsyncClient(transport=transport, timeout=5.0)
+            http = instrument_http_client(httpx.AsyncClient(transport=transport, timeout=5.0))
         elif http is None or http.is_closed:
             http = httpx.AsyncClient(transport=provider.simulator.transport(), timeout=5.0)
-            _simulator_clients[provider.spec.key] = http
+            _simulator_clients[provider.spec.key] = instrument_http_client(http)
         base = provider.spec.api_base_url
         operator = OperatorApp(
             operator.client_id, operator.client_secret, operator.revoke_url, base

