@@ -202,13 +202,25 @@ COMMENTS: dict[str, dict[str, object]] = {}
 _issue_ids = itertools.count(1_800_000_001)
 _comment_ids = itertools.count(1_900_000_001)
 _ISSUE_PATH = re.compile(r"/repos/([^/]+/[^/]+)/issues(?:/(\d+)/comments)?")
+_OCTOCAT_API = "https://api.github.com/users/octocat"
+# GitHub's `simple-user`: every field its description requires.
 _OCTOCAT = {
     "login": "octocat",
     "id": 583231,
     "node_id": "MDQ6VXNlcjU4MzIzMQ==",
     "avatar_url": "https://avatars.githubusercontent.com/u/583231?v=4",
-    "url": "https://api.github.com/users/octocat",
+    "gravatar_id": "",
+    "url": _OCTOCAT_API,
     "html_url": "https://github.com/octocat",
+    "followers_url": f"{_OCTOCAT_API}/followers",
+    "following_url": f"{_OCTOCAT_API}/following{{/other_user}}",
+    "gists_url": f"{_OCTOCAT_API}/gists{{/gist_id}}",
+    "starred_url": f"{_OCTOCAT_API}/starred{{/owner}}{{/repo}}",
+    "subscriptions_url": f"{_OCTOCAT_API}/subscriptions",
+    "organizations_url": f"{_OCTOCAT_API}/orgs",
+    "repos_url": f"{_OCTOCAT_API}/repos",
+    "events_url": f"{_OCTOCAT_API}/events{{/privacy}}",
+    "received_events_url": f"{_OCTOCAT_API}/received_events",
     "type": "User",
     "site_admin": False,
 }
@@ -243,7 +255,6 @@ def _issue_view(repo: str, issue: dict[str, Any]) -> dict[str, object]:
         "locked": False,
         "active_lock_reason": None,
         "comments": 0,
-        "pull_request": None,
         "closed_at": None,
         "created_at": issue["created_at"],
         "updated_at": issue["created_at"],
