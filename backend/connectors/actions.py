@@ -48,5 +48,6 @@ class Action:
     required_scopes: tuple[tuple[str, ...], ...] = ()
     # Input fields whose values are message content or secrets: stored redacted in runs.
     redact_fields: tuple[str, ...] = ()
-    # Whether a repeated call with the same input could act twice (sends, creates).
+    # True when the provider itself makes a repeat harmless (Stripe's Idempotency-Key,
+    # PayPal's PayPal-Request-Id, an upsert by key); False when a repeat would act twice.
     idempotent_at_provider: bool = False
