@@ -39,6 +39,7 @@ from backend.actions.services import validate_input
 from backend.connectors.actions import Action, ActionCall, ActionResult
 from backend.connectors.base import ProviderError
 from backend.connectors.providers._google import SCOPE_PREFIX
+from backend.connectors.providers.gmail import actions as gmail_actions
 from backend.connectors.providers.gmail import simulator as gmail_simulator
 from backend.connectors.providers.google_calendar import simulator as calendar_simulator
 from backend.connectors.providers.google_drive import actions as drive_actions
@@ -56,6 +57,8 @@ from tests.contract.test_simulators_against_descriptions import (
 )
 
 GOOGLE = ("gmail", "google_calendar", "google_drive")
+# Above Gmail's and Drive's 5 MB simple-request limit.
+LARGE = bytes(range(256)) * (6 * 1024 * 1024 // 256)
 PDF = b"%PDF-1.4\r\n%\xe2\xe3\xcf\xd3\r\n1 0 obj\n<<>>\nendobj\n"
 
 
@@ -97,6 +100,15 @@ VALID_INPUTS: dict[tuple[str, str], dict[str, dict[str, Any]]] = {
     ("gmail", "send_email"): {
         "text only": {"to": [{"email": "a@example.com"}], "subject": "Hi", "text": "Hello"},
         "reply with attachments": SEND_REPLY,
+        "large, on the upload URI": {
+            "to": [{"email": "a@example.com"}],
+            "subject": "Scans",
+            "text": "Attached.",
+            "attachments": [
+                {"filename": "scan.tiff", "mime_type": "image/tiff", "content_base64": b64(LARGE)}
+            ],
+            "thread_id": "18c1f2a3b4d5e6f7",
+        },
     },
     ("google_calendar", "create_event"): {
         "timed": {
@@ -428,6 +440,54 @@ async def test_gmail_message_parses_back_into_the_same_headers_parts_and_attachm
     kept = gmail_simulator.SENT_MESSAGES[result.result["id"]]
     assert kept["thread_id"] == result.result["thread_id"] == "18c1f2a3b4d5e6f7"
     assert kept["raw"] == raw
+
+
+async def test_gmail_large_message_goes_as_rfc822_media_on_the_upload_uri() -> None:
+    sent: list[httpx.Request] = []
+    simulator = _provider("gmail").simulator
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return simulator.to_httpx(simulator.handle(simulator.sim_request(request)), request)
+
+    data = VALID_INPUTS[("gmail", "send_email")]["large, on the upload URI"]
+    async with httpx.AsyncClient(transport=httpx.MockTransport(answer)) as http:
+        result = await _run(_simulated("gmail", http), "gmail", "send_email", data)
+
+    (request,) = sent
+    assert (request.method, request.url.path) == ("POST", "/upload/gmail/v1/users/me/messages/send")
+    assert request.url.params["uploadType"] == "multipart"
+    assert request.headers["content-type"].startswith("multipart/related; boundary=")
+    assert b"Content-Type: message/rfc822\r\n" in request.content
+    kept = gmail_simulator.SENT_MESSAGES[result.result["id"]]
+    assert kept["thread_id"] == "18c1f2a3b4d5e6f7" == result.result["thread_id"]
+    (attachment,) = kept["message"].iter_attachments()
+    assert attachment.get_filename() == "scan.tiff"
+    assert attachment.get_payload(decode=True) == LARGE
+
+
+async def test_gmail_refuses_a_message_above_its_limit_without_calling_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(gmail_actions, "MAX_MESSAGE_BYTES", 4096)
+    data = {
+        "to": [{"email": "a@example.com"}],
+        "subject": "Big",
+        "text": "x",
+        "attachments": [
+            {
+                "filename": "a.bin",
+                "mime_type": "application/octet-stream",
+                "content_base64": b64(b"x" * 4096),
+            }
+        ],
+    }
+    calls: list[httpx.Request] = []
+    async with httpx.AsyncClient(transport=httpx.MockTransport(calls.append)) as http:  # type: ignore[arg-type]
+        with pytest.raises(ProviderError) as refused:
+            await _run(_simulated("gmail", http), "gmail", "send_email", data)
+    assert refused.value.kind == FailureKind.BAD_REQUEST and "4096" in refused.value.message
+    assert calls == []
 
 
 async def test_gmail_html_only_message_is_a_single_html_part() -> None:

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 import uuid
+from email.message import Message
 from email.utils import formatdate
 from typing import Any
 
@@ -420,3 +422,58 @@ def request_json(request: SimRequest) -> dict[str, Any] | None:
     except ValueError:
         return None
     return body if isinstance(body, dict) else None
+
+
+# -- multipart/related uploads (Drive files, Gmail messages on the /upload URI) ---------------
+
+
+def multipart_related(meta: dict[str, Any], content: bytes, content_type: str) -> tuple[bytes, str]:
+    """Google's multipart upload body: the JSON metadata part, then the media part; returns
+    the body and its Content-Type. The boundary is random and checked absent from the media.
+    Docs: https://developers.google.com/workspace/drive/api/guides/manage-uploads#multipart"""
+    boundary = secrets.token_hex(16)
+    while boundary.encode() in content:
+        boundary = secrets.token_hex(16)
+    body = b"".join(
+        (
+            f"--{boundary}\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n".encode(),
+            json.dumps(meta).encode(),
+            f"\r\n--{boundary}\r\nContent-Type: {content_type}\r\n\r\n".encode(),
+            content,
+            f"\r\n--{boundary}--\r\n".encode(),
+        )
+    )
+    return body, f"multipart/related; boundary={boundary}"
+
+
+def split_multipart_related(request: SimRequest) -> tuple[dict[str, Any], str, bytes] | SimResponse:
+    """A simulated upload's metadata, media type and exact media bytes (the parts are split
+    at the boundary, never re-parsed, so binary and message/rfc822 media stay as sent); or
+    Google's 400 for a body that is not metadata + media."""
+    header = Message()
+    header["Content-Type"] = request.headers.get("content-type", "")
+    boundary = header.get_param("boundary")
+    if header.get_content_type() != "multipart/related" or not isinstance(boundary, str):
+        return invalid_argument("Bad content type. Please use multipart.")
+    sections = (b"\r\n" + request.body).split(b"\r\n--" + boundary.encode())
+    parts = [section.removeprefix(b"\r\n") for section in sections[1:-1]]
+    if len(parts) != 2 or not sections[-1].startswith(b"--"):
+        return invalid_argument(f"Invalid multipart request with {len(parts)} mime parts.")
+    (meta_headers, _, meta_bytes), (media_headers, _, media) = (
+        part.partition(b"\r\n\r\n") for part in parts
+    )
+    try:
+        meta = json.loads(meta_bytes)
+    except ValueError:
+        meta = None
+    if b"application/json" not in meta_headers.lower() or not isinstance(meta, dict):
+        return invalid_argument("Parse Error")
+    media_type = next(
+        (
+            line.split(b":", 1)[1].strip().decode("latin-1")
+            for line in media_headers.split(b"\r\n")
+            if line.lower().startswith(b"content-type:")
+        ),
+        "application/octet-stream",
+    )
+    return meta, media_type, media

@@ -24,12 +24,19 @@ from backend.connectors.providers._google import (
     SCOPE_PREFIX,
     SINGLE_LINE,
     base64_content,
+    multipart_related,
     required_str,
     response_json,
 )
 from backend.lib.vocab import FailureKind
 
 SEND_PATH = "/gmail/v1/users/me/messages/send"
+UPLOAD_PATH = "/upload/gmail/v1/users/me/messages/send"
+#: Above this size the message is uploaded as media (Google: "5 MB or less" for simple
+#: requests, https://developers.google.com/workspace/gmail/api/guides/uploads).
+SIMPLE_LIMIT = 5 * 1024 * 1024
+#: The largest message messages.send takes (its upload URI's documented maximum).
+MAX_MESSAGE_BYTES = 36_700_160
 # users.messages.send takes gmail.send, gmail.compose, gmail.modify or mail.google.com
 # (https://developers.google.com/workspace/gmail/api/reference/rest/v1/users.messages/send#authorization-scopes);
 # the spec offers the narrowest, gmail.send, and a consent can only grant what it offers.
@@ -140,11 +147,28 @@ def build_message(data: dict[str, Any]) -> EmailMessage:
 
 
 async def send_email(adapter: Adapter, call: ActionCall) -> ActionResult:
-    raw = base64.urlsafe_b64encode(build_message(call.input).as_bytes()).decode("ascii")
-    body: dict[str, Any] = {"raw": raw}
+    message = build_message(call.input).as_bytes()
+    if len(message) > MAX_MESSAGE_BYTES:
+        raise ProviderError(
+            FailureKind.BAD_REQUEST,
+            f"the message is {len(message)} bytes; Gmail sends at most {MAX_MESSAGE_BYTES}",
+        )
+    meta: dict[str, Any] = {}
     if call.input.get("thread_id"):
-        body["threadId"] = call.input["thread_id"]
-    response = await adapter.call("POST", SEND_PATH, json=body)
+        meta["threadId"] = call.input["thread_id"]
+    if len(message) > SIMPLE_LIMIT:
+        # Large messages go to the /upload URI as media, beside the JSON metadata.
+        body, content_type = multipart_related(meta, message, "message/rfc822")
+        response = await adapter.call(
+            "POST",
+            UPLOAD_PATH,
+            params={"uploadType": "multipart"},
+            content=body,
+            headers={"Content-Type": content_type},
+        )
+    else:
+        raw = base64.urlsafe_b64encode(message).decode("ascii")
+        response = await adapter.call("POST", SEND_PATH, json={"raw": raw, **meta})
     sent = response_json(response)
     return ActionResult(
         result={"id": required_str(sent, "id"), "thread_id": required_str(sent, "threadId")},

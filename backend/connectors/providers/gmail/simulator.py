@@ -49,11 +49,10 @@ def profile(request: SimRequest) -> SimResponse:
 
 
 def send_message(request: SimRequest) -> SimResponse:
-    """POST users/me/messages/send: `raw` is the base64url RFC 5322 message; Gmail needs a
-    recipient and answers the new message's id, thread and SENT label."""
+    """POST users/me/messages/send: `raw` is the base64url RFC 5322 message."""
     body = _google.request_json(request)
     raw = body.get("raw") if body else None
-    if not isinstance(raw, str) or not raw:
+    if not body or not isinstance(raw, str) or not raw:
         return _google.invalid_argument(
             "'raw' RFC822 payload message string or uploading message via /upload/* URL required"
         )
@@ -61,11 +60,30 @@ def send_message(request: SimRequest) -> SimResponse:
         data = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4))
     except (binascii.Error, ValueError):
         return _google.invalid_argument("Invalid value for ByteString: " + raw[:40])
+    return _sent(body, data)
+
+
+def upload_message(request: SimRequest) -> SimResponse:
+    """POST /upload/.../messages/send?uploadType=multipart: the JSON metadata (threadId),
+    then the message as message/rfc822 media."""
+    if request.query.get("uploadType") != "multipart":
+        return _google.invalid_argument("Invalid upload type")
+    upload = _google.split_multipart_related(request)
+    if isinstance(upload, SimResponse):
+        return upload
+    meta, media_type, data = upload
+    if not media_type.startswith("message/"):
+        return _google.invalid_argument(f"Media type '{media_type}' is not supported.")
+    return _sent(meta, data)
+
+
+def _sent(meta: dict[str, Any], data: bytes) -> SimResponse:
+    """Gmail needs a recipient and answers the new message's id, thread and SENT label."""
     message = email.message_from_bytes(data, policy=policy.default)
     if not any(message.get(h) for h in ("To", "Cc", "Bcc")):
         return _google.invalid_argument("Recipient address required")
     message_id = secrets.token_hex(8)
-    thread_id = body.get("threadId") if body else None
+    thread_id = meta.get("threadId")
     thread = thread_id if isinstance(thread_id, str) and thread_id else message_id
     remember(SENT_MESSAGES, message_id, {"thread_id": thread, "message": message, "raw": data})
     return json_response(200, {"id": message_id, "threadId": thread, "labelIds": ["SENT"]})
@@ -102,6 +120,7 @@ SIMULATOR = ProviderSimulator(
     routes=(
         Route("GET", r"/gmail/v1/users/me/profile", profile),
         Route("POST", r"/gmail/v1/users/me/messages/send", send_message),
+        Route("POST", r"/upload/gmail/v1/users/me/messages/send", upload_message),
         Route("POST", r"/revoke", _google.revoke, authenticated=False),
         Route("GET", r"/oauth2/v3/certs", certs, authenticated=False),
     ),

@@ -11,9 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import dataclasses
-import json
 import re
-import secrets
 from typing import Any
 
 from backend.connectors.actions import Action, ActionCall, ActionResult
@@ -23,6 +21,7 @@ from backend.connectors.providers._google import (
     SCOPE_PREFIX,
     SINGLE_LINE,
     base64_content,
+    multipart_related,
     required_str,
     response_json,
 )
@@ -70,22 +69,6 @@ def metadata(data: dict[str, Any]) -> dict[str, Any]:
     return meta
 
 
-def multipart_body(meta: dict[str, Any], content: bytes, mime_type: str) -> tuple[bytes, str]:
-    """multipart/related: the JSON metadata part, then the media part; returns the body and
-    its Content-Type. The boundary is random and checked absent from the content."""
-    boundary = secrets.token_hex(16)
-    while boundary.encode() in content:
-        boundary = secrets.token_hex(16)
-    parts = [
-        f"--{boundary}\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n".encode(),
-        json.dumps(meta).encode(),
-        f"\r\n--{boundary}\r\nContent-Type: {mime_type}\r\n\r\n".encode(),
-        content,
-        f"\r\n--{boundary}--\r\n".encode(),
-    ]
-    return b"".join(parts), f"multipart/related; boundary={boundary}"
-
-
 def upload_adapter(adapter: Adapter) -> Adapter:
     """The same adapter rooted at Drive's upload endpoint (/upload/drive/v3 beside
     /drive/v3), so its calls keep the credentials, error table and call metering."""
@@ -97,7 +80,7 @@ def upload_adapter(adapter: Adapter) -> Adapter:
 
 
 async def _multipart(uploads: Adapter, meta: dict[str, Any], content: bytes) -> dict[str, Any]:
-    body, content_type = multipart_body(meta, content, meta["mimeType"])
+    body, content_type = multipart_related(meta, content, meta["mimeType"])
     response = await uploads.call(
         "POST",
         "files",

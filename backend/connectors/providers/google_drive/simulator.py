@@ -2,12 +2,8 @@
 multipart and by resumable upload (what test mode uploaded is kept in UPLOADED_FILES), plus
 revocation."""
 
-import email
-import json
 import re
 import secrets
-from email import policy
-from email.message import EmailMessage, MIMEPart
 from typing import Any
 
 from backend.connectors.providers import _google
@@ -80,29 +76,11 @@ def _created(meta: dict[str, Any], content: bytes) -> SimResponse:
 
 def _multipart(request: SimRequest) -> SimResponse:
     """multipart/related: the JSON metadata part, then the media part."""
-    content_type = request.headers.get("content-type", "")
-    if not content_type.startswith("multipart/related"):
-        return _google.invalid_argument("Bad content type. Please use multipart.")
-    parsed = email.message_from_bytes(
-        f"Content-Type: {content_type}\r\n\r\n".encode() + request.body, policy=policy.HTTP
-    )
-    if not isinstance(parsed, EmailMessage) or not parsed.is_multipart():
-        return _google.invalid_argument("Invalid multipart request with 0 mime parts.")
-    parts = list(parsed.iter_parts())
-    if len(parts) != 2 or parts[0].get_content_type() != "application/json":
-        return _google.invalid_argument("Invalid multipart request with 0 mime parts.")
-    try:
-        meta = json.loads(_payload(parts[0]))
-    except ValueError:
-        return _google.invalid_argument("Parse Error")
-    if not isinstance(meta, dict):
-        return _google.invalid_argument("Parse Error")
-    return _created(meta, _payload(parts[1]))
-
-
-def _payload(part: MIMEPart) -> bytes:
-    payload = part.get_payload(decode=True)
-    return payload if isinstance(payload, bytes) else b""
+    upload = _google.split_multipart_related(request)
+    if isinstance(upload, SimResponse):
+        return upload
+    meta, _, content = upload
+    return _created(meta, content)
 
 
 def _start_session(request: SimRequest) -> SimResponse:
