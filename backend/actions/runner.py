@@ -3,7 +3,8 @@ failures (rate limits, 5xx, network) retried with exponential backoff and jitter
 Retry-After, within an attempts and a time budget; a refused token refreshed once, then
 `needs_reauth`; anything else fails the run with the provider's own (secret-free) message.
 
-Every run is logged on the integration, audited and traced (ids only, never input values).
+Every run is logged on the integration, audited, metered and traced (ids only, never input
+values).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from backend.lib.telemetry import tracer
 from backend.lib.tenancy import TenantScope
 from backend.lib.vocab import FailureKind, IntegrationStatus
 from backend.oauth.services import OAuthService, ReauthRequired, get_oauth_flows
+from backend.observability.recorder import record_action
 from backend.observability.services import write_audit, write_log
 from backend.testmode.faults import FaultOwner
 
@@ -270,6 +272,7 @@ async def _store(
         "duration_ms": duration_ms,
         "kind": kind,
     }
+    record_action(scope.tenant_id, integration_id, target.provider.key)
     ok = status == ActionRunStatus.SUCCEEDED
     await write_log(
         scope.tenant_id,

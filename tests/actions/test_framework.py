@@ -18,6 +18,8 @@ import uuid
 from typing import Any
 
 import pytest
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
@@ -26,6 +28,7 @@ from backend.connectors.base import Adapter
 from backend.connectors.registry import _load_actions, get_provider
 from backend.connectors.spec import SpecError
 from backend.integrations.tables import Integration
+from backend.lib.telemetry import setup_tracing
 
 ACTION = "make_widget"
 SCHEMA: dict[str, Any] = {
@@ -117,6 +120,42 @@ async def test_a_call_answers_the_normalized_result_and_the_provider_response(
     assert run["input"] == {"title": "Hi", "body": "[redacted]"}  # redact_fields
     assert run["status"] == "succeeded" and run["attempts"] == 1 and run["duration_ms"] >= 0
     assert "secret text" not in runs.text
+
+
+@pytest.fixture(scope="module")
+def spans(app: Any) -> InMemorySpanExporter:
+    exporter = InMemorySpanExporter()
+    setup_tracing("switchboard-tests", extra=SimpleSpanProcessor(exporter))
+    return exporter
+
+
+async def test_a_call_is_logged_audited_and_traced_without_its_input(
+    client, tenant, make_integration, api, spans
+) -> None:
+    api.expect_request("/widgets", method="POST").respond_with_json(widget(), status=201)
+    made = await connected(make_integration, tenant)
+    spans.clear()
+
+    response = await client.post(
+        url(made), json={"input": {"title": "Top secret title"}}, headers=tenant.headers
+    )
+
+    run_id = response.json()["run_id"]
+    (span,) = [s for s in spans.get_finished_spans() if s.name == "action.run"]
+    attributes = dict(span.attributes or {})
+    assert attributes["switchboard.action_run_id"] == run_id
+    assert attributes["switchboard.integration_id"] == str(made.id)
+    assert attributes["switchboard.connector"] == "github"
+    assert attributes["switchboard.action"] == ACTION
+    assert "Top secret" not in repr(attributes)
+    logs = await client.get(f"/api/integrations/{made.id}/logs", headers=tenant.headers)
+    (entry,) = [e for e in logs.json()["items"] if e["event"] == "action.succeeded"]
+    assert entry["context"]["run_id"] == run_id and "Top secret" not in logs.text
+    audit = await client.get("/api/audit", headers=tenant.headers)
+    assert any(
+        e["action"] == f"action.{ACTION}" and e["details"]["run_id"] == run_id
+        for e in audit.json()["items"]
+    )
 
 
 async def test_input_breaking_the_schema_is_422_naming_each_field(
