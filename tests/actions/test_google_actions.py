@@ -920,3 +920,32 @@ async def test_simulator_answers_conform_to_the_description(
         )
     ]
     assert not problems, "simulator answers off the description:\n" + "\n".join(problems)
+
+
+@pytest.mark.parametrize(("key", "name"), ACTIONS)
+async def test_test_mode_answers_from_the_simulator_and_keeps_what_was_sent(
+    key: str, name: str, client: Any, tenant: Any, make_integration: Any
+) -> None:
+    """A test-mode integration's action reaches no network: its simulator answers as Google
+    does and keeps what would have been sent (the message, the event, the file)."""
+    data = dict(next(iter(VALID_INPUTS[(key, name)].values())))
+    if name == "update_event":
+        data["event_id"] = await _an_event()
+    made = await _connected(make_integration, tenant, key)
+    await Integration.update({Integration.test_mode: True}).where(Integration.id == made.id)
+
+    response = await client.post(
+        f"/api/integrations/{made.id}/actions/{name}", json={"input": data}, headers=tenant.headers
+    )
+
+    assert response.status_code == 200, response.text
+    result = response.json()["result"]
+    if key == "gmail":
+        kept = gmail_simulator.SENT_MESSAGES[result["id"]]["message"]
+        assert kept["Subject"] == data["subject"]
+    elif key == "google_calendar":
+        kept = calendar_simulator.EVENTS[f"test.user@example.com/{result['id']}"]
+        assert result["url"] == kept["htmlLink"]
+    else:
+        kept = drive_simulator.UPLOADED_FILES[result["id"]]
+        assert kept["content"] == base64.b64decode(data["content_base64"])
