@@ -949,3 +949,29 @@ async def test_test_mode_answers_from_the_simulator_and_keeps_what_was_sent(
     else:
         kept = drive_simulator.UPLOADED_FILES[result["id"]]
         assert kept["content"] == base64.b64decode(data["content_base64"])
+
+
+async def test_drive_gives_up_on_a_session_that_keeps_nothing(httpserver: HTTPServer) -> None:
+    """A server answering every chunk 308 without Range (nothing kept) ends the upload after
+    a bounded number of resends, as a provider failure the action API may retry."""
+    session = httpserver.url_for("/upload/drive/v3/files") + "?uploadType=resumable&upload_id=S"
+    httpserver.expect_request("/upload/drive/v3/files", method="POST").respond_with_response(
+        Response(status=200, headers={"Location": session})
+    )
+    httpserver.expect_request("/upload/drive/v3/files", method="PUT").respond_with_response(
+        Response(status=308)
+    )
+    content = b"y" * (drive_actions.MULTIPART_LIMIT + 1)
+    data = {
+        "name": "a.bin",
+        "mime_type": "application/octet-stream",
+        "content_base64": b64(content),
+    }
+    async with httpx.AsyncClient() as http:
+        adapter = make_adapter(_provider("google_drive"), httpserver.url_for("/drive/v3"), http)
+        with pytest.raises(ProviderError) as failed:
+            await _run(adapter, "google_drive", "upload_file", data)
+    assert failed.value.kind == FailureKind.PROVIDER_DOWN
+    ranges = [r.headers["Content-Range"] for r, _ in httpserver.log if r.method == "PUT"]
+    chunk = drive_actions.CHUNK_SIZE
+    assert ranges == [f"bytes 0-{chunk - 1}/{len(content)}"] * 4

@@ -1,8 +1,9 @@
 """Gmail's outbound action: send an email as the connected mailbox.
 
 The message is built with the standard library's `email` package (RFC 5322, CRLF, RFC 2047
-encoded UTF-8 headers, MIME parts) and sent base64url-encoded as `raw` to users.messages.send;
-Gmail takes the recipients from the To, Cc and Bcc headers and strips Bcc before delivery.
+encoded UTF-8 headers, MIME parts) and sent base64url-encoded as `raw` to users.messages.send,
+or, above 5 MB, as message/rfc822 media to its /upload URI. Gmail takes the recipients from
+the To, Cc and Bcc headers and strips Bcc before delivery.
 Docs: https://developers.google.com/workspace/gmail/api/guides/sending
 """
 

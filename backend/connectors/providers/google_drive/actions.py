@@ -115,10 +115,10 @@ async def _resumable(uploads: Adapter, meta: dict[str, Any], content: bytes) -> 
     )
     session = _session_path(uploads, started.headers.get("Location"))
     total, offset = len(content), 0
-    # Each round either completes or moves the confirmed offset forward; a server that
-    # confirms nothing new twice in a row is not making progress.
-    stalled = 0
-    while stalled < 2:
+    # Each chunk may need one resend (Drive kept only part of it); beyond that the server
+    # is not making progress, and the loop must end whatever it answers.
+    response = started
+    for _ in range(2 * -(-total // CHUNK_SIZE)):
         chunk = content[offset : offset + CHUNK_SIZE]
         response = await uploads.call(
             "PUT",
@@ -128,14 +128,11 @@ async def _resumable(uploads: Adapter, meta: dict[str, Any], content: bytes) -> 
         )
         if response.status_code in (200, 201):
             return response_json(response)
-        if response.status_code != 308:
-            break
         match = _RANGE.fullmatch(response.headers.get("Range", ""))
-        confirmed = int(match.group(1)) + 1 if match else 0
-        if confirmed > total:
+        # 308 Resume Incomplete: continue after the last byte Drive confirms (none: 0).
+        offset = int(match.group(1)) + 1 if match else 0
+        if response.status_code != 308 or offset >= total:
             break
-        stalled = stalled + 1 if confirmed <= offset else 0
-        offset = confirmed
     raise ProviderError(
         FailureKind.PROVIDER_DOWN,
         "the provider did not complete the resumable upload",
