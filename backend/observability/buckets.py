@@ -78,6 +78,24 @@ class MetricBuffer:
     ) -> None:
         self.add(tenant_id, integration_id, name, latency_reason(ms))
 
+    def add_timed(
+        self,
+        tenant_id: uuid.UUID,
+        integration_id: uuid.UUID,
+        name: str,
+        reason: str,
+        latency_name: str,
+        ms: float,
+    ) -> None:
+        """`add` and `observe_ms` at once, for the webhook hot path (one clock read)."""
+        minute = int(time.time()) // 60
+        counts = self._counts
+        key = (tenant_id, integration_id, minute, name, reason)
+        counts[key] = counts.get(key, 0) + 1
+        key = (tenant_id, integration_id, minute, latency_name, latency_reason(ms))
+        counts[key] = counts.get(key, 0) + 1
+        self._schedule()
+
     def pending(self) -> int:
         return sum(self._counts.values())
 

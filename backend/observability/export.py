@@ -2,21 +2,27 @@
 
 Counters are observable: the hot path only bumps a dict entry (`TOTALS`), and the SDK
 reads the dict when a reader collects (a scrape of GET /metrics), so an unscraped process
-pays nothing for the SDK. Latencies are SDK histograms. Labels are connector, outcome and
+pays nothing for the SDK. Provider-call latency is an SDK histogram. Ingest latency is
+not: the SDK's `Histogram.record` measured 14 µs a call on the 2-core box (about 4% of a
+delivery's app CPU), so ingest keeps its own bucket counts (under 1 µs) and a collector
+renders them as a Prometheus histogram beside the SDK's. Labels are connector, outcome and
 reason only: per-integration and per-tenant figures live in PostgreSQL (buckets.py), where
 their cardinality costs nothing.
 """
 
 from __future__ import annotations
 
+import bisect
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from opentelemetry.exporter.prometheus import PrometheusMetricReader
 from opentelemetry.metrics import CallbackOptions, Observation
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.resources import Resource
 from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import HistogramMetricFamily
+from prometheus_client.registry import Collector
 
 from backend.observability.buckets import LATENCY_BOUNDS_MS
 
@@ -44,6 +50,37 @@ def _observer(family: str) -> object:
     return observe
 
 
+class IngestLatency(Collector):
+    """Ingest time per connector in the buckets of LATENCY_BOUNDS_MS, counted in place."""
+
+    def __init__(self) -> None:
+        self._counts: dict[str, list[int]] = {}
+        self._sums: dict[str, float] = {}
+
+    def observe(self, connector: str, ms: float) -> None:
+        counts = self._counts.get(connector)
+        if counts is None:
+            counts = self._counts[connector] = [0] * (len(LATENCY_BOUNDS_MS) + 1)
+            self._sums[connector] = 0.0
+        counts[bisect.bisect_left(LATENCY_BOUNDS_MS, ms)] += 1
+        self._sums[connector] += ms
+
+    def collect(self) -> Iterator[HistogramMetricFamily]:
+        family = HistogramMetricFamily(
+            "switchboard_ingest_duration_milliseconds",
+            "Webhook ingest time, verification to answer",
+            labels=["connector"],
+            unit="milliseconds",
+        )
+        for connector, counts in list(self._counts.items()):
+            cumulative, buckets = 0, []
+            for bound, count in zip((*LATENCY_BOUNDS_MS, "+Inf"), counts, strict=True):
+                cumulative += count
+                buckets.append((str(bound), float(cumulative)))
+            family.add_metric([connector], buckets, sum_value=self._sums[connector])
+        yield family
+
+
 class PrometheusExport:
     """A meter provider whose reader registers into its own registry (so a second app in
     one process, as in tests, does not collide with the first)."""
@@ -63,12 +100,8 @@ class PrometheusExport:
                 description=description,
             )
         bounds = [float(b) for b in LATENCY_BOUNDS_MS]
-        self.ingest_latency = meter.create_histogram(
-            "switchboard.ingest.duration",
-            unit="ms",
-            description="Webhook ingest time, verification to answer",
-            explicit_bucket_boundaries_advisory=bounds,
-        )
+        self.ingest_latency = IngestLatency()
+        self.registry.register(self.ingest_latency)
         self.provider_latency = meter.create_histogram(
             "switchboard.provider.duration",
             unit="ms",

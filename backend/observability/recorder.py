@@ -32,11 +32,12 @@ def record_webhook(
 ) -> None:
     """One delivery's outcome (`reason` for rejections: signature, account, rate_limited)
     and, when it was stored or found a duplicate, how long ingest took."""
-    BUFFER.add(tenant_id, integration_id, outcome, reason)
     TOTALS["webhooks", connector, outcome.removeprefix("webhooks_"), reason] += 1
-    if elapsed_ms is not None:
-        BUFFER.observe_ms(tenant_id, integration_id, "ingest_ms", elapsed_ms)
-        export().ingest_latency.record(elapsed_ms, {"connector": connector})
+    if elapsed_ms is None:
+        BUFFER.add(tenant_id, integration_id, outcome, reason)
+        return
+    BUFFER.add_timed(tenant_id, integration_id, outcome, reason, "ingest_ms", elapsed_ms)
+    export().ingest_latency.observe(connector, elapsed_ms)
 
 
 def record_app_webhook(connector: str, outcome: str, reason: str = "", by: int = 1) -> None:
