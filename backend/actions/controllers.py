@@ -92,6 +92,7 @@ class ActionController(Controller):
             body.input,
             redis=request.app.state.redis,
             flows=get_oauth_flows(request),
+            time_budget=runner.SYNC_TIME_BUDGET_SECONDS,
         )
         return Response(services.answer(finished))
 

@@ -272,6 +272,22 @@ async def test_a_rate_limit_is_retried_after_retry_after_then_succeeds(
     assert runs[0]["attempts"] == 2
 
 
+async def test_a_wait_longer_than_the_budget_answers_429_at_once(
+    client, tenant, make_integration, api
+) -> None:
+    api.expect_request("/widgets", method="POST").respond_with_json(
+        {"message": "slow down"}, status=429, headers={"Retry-After": "120"}
+    )
+    made = await connected(make_integration, tenant)
+
+    started = time.monotonic()
+    response = await client.post(url(made), json={"input": {"title": "x"}}, headers=tenant.headers)
+
+    assert response.status_code == 429
+    assert "retry after 120 s" in response.json()["detail"]
+    assert time.monotonic() - started < 5 and len(widget_calls(api)) == 1
+
+
 async def test_a_refused_token_is_refreshed_once_then_the_call_retried(
     client, tenant, make_integration, api
 ) -> None:
