@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from backend.connectors.registry import providers
 from tests.contract.live import LiveApi
 
 ALL_PHASES = "examples,coverage,fuzzing,stateful"
@@ -36,7 +37,11 @@ SEMANTIC_REJECTIONS = {
     "save_mapping": ["422"],
     "preview_mapping": ["422"],
     "import_mappings": ["422"],
+    # An action's input is checked against that action's own JSON Schema (and U+0000).
+    "run_action": ["422"],
 }
+# Every declared action, so run_action reaches input, scope and provider handling.
+ACTION_NAMES = sorted({name for p in providers().values() for name in p.actions})
 ACCEPTED = ["2xx", "3xx", "401", "403", "404", "409", "429", "5xx"]
 
 
@@ -50,8 +55,11 @@ def write_config(live: LiveApi, path: Path) -> Path:
         f"values = {_toml_list(live.integration_ids)}",
         "[dictionaries.events]",
         f"values = {_toml_list(live.event_ids)}",
+        "[dictionaries.actions]",
+        f"values = {_toml_list(ACTION_NAMES)}",
         "[parameters]",
         'integration_id = { dictionary = "integrations", probability = 0.7 }',
+        'action_name = { dictionary = "actions", probability = 0.7 }',
         'event_id = { dictionary = "events", probability = 0.7 }',
     ]
     for operation_id, statuses in SEMANTIC_REJECTIONS.items():
