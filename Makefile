@@ -78,6 +78,7 @@ wrk:
 bench: $(BACKEND_STAMP) wrk
 	$(VENV)/bin/python -m benchmarks.webhook_ingest
 	$(VENV)/bin/python -m benchmarks.mapping
+	$(VENV)/bin/python -m benchmarks.tracing
 
 clean:
 	rm -rf $(VENV) $(DASHBOARD_VENV) .tools .web var

@@ -1,4 +1,10 @@
-"""OpenTelemetry setup: one tracer provider per process, exported over OTLP when configured."""
+"""OpenTelemetry setup: one tracer provider per process, exported over OTLP when configured.
+
+Sections: the provider (standard OTEL_* variables: OTLP http/protobuf or grpc, the
+OTEL_TRACES_SAMPLER choice, nothing recorded while nothing exports); carrying a trace into
+arq jobs (W3C traceparent) and spans for asyncpg statements; the redacting processor that
+keeps secrets out of every exported span; the request hooks of the ASGI instrumentation.
+"""
 
 from __future__ import annotations
 
@@ -424,9 +430,10 @@ _NO_SPAN = contextlib.nullcontext()
 def span_if_tracing(
     name: str, attributes: dict[str, Any] | None = None
 ) -> contextlib.AbstractContextManager[Any]:
-    """A child span while tracing records, else a shared no-op: hot-path steps
-    (verification) cost one call when nobody is watching."""
-    if not _sampler.active:
+    """A child span while the current trace records, else a shared no-op: hot-path steps
+    (verification) cost one call when nobody is watching or the trace is sampled out."""
+    # An unsampled parent's child would be dropped too: skip making it.
+    if not _sampler.active or not trace.get_current_span().is_recording():
         return _NO_SPAN
     return tracer().start_as_current_span(name, attributes=attributes)
 
