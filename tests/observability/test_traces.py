@@ -47,6 +47,7 @@ from backend.lib.telemetry import (
     otlp_exporter,
     sampler_from_env,
     setup_tracing,
+    traced_job,
 )
 from backend.testmode.faults import FaultOwner
 
@@ -356,3 +357,27 @@ async def test_a_test_mode_provider_call_is_a_child_span_without_its_token(
     assert calls and all(s["kind"] == SpanKind.CLIENT.value + 1 for s in calls)
     assert all(_status(s) == 200 for s in calls)
     assert token not in json.dumps(received.spans)
+
+
+async def test_a_job_continues_its_traceparent_and_keeps_its_sampling_decision(
+    exported: Any,
+) -> None:
+    seen: list[Any] = []
+
+    async def job(ctx: dict[str, Any], value: str) -> str:
+        span = trace.get_current_span()
+        seen.append((span, span.is_recording()))
+        return value
+
+    run = traced_job(job)
+    trace_id, span_id = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
+    assert await run({"job_id": "j1"}, "a", traceparent=f"00-{trace_id}-{span_id}-01") == "a"
+    assert await run({"job_id": "j2"}, "b", traceparent=f"00-{trace_id}-{span_id}-00") == "b"
+    assert await run({"job_id": "j3"}, "c", traceparent="not-a-traceparent") == "c"
+    (sampled, recorded), (sampled_out, recorded_out), (fresh, recorded_fresh) = seen
+    assert format(sampled.get_span_context().trace_id, "032x") == trace_id
+    assert recorded and sampled.parent.span_id == int(span_id, 16)
+    assert format(sampled_out.get_span_context().trace_id, "032x") == trace_id
+    assert not recorded_out  # the request was sampled out: so is its job
+    assert format(fresh.get_span_context().trace_id, "032x") != trace_id
+    assert recorded_fresh and fresh.parent is None
