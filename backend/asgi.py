@@ -45,7 +45,12 @@ def route_handlers() -> list[Any]:
     from backend.integrations.controllers import AuditController, IntegrationController
     from backend.mappings.controllers import MappingController
     from backend.oauth.controllers import oauth_callback
-    from backend.observability.controllers import MetricsController, prometheus_metrics
+    from backend.observability.controllers import (
+        AlertController,
+        HealthController,
+        MetricsController,
+        prometheus_metrics,
+    )
     from backend.testmode.controllers import TestModeController
     from backend.testmode.fault_controllers import FaultController
     from backend.webhooks.controllers import EventController, WebhookReceiver
@@ -65,6 +70,8 @@ def route_handlers() -> list[Any]:
         TestModeController,
         FaultController,
         MetricsController,
+        HealthController,
+        AlertController,
         prometheus_metrics,
     ]
 

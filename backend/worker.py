@@ -29,6 +29,7 @@ from backend.lib.outages import OUTAGES, Unavailable, is_outage, outage_source
 from backend.lib.redis import redis_settings
 from backend.lib.telemetry import setup_tracing, traced_job
 from backend.observability import recorder as metrics_recorder
+from backend.observability.alerts import evaluate_alerts
 from backend.settings import get_settings
 from backend.tenants.vault import init_vault
 from backend.webhooks.jobs import normalize_event, sweep_unqueued
@@ -114,6 +115,7 @@ class WorkerSettings:
         _traced_cron(job)
         for job in (
             cron(sweep_unqueued, second={0, 15, 30, 45}, run_at_startup=True),
+            cron(evaluate_alerts, second={50}, timeout=50),
             *_oauth_crons,
         )
     ]

@@ -1,23 +1,40 @@
-"""REST routes for metrics: per integration, the tenant's summary, and the operator's
-Prometheus scrape endpoint."""
+"""REST routes for metrics (per integration, the tenant's summary), health from evidence,
+alerts, and the operator's Prometheus scrape endpoint."""
 
 from __future__ import annotations
 
 import hmac
 from typing import Any, get_args
 
-from litestar import Controller, Request, Response, get
+from litestar import Controller, Request, Response, get, post
 from litestar.di import Provide
 from litestar.params import Parameter
 
 from backend.integrations import services as integrations
 from backend.lib.clock import utc_now
 from backend.lib.errors import Problem
-from backend.lib.pagination import parse_choice
+from backend.lib.pagination import (
+    choice_parameter,
+    clamp_limit,
+    cursor_parameter,
+    limit_parameter,
+    paginate,
+    parse_choice,
+)
 from backend.lib.tenancy import TenantScope
-from backend.observability import queries
+from backend.observability import health, queries
 from backend.observability.export import export
-from backend.observability.schemas import IntegrationMetrics, MetricsSummary, MetricWindow
+from backend.observability.schemas import (
+    AlertEntry,
+    AlertPage,
+    AlertStatus,
+    HealthReason,
+    IntegrationHealth,
+    IntegrationMetrics,
+    MetricsSummary,
+    MetricWindow,
+)
+from backend.observability.tables import Alert
 from backend.settings import Settings
 from backend.tenants.services import TenantContext
 
@@ -69,6 +86,83 @@ class MetricsController(Controller):
         self, tenancy: TenantScope, window: str = window_parameter()
     ) -> MetricsSummary:
         return await queries.tenant_summary(tenancy.tenant_id, _window(window), utc_now())
+
+
+def _alert(row: dict[str, Any]) -> AlertEntry:
+    return AlertEntry(
+        id=str(row["id"]),
+        integration_id=str(row["integration"]),
+        kind=row["kind"],
+        severity=row["severity"],
+        status=row["status"],
+        message=row["message"],
+        opened_at=row["opened_at"],
+        resolved_at=row["resolved_at"],
+        acknowledged_at=row["acknowledged_at"],
+    )
+
+
+class HealthController(Controller):
+    path = "/api/integrations"
+    tags = ["alerts"]
+    dependencies = {"tenancy": Provide(provide_scope, sync_to_thread=False)}
+
+    @get(
+        "/{integration_id:str}/health",
+        operation_id="get_integration_health",
+        summary="The integration's health from evidence, with the reasons",
+    )
+    async def integration_health(
+        self, tenancy: TenantScope, integration_id: str
+    ) -> IntegrationHealth:
+        row = await integrations.get(tenancy, integration_id)
+        now = utc_now()
+        evidence = await health.gather(tenancy.tenant_id, row["id"], now)
+        if evidence is None:
+            raise Problem(404, "The integration does not exist.")
+        state, findings = health.assess(evidence, now)
+        return IntegrationHealth(
+            state=state,  # type: ignore[arg-type]
+            reasons=[HealthReason(code=f.code, message=f.message) for f in findings],
+            assessed_at=now,
+        )
+
+
+class AlertController(Controller):
+    path = "/api/alerts"
+    tags = ["alerts"]
+    dependencies = {"tenancy": Provide(provide_scope, sync_to_thread=False)}
+
+    @get("/", operation_id="list_alerts", summary="The tenant's alerts, newest first")
+    async def list_alerts(
+        self,
+        tenancy: TenantScope,
+        status: str | None = choice_parameter(get_args(AlertStatus), "Only alerts in this state."),
+        limit: int = limit_parameter(),
+        cursor: str | None = cursor_parameter(),
+    ) -> AlertPage:
+        query = tenancy.select(Alert)
+        if parse_choice("status", status, get_args(AlertStatus)):
+            query = query.where(Alert.status == status)
+        rows, next_cursor = await paginate(
+            query, time_column="opened_at", cursor=cursor, limit=clamp_limit(limit)
+        )
+        return AlertPage(items=[_alert(r) for r in rows], next_cursor=next_cursor)
+
+    @post(
+        "/{alert_id:str}/ack",
+        operation_id="ack_alert",
+        summary="Acknowledge an alert (it stays open until its rule resolves it)",
+        status_code=200,
+    )
+    async def ack_alert(self, tenancy: TenantScope, alert_id: str) -> AlertEntry:
+        row = await tenancy.get(Alert, alert_id, "alert")
+        if row["acknowledged_at"] is None:
+            await tenancy.update(
+                Alert, {Alert.acknowledged_at: utc_now(), Alert.acknowledged_by: tenancy.actor}
+            ).where(Alert.id == row["id"])
+            row = await tenancy.get(Alert, alert_id, "alert")
+        return _alert(row)
 
 
 @get("/metrics", include_in_schema=False, opt={"exclude_from_auth": True})

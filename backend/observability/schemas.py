@@ -71,3 +71,39 @@ class MetricsSummary(msgspec.Struct, kw_only=True):
     series: list[MetricPoint]
     breakdown: dict[str, dict[str, int]]
     integrations: list[IntegrationTotals]
+
+
+HealthState = Literal["healthy", "degraded", "failing", "needs_reauth"]
+AlertStatus = Literal["open", "resolved"]
+
+
+class HealthReason(msgspec.Struct, kw_only=True):
+    """One finding: `code` is stable (alert rules act on it), `message` is for people."""
+
+    code: str
+    message: str
+
+
+class IntegrationHealth(msgspec.Struct, kw_only=True):
+    """Health from evidence: the worst finding's state, and every finding behind it."""
+
+    state: HealthState
+    reasons: list[HealthReason]
+    assessed_at: dt.datetime
+
+
+class AlertEntry(msgspec.Struct, kw_only=True):
+    id: str
+    integration_id: str
+    kind: str
+    severity: str
+    status: AlertStatus
+    message: str
+    opened_at: dt.datetime
+    resolved_at: dt.datetime | None
+    acknowledged_at: dt.datetime | None
+
+
+class AlertPage(msgspec.Struct, kw_only=True):
+    items: list[AlertEntry]
+    next_cursor: str | None

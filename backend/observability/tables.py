@@ -55,3 +55,6 @@ class Alert(Table):
     message = Text()
     opened_at = Timestamptz()
     resolved_at = Timestamptz(null=True, default=None)
+    # Someone saw it (the alert stays open until its rule resolves it).
+    acknowledged_at = Timestamptz(null=True, default=None)
+    acknowledged_by = Varchar(length=100, default="")

@@ -58,6 +58,7 @@ OPERATIONS = {
     "actions": {"run_action", "list_action_runs", "get_action_run"},
     "oauth": {"complete_oauth_authorization"},
     "metrics": {"get_integration_metrics", "get_metrics_summary"},
+    "alerts": {"get_integration_health", "list_alerts", "ack_alert"},
     "test mode": {
         "simulate_webhooks",
         "purge_test_data",
