@@ -57,6 +57,7 @@ def record_event(
 
 
 def record_action(tenant_id: uuid.UUID, integration_id: uuid.UUID, connector: str) -> None:
+    """An action run finished (the actions package meters each one)."""
     BUFFER.add(tenant_id, integration_id, "actions")
     TOTALS["actions", connector, "executed", ""] += 1
 
