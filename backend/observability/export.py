@@ -35,7 +35,7 @@ FAMILIES = {
     "events": ("switchboard.events", "Stored events normalized (processed) or failed"),
     "provider_calls": ("switchboard.provider.calls", "Provider API calls by status class"),
     "provider_errors": ("switchboard.provider.errors", "Failed provider API calls by kind"),
-    "actions": ("switchboard.actions", "Action runs finished, by outcome"),
+    "actions": ("switchboard.actions", "Action runs finished"),
 }
 
 
