@@ -28,6 +28,7 @@ RULES: dict[str, tuple[str, str]] = {
     "token_expiring": ("token_expiring", "warning"),
     "token_expired": ("token_expired", "critical"),
     "stuck_sync": ("stuck_sync", "warning"),
+    "no_events": ("no_events", "warning"),
 }
 MANAGED_KINDS = frozenset(kind for kind, _ in RULES.values())
 _PAGE = 500

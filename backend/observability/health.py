@@ -2,8 +2,8 @@
 
 Evidence: the connection's state and last health check, token expiry, the last hour's
 counters (signature failures, provider errors, rate limits, failed normalizations), the
-latest processed events, and sync jobs. Each finding is a reason with a code the alert
-rules act on; the state is the worst finding's.
+latest processed events, the integration's usual event rate, and sync jobs. Each finding
+is a reason with a code the alert rules act on; the state is the worst finding's.
 """
 
 from __future__ import annotations
@@ -21,6 +21,13 @@ CONSECUTIVE_FAILURES = 5  # the last N events processed all failed
 SIGNATURE_SPIKE = 20  # forged or mis-signed deliveries
 TOKEN_EXPIRY_WARNING = dt.timedelta(hours=24)
 STUCK_SYNC_AFTER = dt.timedelta(hours=1)
+# "No events for longer than expected": the expected gap is learned from the last 7 days
+# (7 d / events), so a busy integration going quiet is noticed in minutes and a daily one
+# in days; at least QUIET_MIN_EVENTS make a pattern, and a gap under QUIET_FLOOR is no news.
+RATE_WINDOW = dt.timedelta(days=7)
+QUIET_MIN_EVENTS = 10
+QUIET_FACTOR = 4
+QUIET_FLOOR = dt.timedelta(hours=1)
 _ORDER = {"healthy": 0, "degraded": 1, "failing": 2, "needs_reauth": 3}
 _FAILING_CHECKS = {HealthStatus.PROVIDER_DOWN, HealthStatus.NETWORK, HealthStatus.MISCONFIGURED}
 
@@ -41,6 +48,8 @@ class Evidence:
     counters: dict[str, int]  # last hour, "name" or "name:reason"
     recent_event_statuses: list[str]  # newest first, processed or failed only
     stuck_syncs: int
+    accepted_7d: int = 0  # deliveries accepted in RATE_WINDOW
+    last_event_at: dt.datetime | None = None
 
 
 _INTEGRATION = """
@@ -56,6 +65,14 @@ _RECENT_EVENTS = """
 SELECT status FROM integration_webhook
 WHERE integration = $1 AND tenant = $2 AND status IN ('processed', 'failed', 'dead')
 ORDER BY received_at DESC LIMIT $3
+"""
+_RATE = """
+SELECT coalesce(sum(value), 0)::bigint FROM integration_metric
+WHERE integration = $1 AND tenant = $2 AND bucket_start >= $3 AND name = 'webhooks_accepted'
+"""
+_LAST_EVENT = """
+SELECT received_at FROM integration_webhook WHERE integration = $1 AND tenant = $2
+ORDER BY received_at DESC LIMIT 1
 """
 _STUCK_SYNCS = """
 SELECT count(*) FROM integration_sync_job
@@ -79,6 +96,8 @@ async def gather(
             counters[f"{r['name']}:{r['reason']}"] = r["n"]
     recent = await db.fetch(_RECENT_EVENTS, integration_id, tenant_id, CONSECUTIVE_FAILURES)
     stuck = await db.fetchval(_STUCK_SYNCS, integration_id, tenant_id, now - STUCK_SYNC_AFTER)
+    accepted_7d = await db.fetchval(_RATE, integration_id, tenant_id, now - RATE_WINDOW)
+    last_event_at = await db.fetchval(_LAST_EVENT, integration_id, tenant_id)
     return Evidence(
         status=row["status"],
         health_status=row["health_status"],
@@ -87,6 +106,8 @@ async def gather(
         counters=counters,
         recent_event_statuses=[r["status"] for r in recent],
         stuck_syncs=int(stuck or 0),
+        accepted_7d=int(accepted_7d or 0),
+        last_event_at=last_event_at,
     )
 
 
@@ -109,6 +130,28 @@ def _connection_findings(e: Evidence, now: dt.datetime) -> list[Finding]:
                 Finding("token_expiring", "degraded", f"The access token expires in {hours} h.")
             )
     return found
+
+
+def expected_gap(accepted_7d: int) -> dt.timedelta | None:
+    """How long a silence is still normal, or None without an established pattern."""
+    if accepted_7d < QUIET_MIN_EVENTS:
+        return None
+    return max(QUIET_FLOOR, QUIET_FACTOR * RATE_WINDOW / accepted_7d)
+
+
+def _quiet_findings(e: Evidence, now: dt.datetime) -> list[Finding]:
+    gap = expected_gap(e.accepted_7d)
+    if gap is None or e.last_event_at is None or now - e.last_event_at <= gap:
+        return []
+    silent = int((now - e.last_event_at).total_seconds() // 60)
+    return [
+        Finding(
+            "no_events",
+            "degraded",
+            f"No events for {silent} min; usually one every "
+            f"{max(1, int((RATE_WINDOW / e.accepted_7d).total_seconds() // 60))} min.",
+        )
+    ]
 
 
 def _traffic_findings(e: Evidence) -> list[Finding]:
@@ -158,7 +201,11 @@ def _traffic_findings(e: Evidence) -> list[Finding]:
 
 def assess(evidence: Evidence, now: dt.datetime) -> tuple[str, list[Finding]]:
     """The state (healthy | degraded | failing | needs_reauth) and the findings behind it."""
-    findings = _connection_findings(evidence, now) + _traffic_findings(evidence)
+    findings = (
+        _connection_findings(evidence, now)
+        + _traffic_findings(evidence)
+        + _quiet_findings(evidence, now)
+    )
     state = max((f.state for f in findings), key=_ORDER.__getitem__, default="healthy")
     return state, findings
 

@@ -18,6 +18,8 @@ from backend.observability import alerts, health, recorder
 
 pytestmark = pytest.mark.usefixtures("client")
 
+SECRET_Q = "quiet-webhook-secret"
+
 
 @pytest.fixture(autouse=True)
 def _no_health_retry_pause(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -227,3 +229,47 @@ def test_an_expired_token_needs_reauth() -> None:
     now = utc_now()
     state, findings = health.assess(_evidence(token_expires_at=now - dt.timedelta(minutes=1)), now)
     assert state == "needs_reauth" and findings[0].code == "token_expired"
+
+
+async def test_no_events_for_longer_than_the_usual_gap(client, tenant, make_integration) -> None:
+    integration = await make_integration(tenant, "github", signing_secrets=(SECRET_Q,))
+    for _ in range(14):  # 14 a week: one every 12 h is usual
+        body = b'{"action":"opened","n":"%s"}' % uuid.uuid4().hex.encode()
+        headers = {
+            "X-GitHub-Event": "issues",
+            "X-GitHub-Delivery": str(uuid.uuid4()),
+            "X-Hub-Signature-256": hub_signature(SECRET_Q, body),
+        }
+        assert (
+            await client.post(integration.path, content=body, headers=headers)
+        ).status_code == 200
+    await recorder.flush()
+    now = utc_now()
+    assert (await _health(client, tenant, integration.id))["state"] == "healthy"
+    # 4 times 12 h is still normal; two days and a bit is not.
+    opened, _ = await alerts.evaluate_integration(tenant.id, integration.id, now)
+    assert opened == []
+    later = now + dt.timedelta(hours=49)
+    evidence = await health.gather(tenant.id, integration.id, later)
+    assert evidence is not None
+    state, findings = health.assess(evidence, later)
+    assert state == "degraded" and [f.code for f in findings] == ["no_events"]
+    opened, _ = await alerts.evaluate_integration(tenant.id, integration.id, later)
+    assert opened == ["no_events"]
+    # A new delivery ends the silence: the alert resolves.
+    body = b'{"action":"closed"}'
+    headers = {
+        "X-GitHub-Event": "issues",
+        "X-GitHub-Delivery": str(uuid.uuid4()),
+        "X-Hub-Signature-256": hub_signature(SECRET_Q, body),
+    }
+    assert (await client.post(integration.path, content=body, headers=headers)).status_code == 200
+    await recorder.flush()
+    _, resolved = await alerts.evaluate_integration(tenant.id, integration.id, utc_now())
+    assert resolved == ["no_events"]
+
+
+def test_the_expected_gap_is_learned_from_the_rate() -> None:
+    assert health.expected_gap(health.QUIET_MIN_EVENTS - 1) is None  # no pattern yet
+    assert health.expected_gap(7 * 24) == dt.timedelta(hours=4)  # hourly: 4 h of silence
+    assert health.expected_gap(100_000) == health.QUIET_FLOOR
