@@ -23,7 +23,7 @@ from backend.lib.pagination import (
 )
 from backend.lib.tenancy import TenantScope
 from backend.observability import health, queries
-from backend.observability.export import export
+from backend.observability.export import export, refresh_token_expiry
 from backend.observability.schemas import (
     AlertEntry,
     AlertPage,
@@ -180,4 +180,5 @@ async def prometheus_metrics(request: Request[Any, Any, Any]) -> Response[bytes]
             "The operator's metrics token is required.",
             headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
         )
+    await refresh_token_expiry()
     return Response(export().render(), media_type=_PROMETHEUS_TEXT)

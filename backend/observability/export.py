@@ -24,10 +24,22 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import HistogramMetricFamily
 from prometheus_client.registry import Collector
 
+from backend.lib.db import pool
 from backend.observability.buckets import LATENCY_BOUNDS_MS
 
 # (family, connector, outcome, reason) -> count since the process started.
 TOTALS: Counter[tuple[str, str, str, str]] = Counter()
+# (connector, "expired" | "within_24h") -> integrations, read from PostgreSQL per scrape.
+TOKEN_EXPIRY: dict[tuple[str, str], int] = {}
+_TOKEN_EXPIRY_SQL = """
+SELECT connector,
+       count(*) FILTER (WHERE token_expires_at <= now()) AS expired,
+       count(*) FILTER (WHERE token_expires_at > now()
+                        AND token_expires_at <= now() + interval '24 hours') AS within_24h
+FROM integration
+WHERE revoked_at IS NULL AND token_expires_at IS NOT NULL
+GROUP BY connector
+"""
 
 # family -> (instrument name, description)
 FAMILIES = {
@@ -49,6 +61,24 @@ def _observer(family: str) -> object:
         ]
 
     return observe
+
+
+def _observe_token_expiry(options: CallbackOptions) -> Iterable[Observation]:
+    del options
+    return [
+        Observation(count, {"connector": connector, "state": state})
+        for (connector, state), count in list(TOKEN_EXPIRY.items())
+    ]
+
+
+async def refresh_token_expiry() -> None:
+    """Count integrations whose access token expired or expires within 24 h, per
+    connector (all tenants: an operator's figure), for the next collection."""
+    rows = await pool().fetch(_TOKEN_EXPIRY_SQL)
+    TOKEN_EXPIRY.clear()
+    for row in rows:
+        TOKEN_EXPIRY[row["connector"], "expired"] = row["expired"]
+        TOKEN_EXPIRY[row["connector"], "within_24h"] = row["within_24h"]
 
 
 class IngestLatency(Collector):
@@ -100,6 +130,12 @@ class PrometheusExport:
                 unit="1",
                 description=description,
             )
+        meter.create_observable_gauge(
+            "switchboard.tokens.expiring",
+            callbacks=[_observe_token_expiry],
+            unit="1",
+            description="Integrations whose access token expired or expires within 24 h",
+        )
         bounds = [float(b) for b in LATENCY_BOUNDS_MS]
         self.ingest_latency = IngestLatency()
         self.registry.register(self.ingest_latency)

@@ -5,10 +5,13 @@ OpenTelemetry instruments in the Prometheus text format."""
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import uuid
 
 from webhooks.helpers import hub_signature
 
+from backend.integrations.tables import Integration
+from backend.lib.clock import utc_now
 from backend.settings import get_settings
 
 TOKEN = "operator-metrics-token-" + "x" * 20
@@ -39,6 +42,9 @@ async def test_scrape_with_the_operator_token(
     async with make_client(create_app(settings)) as scraper:
         tenant = await make_tenant("prometheus")
         integration = await make_integration(tenant, "github", signing_secrets=(SECRET,))
+        await Integration.update(
+            {Integration.token_expires_at: utc_now() + dt.timedelta(hours=3)}
+        ).where(Integration.id == integration.id)
         body = b'{"action":"opened"}'
         headers = {
             "X-GitHub-Event": "issues",
@@ -67,6 +73,14 @@ async def test_scrape_with_the_operator_token(
         assert any('outcome="accepted"' in x and 'connector="github"' in x for x in lines)
         assert any('outcome="rejected"' in x and 'reason="signature"' in x for x in lines)
         assert "switchboard_ingest_duration_milliseconds_bucket" in text
+        (expiring,) = [
+            line
+            for line in text.splitlines()
+            if line.startswith("switchboard_tokens_expiring{")
+            and 'connector="github"' in line
+            and 'state="within_24h"' in line
+        ]
+        assert float(expiring.rsplit(" ", 1)[1]) >= 1
         # Operator-wide labels only: no tenant, integration or URL token in the export.
         assert str(integration.id) not in text and integration.token not in text
         assert str(tenant.id) not in text
