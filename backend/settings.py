@@ -135,6 +135,36 @@ class Settings:
             env="SWITCHBOARD_QUEUE_NAME",
         ),
     )
+    log_retention_days_debug: int = field(
+        default=3,
+        metadata=_doc(
+            "Days an integration's debug log entries are kept before the worker deletes "
+            "them (chatty, rarely read after the fact); 0 keeps them forever.",
+            env="SWITCHBOARD_LOG_RETENTION_DAYS_DEBUG",
+        ),
+    )
+    log_retention_days_info: int = field(
+        default=30,
+        metadata=_doc(
+            "Days info log entries are kept; 0 keeps them forever.",
+            env="SWITCHBOARD_LOG_RETENTION_DAYS_INFO",
+        ),
+    )
+    log_retention_days_warning: int = field(
+        default=90,
+        metadata=_doc(
+            "Days warning log entries are kept; 0 keeps them forever.",
+            env="SWITCHBOARD_LOG_RETENTION_DAYS_WARNING",
+        ),
+    )
+    log_retention_days_error: int = field(
+        default=180,
+        metadata=_doc(
+            "Days error log entries are kept (the evidence of an incident outlives routine "
+            "entries); 0 keeps them forever.",
+            env="SWITCHBOARD_LOG_RETENTION_DAYS_ERROR",
+        ),
+    )
     db_pool_size: int = field(
         default=10,
         metadata=_doc("PostgreSQL connections per process.", env="SWITCHBOARD_DB_POOL_SIZE"),

@@ -30,6 +30,7 @@ from backend.lib.redis import redis_settings
 from backend.lib.telemetry import setup_tracing, traced_job
 from backend.observability import recorder as metrics_recorder
 from backend.observability.alerts import evaluate_alerts
+from backend.observability.logs import purge_expired_logs
 from backend.settings import get_settings
 from backend.tenants.vault import init_vault
 from backend.webhooks.jobs import normalize_event, sweep_unqueued
@@ -116,6 +117,7 @@ class WorkerSettings:
         for job in (
             cron(sweep_unqueued, second={0, 15, 30, 45}, run_at_startup=True),
             cron(evaluate_alerts, second={50}, timeout=50),
+            cron(purge_expired_logs, minute={17}, second={20}, timeout=300),
             *_oauth_crons,
         )
     ]

@@ -6,6 +6,7 @@ from typing import Any, get_args
 
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.di import Provide
+from litestar.params import Parameter
 
 from backend.integrations import services
 from backend.integrations.schemas import (
@@ -28,6 +29,7 @@ from backend.integrations.schemas import Health as HealthOut
 from backend.integrations.tables import Integration as IntegrationRow
 from backend.lib.bodies import strict_body
 from backend.lib.pagination import (
+    TEXT_PATTERN,
     choice_parameter,
     clamp_limit,
     cursor_parameter,
@@ -35,9 +37,12 @@ from backend.lib.pagination import (
     limit_parameter,
     paginate,
     parse_choice,
+    parse_time,
+    time_parameter,
 )
 from backend.lib.tenancy import TenantScope
 from backend.lib.vocab import IntegrationStatus
+from backend.observability.logs import MAX_QUERY_LENGTH, filter_logs
 from backend.observability.tables import AuditLog, IntegrationLog
 from backend.tenants.services import TenantContext
 
@@ -254,13 +259,25 @@ class IntegrationController(Controller):
         tenancy: TenantScope,
         integration_id: str,
         level: str | None = choice_parameter(get_args(LogLevel), "Only entries of this level."),
+        event: str | None = filter_parameter("Only entries of this event, e.g. oauth.refreshed."),
+        since: str | None = time_parameter("Written at or after this instant."),
+        until: str | None = time_parameter("Written before this instant."),
+        q: str | None = Parameter(
+            default=None,
+            pattern=TEXT_PATTERN,
+            max_length=MAX_QUERY_LENGTH,
+            description="Only entries whose message or event contains this text "
+            "(case-insensitive, taken literally: % and _ are not wildcards).",
+        ),
         limit: int = limit_parameter(),
         cursor: str | None = cursor_parameter(),
     ) -> LogPage:
+        written_from, written_before = parse_time("since", since), parse_time("until", until)
         row = await services.get(tenancy, integration_id)
         query = tenancy.select(IntegrationLog).where(IntegrationLog.integration == row["id"])
         if parse_choice("level", level, get_args(LogLevel)):
             query = query.where(IntegrationLog.level == level)
+        query = filter_logs(query, event=event, since=written_from, until=written_before, text=q)
         rows, next_cursor = await paginate(
             query, time_column="created_at", cursor=cursor, limit=clamp_limit(limit)
         )
