@@ -82,6 +82,8 @@ class WebhookRegistration:
     description: str
     # A signing secret the provider issued for it (Stripe's whsec_), to be stored sealed.
     signing_secret: str | None = field(default=None, repr=False)
+    # When the provider drops it unless renewed (Google watches and channels); None: never.
+    expires_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -58,6 +58,8 @@ def _manual_reason(provider: Provider, row: dict[str, Any], secrets: list[Any]) 
     if (
         webhook is not None
         and webhook.signing_secret_source == "user"
+        # An app-level secret (Gmail's Pub/Sub audience) says nothing about the watch.
+        and not webhook.app_level
         and secrets
         and not previous.get("provider_id")
     ):
@@ -116,6 +118,9 @@ async def register(
                 "reason": f"registered as {done.description}",
                 "provider_id": done.provider_id,
             }
+            if done.expires_at is not None:
+                # Read by the renewal cron (backend/integrations/renewals.py).
+                outcome["expires_at"] = done.expires_at.isoformat()
             if done.signing_secret:
                 values[IntegrationRow.webhook_secrets] = await sealed.seal_signing_secrets(
                     row["tenant"], row["id"], sealed.rotate(current, done.signing_secret)

@@ -23,7 +23,11 @@ SIGNING_SECRET = "contract-test-signing-secret_0123456789"
 OPERATOR_CLIENT_ID = "Iv1.8a61f9b3a7aba766"
 OPERATOR_CLIENT_SECRET = "operator-client-secret-0123456789abcdef"
 # Tenant config some calls need beyond the simulator's sample (which repository's webhook).
-EXTRA_CONFIG: dict[str, dict[str, Any]] = {"github": {"repository": "octocat/Hello-World"}}
+EXTRA_CONFIG: dict[str, dict[str, Any]] = {
+    "github": {"repository": "octocat/Hello-World"},
+    # The Pub/Sub topic Gmail's users.watch publishes to.
+    "gmail": {"pubsub_topic": "projects/switchboard-contract/topics/gmail-push"},
+}
 
 
 @dataclass(frozen=True, slots=True)

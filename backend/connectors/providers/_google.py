@@ -8,9 +8,12 @@ Docs: https://developers.google.com/identity/protocols/oauth2/web-server
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import hashlib
 import json
 import secrets
+import time
 import uuid
 from email.message import Message
 from email.utils import formatdate
@@ -25,6 +28,7 @@ from backend.connectors.base import (
     Reply,
     VerifiedDelivery,
     WebhookHandler,
+    WebhookRegistration,
     WebhookRequest,
     WebhookSecrets,
     WebhookVerificationError,
@@ -285,6 +289,113 @@ class GoogleChannelWebhook(WebhookHandler):
 
     def normalize(self, body: bytes, headers: dict[str, str]) -> NormalizedEvent:
         return channel_event(headers)
+
+
+# -- opening and closing watches (the adapters' register_webhook / unregister_webhook) -----
+
+# Ask for a week; Google may grant less and says so in `expiration`.
+WATCH_TTL_SECONDS = 7 * 24 * 3600
+
+
+def expiration_at(body: dict[str, Any]) -> dt.datetime:
+    """A watch's `expiration`: epoch milliseconds as an int64 string. An answer without a
+    readable one is taken to last the week we asked for (what Google grants by default)."""
+    raw = body.get("expiration")
+    if isinstance(raw, str) and raw.isascii() and raw.isdigit() and len(raw) <= 15:
+        return dt.datetime.fromtimestamp(int(raw) / 1000, tz=dt.UTC)
+    return dt.datetime.now(dt.UTC) + dt.timedelta(seconds=WATCH_TTL_SECONDS)
+
+
+def channel_provider_id(channel_id: str, resource_id: str) -> str:
+    """channels.stop needs both ids: kept together as `channel_id:resource_id` (our channel
+    ids are UUIDs, so the first colon separates them)."""
+    return f"{channel_id}:{resource_id}"
+
+
+class ChannelWatchAdapter(GoogleAdapter):
+    """Calendar events.watch and Drive changes.watch: a channel per integration, its token
+    the integration's signing secret (checked on every notification by `verify_channel`).
+
+    Renewing opens a new channel before stopping the old one, so no change falls between
+    them; Google cannot extend a channel in place.
+    Docs: https://developers.google.com/workspace/calendar/api/guides/push
+    """
+
+    async def watch_target(self) -> tuple[str, dict[str, str]]:
+        """The watch call's path and query parameters."""
+        raise NotImplementedError
+
+    async def register_webhook(
+        self, url: str, signing_secret: str | None, existing_id: str | None
+    ) -> WebhookRegistration:
+        if not signing_secret:
+            raise ProviderError(FailureKind.MISCONFIGURED, "a channel token is required")
+        path, params = await self.watch_target()
+        channel = {
+            "id": str(uuid.uuid4()),
+            "type": "web_hook",
+            "address": url,
+            "token": signing_secret,
+            "params": {"ttl": str(WATCH_TTL_SECONDS)},
+        }
+        body = response_json(await self.call("POST", path, params=params, json=channel))
+        provider_id = channel_provider_id(
+            required_str(body, "id"), required_str(body, "resourceId")
+        )
+        if existing_id:
+            # Should the stop fail, the old channel lapses on its own at its expiration.
+            with contextlib.suppress(ProviderError):
+                await self.unregister_webhook(existing_id)
+        return WebhookRegistration(
+            provider_id=provider_id,
+            description=f"watch channel {body['id']}",
+            expires_at=expiration_at(body),
+        )
+
+    async def unregister_webhook(self, provider_id: str) -> None:
+        channel_id, _, resource_id = provider_id.partition(":")
+        # 404: the channel already expired or was stopped, which is what we wanted.
+        await self.call_if_exists(
+            "POST", "channels/stop", json={"id": channel_id, "resourceId": resource_id}
+        )
+
+
+# -- simulated watches (test mode) ---------------------------------------------------------
+
+
+def simulated_expiration() -> str:
+    return str(int((time.time() + WATCH_TTL_SECONDS) * 1000))
+
+
+def watch_channel(request: SimRequest) -> SimResponse:
+    """POST …/watch with a Channel body: the Channel back, with its resource and expiration."""
+    body = request_json(request)
+    if not body or body.get("type") not in ("web_hook", "webhook"):
+        return invalid_argument("Invalid channel type.")
+    channel_id, address = body.get("id"), body.get("address")
+    if not isinstance(channel_id, str) or not channel_id or not isinstance(address, str):
+        return invalid_argument("Required channel id and address.")
+    if not address.startswith("https://"):
+        return invalid_argument(f"WebHook callback must be HTTPS: {address}")
+    resource_id = hashlib.sha256(request.path.encode()).hexdigest()[:27]
+    channel = {
+        "kind": "api#channel",
+        "id": channel_id,
+        "resourceId": resource_id,
+        "resourceUri": request.path,
+        "expiration": simulated_expiration(),
+    }
+    if isinstance(body.get("token"), str):
+        channel["token"] = body["token"]
+    return json_response(200, channel)
+
+
+def stop_channel(request: SimRequest) -> SimResponse:
+    """POST channels/stop: nothing to answer."""
+    body = request_json(request)
+    if not body or not isinstance(body.get("id"), str):
+        return invalid_argument("Required parameter: id")
+    return SimResponse(204, b"", {})
 
 
 # -- simulated push notifications (test mode) ----------------------------------------------

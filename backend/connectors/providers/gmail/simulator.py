@@ -94,6 +94,22 @@ PUSH_SERVICE_ACCOUNT = "gmail-push@switchboard-simulator.iam.gserviceaccount.com
 _KEY_FILE = Path(__file__).with_name("simulator_key.json")
 
 
+def watch(request: SimRequest) -> SimResponse:
+    """POST users/me/watch: the mailbox's current historyId and when the watch lapses."""
+    body = _google.request_json(request)
+    topic = body.get("topicName") if body else None
+    if not isinstance(topic, str) or not topic.startswith("projects/"):
+        return _google.invalid_argument("Invalid topicName does not match projects/*/topics/*")
+    return json_response(
+        200, {"historyId": "4815162342", "expiration": _google.simulated_expiration()}
+    )
+
+
+def stop(request: SimRequest) -> SimResponse:
+    """POST users/me/stop: notifications end; an empty answer."""
+    return SimResponse(204, b"", {})
+
+
 @functools.cache
 def signing_key() -> RSAKey:
     """The simulated Google's private token-signing key (RS256, with its kid)."""
@@ -120,6 +136,8 @@ SIMULATOR = ProviderSimulator(
     routes=(
         Route("GET", r"/gmail/v1/users/me/profile", profile),
         Route("POST", r"/gmail/v1/users/me/messages/send", send_message),
+        Route("POST", r"/gmail/v1/users/me/watch", watch),
+        Route("POST", r"/gmail/v1/users/me/stop", stop),
         Route("POST", r"/upload/gmail/v1/users/me/messages/send", upload_message),
         Route("POST", r"/revoke", _google.revoke, authenticated=False),
         Route("GET", r"/oauth2/v3/certs", certs, authenticated=False),

@@ -57,6 +57,7 @@ SPEC = ConnectorSpec(
         # operator sets the audience (SWITCHBOARD_GMAIL_WEBHOOK_SECRET) and the push
         # service account (SWITCHBOARD_GMAIL_PUSH_SERVICE_ACCOUNT).
         app_level=True,
+        auto_register=True,
         account_id_source="body:emailAddress",
         app_secret_env="WEBHOOK_SECRET",
         app_config_env={"service_account_email": "PUSH_SERVICE_ACCOUNT"},
@@ -69,8 +70,10 @@ SPEC = ConnectorSpec(
             "3. Enter that audience here, and set the integration's config "
             "service_account_email to that service account's email (required: any Google "
             "account can mint a token for an audience, so pushes are accepted only from "
-            "this account, with a verified email). Switchboard calls users.watch on the "
-            "topic and renews the watch daily (Gmail drops it after 7 days)."
+            "this account, with a verified email).\n"
+            "4. Set the integration's config pubsub_topic to the topic's full name "
+            "(projects/<project>/topics/<topic>): Switchboard calls users.watch on it and "
+            "renews the watch a day before Gmail drops it (after 7 days)."
         ),
     ),
     streams=(

@@ -162,6 +162,8 @@ SIMULATOR = ProviderSimulator(
     api_base_url=SPEC.api_base_url,
     routes=(
         Route("GET", r"/users/me/calendarList", calendar_list),
+        Route("POST", r"/calendars/[^/]+/events/watch", _google.watch_channel),
+        Route("POST", r"/channels/stop", _google.stop_channel),
         Route("POST", r"/calendars/[^/]+/events", insert_event),
         Route("GET", r"/calendars/[^/]+/events/[^/]+", get_event),
         Route("PATCH", r"/calendars/[^/]+/events/[^/]+", patch_event),

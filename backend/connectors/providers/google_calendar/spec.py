@@ -53,6 +53,7 @@ SPEC = ConnectorSpec(
         # Notifications carry no body: everything is in the X-Goog-* headers.
         content_types=(),
         handshake="sync",
+        auto_register=True,
         setup_instructions=(
             "No step in Google's console: when a sync stream is enabled, Switchboard opens a "
             "watch channel (events.watch) to {webhook_url} with the generated channel token "

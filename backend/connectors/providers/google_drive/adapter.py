@@ -1,8 +1,18 @@
-"""Google Drive: everything is data in its spec and the Google family's shared module."""
+"""Google Drive: its spec, the Google family's shared module, and the changes.watch channel,
+which starts at the current startPageToken (changes.getStartPageToken) so a new channel
+reports changes from now on."""
 
-from backend.connectors.providers._google import GoogleAdapter
+from backend.connectors.providers._google import (
+    ChannelWatchAdapter,
+    required_str,
+    response_json,
+)
 from backend.connectors.providers.google_drive.spec import SPEC
 
 
-class GoogleDriveAdapter(GoogleAdapter):
+class GoogleDriveAdapter(ChannelWatchAdapter):
     spec = SPEC
+
+    async def watch_target(self) -> tuple[str, dict[str, str]]:
+        body = response_json(await self.call("GET", "changes/startPageToken"))
+        return "changes/watch", {"pageToken": required_str(body, "startPageToken")}

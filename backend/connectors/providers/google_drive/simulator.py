@@ -124,11 +124,26 @@ def put_chunk(request: SimRequest) -> SimResponse:
     return _created(session["metadata"], session["data"])
 
 
+def start_page_token(request: SimRequest) -> SimResponse:
+    """GET changes/startPageToken: where the changes feed stands now."""
+    return json_response(200, {"kind": "drive#startPageToken", "startPageToken": "4242"})
+
+
+def watch_changes(request: SimRequest) -> SimResponse:
+    """POST changes/watch?pageToken=…: a channel on the changes feed from that token."""
+    if not request.query.get("pageToken"):
+        return _google.invalid_argument("Required parameter: pageToken")
+    return _google.watch_channel(request)
+
+
 SIMULATOR = ProviderSimulator(
     key=SPEC.key,
     api_base_url=SPEC.api_base_url,
     routes=(
         Route("GET", r"/about", about),
+        Route("GET", r"/changes/startPageToken", start_page_token),
+        Route("POST", r"/changes/watch", watch_changes),
+        Route("POST", r"/channels/stop", _google.stop_channel),
         Route("POST", r"/upload/drive/v3/files", create_upload),
         Route("PUT", r"/upload/drive/v3/files", put_chunk),
         Route("POST", r"/revoke", _google.revoke, authenticated=False),

@@ -55,6 +55,7 @@ SPEC = ConnectorSpec(
         docs_url="https://developers.google.com/workspace/drive/api/guides/push",
         content_types=(),
         handshake="sync",
+        auto_register=True,
         setup_instructions=(
             "No step in Google's console: when a sync stream is enabled, Switchboard opens a "
             "watch channel on changes (changes.watch) to {webhook_url} with the generated "
