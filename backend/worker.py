@@ -23,6 +23,7 @@ from arq.cron import CronJob
 from arq.worker import Retry, Worker, create_worker
 
 from backend.actions.jobs import FUNCTIONS as ACTION_FUNCTIONS
+from backend.integrations.renewals import renew_subscriptions
 from backend.lib import db, http
 from backend.lib.json_logs import configure_json_logging
 from backend.lib.outages import OUTAGES, Unavailable, is_outage, outage_source
@@ -118,6 +119,7 @@ class WorkerSettings:
             cron(sweep_unqueued, second={0, 15, 30, 45}, run_at_startup=True),
             cron(evaluate_alerts, second={50}, timeout=50),
             cron(purge_expired_logs, minute={17}, second={20}, timeout=300),
+            cron(renew_subscriptions, minute={7}, second={40}, timeout=600),
             *_oauth_crons,
         )
     ]

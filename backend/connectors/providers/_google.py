@@ -41,7 +41,13 @@ from backend.connectors.event_generators import (
     event_time,
     simulated_number,
 )
-from backend.connectors.simulator import SimRequest, SimResponse, json_response, looks_valid
+from backend.connectors.simulator import (
+    SimRequest,
+    SimResponse,
+    json_response,
+    looks_valid,
+    remember,
+)
 from backend.connectors.spec import ErrorRule, OAuthSpec
 from backend.connectors.webhook_normalize import from_http_date
 from backend.connectors.webhook_schemes import (
@@ -363,6 +369,10 @@ class ChannelWatchAdapter(GoogleAdapter):
 # -- simulated watches (test mode) ---------------------------------------------------------
 
 
+#: Open simulated channels by id (their resource id), so a stop can be checked.
+CHANNELS: dict[str, str] = {}
+
+
 def simulated_expiration() -> str:
     return str(int((time.time() + WATCH_TTL_SECONDS) * 1000))
 
@@ -387,14 +397,18 @@ def watch_channel(request: SimRequest) -> SimResponse:
     }
     if isinstance(body.get("token"), str):
         channel["token"] = body["token"]
+    remember(CHANNELS, channel_id, resource_id)
     return json_response(200, channel)
 
 
 def stop_channel(request: SimRequest) -> SimResponse:
-    """POST channels/stop: nothing to answer."""
+    """POST channels/stop: nothing to answer; 404 for a channel that is not open."""
     body = request_json(request)
     if not body or not isinstance(body.get("id"), str):
         return invalid_argument("Required parameter: id")
+    if CHANNELS.get(body["id"]) != body.get("resourceId"):
+        return api_error(404, f"Channel '{body['id']}' not found", "notFound", "NOT_FOUND")
+    CHANNELS.pop(body["id"], None)
     return SimResponse(204, b"", {})
 
 

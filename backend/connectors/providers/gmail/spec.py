@@ -85,5 +85,5 @@ SPEC = ConnectorSpec(
         ),
         StreamSpec(name="labels", description="The mailbox's labels.", required_scopes=(READONLY,)),
     ),
-    capabilities=("health", "revoke", "sync", "webhooks"),
+    capabilities=("health", "revoke", "sync", "webhooks", "auto_register_webhook"),
 )

@@ -76,5 +76,5 @@ SPEC = ConnectorSpec(
             incremental=True,
         ),
     ),
-    capabilities=("health", "revoke", "sync", "webhooks"),
+    capabilities=("health", "revoke", "sync", "webhooks", "auto_register_webhook"),
 )
