@@ -63,6 +63,9 @@ class WebhookRegistration(msgspec.Struct):
     reason: str
     provider_id: str | None
     at: dt.datetime | None
+    # When the provider drops the subscription unless renewed (Google watches); the worker
+    # renews it a day ahead. None where it does not lapse.
+    expires_at: dt.datetime | None = None
 
 
 class Integration(msgspec.Struct):

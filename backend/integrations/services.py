@@ -119,12 +119,13 @@ def _registration_to_wire(row: dict[str, Any]) -> WebhookRegistration | None:
     value = registration.recorded(row)
     if value is None:
         return None
-    at = value.get("at")
+    at, expires_at = value.get("at"), value.get("expires_at")
     return WebhookRegistration(
         status=WebhookRegistrationStatus(str(value.get("status"))),
         reason=str(value.get("reason", "")),
         provider_id=value.get("provider_id"),
         at=dt.datetime.fromisoformat(at) if isinstance(at, str) else None,
+        expires_at=dt.datetime.fromisoformat(expires_at) if isinstance(expires_at, str) else None,
     )
 
 

@@ -71,6 +71,8 @@ async def test_a_gmail_watch_near_expiry_is_renewed_and_a_refusal_alerts_until_i
         first = await _registration(tenant, made.id)
         assert first["status"] == "registered", first
         assert first["provider_id"] == TOPIC
+        shown = response.json()["integration"]["webhook_registration"]
+        assert shown["expires_at"] == first["expires_at"].replace("+00:00", "Z")
         lasts = dt.datetime.fromisoformat(first["expires_at"]) - utc_now()
         assert dt.timedelta(days=6, hours=23) < lasts <= dt.timedelta(days=7)
 
