@@ -55,9 +55,10 @@ SPEC = ConnectorSpec(
         handshake="sync",
         auto_register=True,
         setup_instructions=(
-            "No step in Google's console: when a sync stream is enabled, Switchboard opens a "
-            "watch channel (events.watch) to {webhook_url} with the generated channel token "
-            "and renews it before it expires (7 days by default). The first message of a "
+            "No step in Google's console: when the integration connects, Switchboard opens a "
+            "watch channel (events.watch on config.calendar_id, default primary) to "
+            "{webhook_url} with the generated channel token "
+            "and renews it a day before it expires (7 days). The first message of a "
             "channel has X-Goog-Resource-State: sync and is only acknowledged."
         ),
     ),

@@ -57,9 +57,9 @@ SPEC = ConnectorSpec(
         handshake="sync",
         auto_register=True,
         setup_instructions=(
-            "No step in Google's console: when a sync stream is enabled, Switchboard opens a "
+            "No step in Google's console: when the integration connects, Switchboard opens a "
             "watch channel on changes (changes.watch) to {webhook_url} with the generated "
-            "channel token and renews it before it expires. The first message of a channel "
+            "channel token and renews it a day before it expires. The first message of a channel "
             "has X-Goog-Resource-State: sync and is only acknowledged."
         ),
     ),
