@@ -18,8 +18,7 @@ VERSION = "1.38.0"
 DESCRIPTION = "integration account (id, name); routing index by (connector, account_id)"
 
 STATEMENTS = [
-    "ALTER TABLE integration ADD COLUMN IF NOT EXISTS account_id varchar(255) NOT NULL"
-    " DEFAULT ''",
+    "ALTER TABLE integration ADD COLUMN IF NOT EXISTS account_id varchar(255) NOT NULL DEFAULT ''",
     "ALTER TABLE integration ADD COLUMN IF NOT EXISTS account_name varchar(255) NOT NULL"
     " DEFAULT ''",
     "CREATE INDEX IF NOT EXISTS integration_account ON integration (connector, account_id)"

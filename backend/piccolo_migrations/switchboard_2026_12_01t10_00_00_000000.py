@@ -17,8 +17,7 @@ DESCRIPTION = "alert acknowledged_at/acknowledged_by; index by tenant, status, o
 
 STATEMENTS = [
     "ALTER TABLE alert ADD COLUMN IF NOT EXISTS acknowledged_at timestamptz NULL",
-    "ALTER TABLE alert ADD COLUMN IF NOT EXISTS acknowledged_by varchar(100) NOT NULL"
-    " DEFAULT ''",
+    "ALTER TABLE alert ADD COLUMN IF NOT EXISTS acknowledged_by varchar(100) NOT NULL DEFAULT ''",
     "CREATE INDEX IF NOT EXISTS alert_tenant_status ON alert (tenant, status, opened_at DESC)",
 ]
 
