@@ -15,9 +15,8 @@ from __future__ import annotations
 
 import itertools
 import json
-import re
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,8 +24,6 @@ from typing import Any
 import httpx
 import pytest
 from openapi_core import OpenAPI
-from pytest_httpserver import HTTPServer
-from werkzeug import Request, Response
 
 from backend.actions.services import validate_input
 from backend.connectors.actions import Action, ActionCall, ActionResult
@@ -38,9 +35,9 @@ from backend.connectors.providers.jira.actions import adf_document
 from backend.connectors.providers.paypal import simulator as paypal_sim
 from backend.connectors.providers.stripe import simulator as stripe_sim
 from backend.connectors.registry import Provider, providers
-from backend.integrations.tables import Integration
 from backend.lib.errors import Problem
 from backend.lib.vocab import FailureKind
+from tests.actions.provider_at import connected
 from tests.connectors.test_event_generators import _nullable_as_oas31
 from tests.contract.adapter_calls import RecordingTransport, make_adapter
 from tests.contract.descriptions import (
@@ -566,60 +563,10 @@ CONFIG = {"github": {"repository": "octocat/Hello-World"}}
 _TOKEN_PATH = "/v1/oauth2/token"
 
 
-@dataclass(slots=True)
-class ProviderAtServer:
-    """The provider's simulator answering over HTTP at the network boundary, after answering
-    the first `rate_limited` action requests with its own 429 (Retry-After: 1)."""
-
-    key: str
-    server: HTTPServer
-    rate_limited: int = 0
-
-    def calls(self) -> list[Request]:
-        return [request for request, _ in self.server.log if request.path != _TOKEN_PATH]
-
-    def handle(self, request: Request) -> Response:
-        simulator = providers()[self.key].simulator
-        sim_request = simulator.request_from(
-            request.method, request.full_path, dict(request.headers), request.get_data()
-        )
-        if self.rate_limited > 0 and request.path != _TOKEN_PATH:
-            self.rate_limited -= 1
-            answer = simulator.inject("rate_limit", sim_request, retry_after=1)
-        else:
-            answer = simulator.handle(sim_request)
-        return Response(answer.body, status=answer.status, headers=answer.headers)
-
-
-@pytest.fixture
-def provider_at(
-    httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
-) -> Callable[[str], ProviderAtServer]:
-    def point(key: str) -> ProviderAtServer:
-        monkeypatch.setenv(f"SWITCHBOARD_{key.upper()}_API_BASE_URL", httpserver.url_for("/")[:-1])
-        if providers()[key].spec.oauth is not None:
-            monkeypatch.setenv(f"SWITCHBOARD_{key.upper()}_CLIENT_ID", "client")
-            monkeypatch.setenv(f"SWITCHBOARD_{key.upper()}_CLIENT_SECRET", "client-secret")
-        at = ProviderAtServer(key, httpserver)
-        httpserver.expect_request(re.compile(".*")).respond_with_handler(at.handle)
-        return at
-
-    return point
-
-
 async def _connected(make_integration: Any, tenant: Any, key: str) -> Any:
-    simulator = providers()[key].simulator
-    made = await make_integration(
-        tenant,
-        key,
-        credentials=dict(simulator.sample_credentials),
-        config={**simulator.sample_config, **CONFIG.get(key, {})},
+    return await connected(
+        make_integration, tenant, key, scopes=GRANTED.get(key), config=CONFIG.get(key, {})
     )
-    if key in GRANTED:
-        await Integration.update({Integration.scopes: GRANTED[key]}).where(
-            Integration.id == made.id
-        )
-    return made
 
 
 def _api_input(key: str, name: str) -> dict[str, Any]:
@@ -654,7 +601,7 @@ async def test_rate_limited_call_is_retried_then_the_same_key_is_not_sent_again(
     attempt; the same idempotency key then answers the first result with no provider
     request (counted at the server). Stripe's and PayPal's retry carries the same provider
     idempotency header as the refused attempt."""
-    at = provider_at(key)
+    at = provider_at(key, unmetered_paths=(_TOKEN_PATH,))
     at.rate_limited = 1
     made = await _connected(make_integration, tenant, key)
     data = _api_input(key, name)
@@ -699,7 +646,7 @@ async def test_the_api_refuses_bad_input_without_calling_the_provider(
     make_integration: Any,
     provider_at: Any,
 ) -> None:
-    at = provider_at(key)
+    at = provider_at(key, unmetered_paths=(_TOKEN_PATH,))
     made = await _connected(make_integration, tenant, key)
 
     response = await client.post(

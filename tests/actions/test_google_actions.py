@@ -22,7 +22,7 @@ import json
 import re
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage
@@ -48,6 +48,7 @@ from backend.connectors.registry import Provider, load_provider
 from backend.integrations.tables import Integration
 from backend.lib.errors import Problem
 from backend.lib.vocab import FailureKind
+from tests.actions.provider_at import connected
 from tests.contract.adapter_calls import RecordingTransport, make_adapter
 from tests.contract.descriptions import write_test_copy
 from tests.contract.prism import PrismServer, rejection
@@ -761,51 +762,6 @@ async def test_drive_resumable_upload_through_the_simulator() -> None:
 # -- through the action API: retries and idempotency, counted at a local Google ---------------
 
 
-@dataclass
-class GoogleAtServer:
-    """The provider's simulator answering over HTTP at the network boundary, after answering
-    the first `rate_limited` calls with Google's own 429 (Retry-After: 1)."""
-
-    key: str
-    server: HTTPServer
-    rate_limited: int = 0
-
-    def calls(self) -> list[Request]:
-        return [request for request, _ in self.server.log]
-
-    def handle(self, request: Request) -> Response:
-        simulator = _provider(self.key).simulator
-        sim_request = simulator.request_from(
-            request.method, request.full_path, dict(request.headers), request.get_data()
-        )
-        if self.rate_limited > 0:
-            self.rate_limited -= 1
-            answer = simulator.inject("rate_limit", sim_request, retry_after=1)
-        else:
-            answer = simulator.handle(sim_request)
-        return Response(answer.body, status=answer.status, headers=answer.headers)
-
-
-@pytest.fixture
-def google_at(
-    httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
-) -> Callable[[str], GoogleAtServer]:
-    """Point one Google connector's operator API base at the local server."""
-
-    def point(key: str) -> GoogleAtServer:
-        path = urlsplit(_provider(key).spec.api_base_url).path
-        monkeypatch.setenv(
-            f"SWITCHBOARD_{key.upper()}_API_BASE_URL", httpserver.url_for(path or "/").rstrip("/")
-        )
-        monkeypatch.setenv(f"SWITCHBOARD_{key.upper()}_CLIENT_ID", "client")
-        monkeypatch.setenv(f"SWITCHBOARD_{key.upper()}_CLIENT_SECRET", "client-secret")
-        at = GoogleAtServer(key, httpserver)
-        httpserver.expect_request(re.compile(".*")).respond_with_handler(at.handle)
-        return at
-
-    return point
-
-
 GRANTED = {
     "gmail": [SCOPE_PREFIX + "gmail.readonly", SCOPE_PREFIX + "gmail.send"],
     "google_calendar": [SCOPE_PREFIX + "calendar.events"],
@@ -814,11 +770,7 @@ GRANTED = {
 
 
 async def _connected(make_integration: Any, tenant: Any, key: str) -> Any:
-    made = await make_integration(
-        tenant, key, credentials=dict(_provider(key).simulator.sample_credentials)
-    )
-    await Integration.update({Integration.scopes: GRANTED[key]}).where(Integration.id == made.id)
-    return made
+    return await connected(make_integration, tenant, key, scopes=GRANTED[key])
 
 
 async def _an_event() -> str:
@@ -833,14 +785,14 @@ async def _an_event() -> str:
 
 @pytest.mark.parametrize(("key", "name"), ACTIONS)
 async def test_a_rate_limited_call_is_retried_after_retry_after_then_not_repeated(
-    key: str, name: str, client: Any, tenant: Any, make_integration: Any, google_at: Any
+    key: str, name: str, client: Any, tenant: Any, make_integration: Any, provider_at: Any
 ) -> None:
     """429 (Google's own body, Retry-After: 1) → waited → done once; the same idempotency
     key then answers the first result without another provider request."""
     data = dict(next(iter(VALID_INPUTS[(key, name)].values())))
     if name == "update_event":
         data["event_id"] = await _an_event()
-    at = google_at(key)
+    at = provider_at(key)
     at.rate_limited = 1
     made = await _connected(make_integration, tenant, key)
     request = {"input": data, "idempotency_key": f"{name}-retry-1"}
@@ -875,9 +827,9 @@ async def test_a_rate_limited_call_is_retried_after_retry_after_then_not_repeate
 
 @pytest.mark.parametrize(("key", "name"), ACTIONS)
 async def test_the_api_refuses_input_breaking_the_schema_without_calling_google(
-    key: str, name: str, client: Any, tenant: Any, make_integration: Any, google_at: Any
+    key: str, name: str, client: Any, tenant: Any, make_integration: Any, provider_at: Any
 ) -> None:
-    at = google_at(key)
+    at = provider_at(key)
     made = await _connected(make_integration, tenant, key)
     data, field = INVALID_INPUTS[(key, name)][0]
 

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import importlib
 import json
-import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,15 +21,13 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import httpx
 import pytest
 from openapi_core import OpenAPI
-from pytest_httpserver import HTTPServer
-from werkzeug import Request, Response
 
 from backend.actions.services import validate_input
 from backend.connectors.actions import Action, ActionCall, ActionResult
 from backend.connectors.base import Adapter
 from backend.connectors.registry import Provider, load_provider
-from backend.integrations.tables import Integration
 from backend.lib.errors import Problem
+from tests.actions.provider_at import connected
 from tests.contract.adapter_calls import RecordingTransport, make_adapter
 from tests.contract.descriptions import write_test_copy
 from tests.contract.prism import PrismServer, rejection, violations
@@ -339,63 +336,11 @@ def _without_required(request: httpx.Request) -> bytes:
 # Credentials shaped as each provider issues them (the simulators' samples); Slack's token
 # must hold chat:write.
 SCOPES = {"slack": ["channels:read", "chat:write"]}
+
+
 # The API base each provider's requests go to on the local server (its path, as live).
-BASE_PATHS = {"slack": "/api", "telegram": "", "whatsapp": "/v21.0", "twilio": ""}
-
-
-@dataclass(slots=True)
-class ProviderAtServer:
-    """The provider's simulator answering over HTTP at the network boundary, after answering
-    the first `rate_limited` calls with its own 429 (Retry-After: 1)."""
-
-    key: str
-    server: HTTPServer
-    rate_limited: int = 0
-    # A documented answer to give instead of the simulator's (HTTP 200).
-    answer: dict[str, Any] | None = None
-
-    def calls(self) -> list[Request]:
-        return [request for request, _ in self.server.log]
-
-    def handle(self, request: Request) -> Response:
-        simulator = _provider(self.key).simulator
-        sim_request = simulator.request_from(
-            request.method, request.full_path, dict(request.headers), request.get_data()
-        )
-        if self.answer is not None:
-            return Response(json.dumps(self.answer), 200, content_type="application/json")
-        if self.rate_limited > 0:
-            self.rate_limited -= 1
-            answer = simulator.inject("rate_limit", sim_request, retry_after=1)
-        else:
-            answer = simulator.handle(sim_request)
-        return Response(answer.body, status=answer.status, headers=answer.headers)
-
-
-@pytest.fixture
-def provider_at(
-    httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
-) -> Callable[[str], ProviderAtServer]:
-    def point(key: str) -> ProviderAtServer:
-        base = httpserver.url_for(BASE_PATHS[key] or "/").rstrip("/")
-        monkeypatch.setenv(f"SWITCHBOARD_{key.upper()}_API_BASE_URL", base)
-        if _provider(key).spec.oauth is not None:
-            monkeypatch.setenv(f"SWITCHBOARD_{key.upper()}_CLIENT_ID", "client")
-            monkeypatch.setenv(f"SWITCHBOARD_{key.upper()}_CLIENT_SECRET", "client-secret")
-        at = ProviderAtServer(key, httpserver)
-        httpserver.expect_request(re.compile(".*")).respond_with_handler(at.handle)
-        return at
-
-    return point
-
-
 async def _connected(make_integration: Any, tenant: Any, key: str) -> Any:
-    made = await make_integration(
-        tenant, key, credentials=dict(_provider(key).simulator.sample_credentials)
-    )
-    if key in SCOPES:
-        await Integration.update({Integration.scopes: SCOPES[key]}).where(Integration.id == made.id)
-    return made
+    return await connected(make_integration, tenant, key, scopes=SCOPES.get(key))
 
 
 def _url(made: Any, key: str, suffix: str = "") -> str:
