@@ -10,9 +10,9 @@ from litestar.connection import ASGIConnection
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 from litestar.types import ASGIApp
 
+from backend.lib.client_ip import TrustedProxies
 from backend.lib.errors import Problem
 from backend.settings import get_settings
-from backend.tenants.client_ip import TrustedProxies
 from backend.tenants.ratelimit import WindowCounters, seconds_left_in_window
 from backend.tenants.services import TenantContext, authenticate
 

@@ -11,7 +11,6 @@ straight from ASGI, and the Litestar route serves GET handshakes, both through `
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import logging
 import time
 import uuid
@@ -32,6 +31,7 @@ from backend.connectors.base import (
 )
 from backend.connectors.registry import get_provider
 from backend.connectors.spec import WebhookContract
+from backend.lib.client_ip import TrustedProxies
 from backend.lib.errors import PROBLEM_BASE, PROBLEM_MEDIA_TYPE, Problem
 from backend.lib.queue import FastEnqueuer
 from backend.lib.telemetry import (
@@ -157,7 +157,7 @@ class Ingestor:
         self.rejections = TokenBuckets(_REJECTION_CHECKS_PER_MINUTE)
         self._redis_down_until = 0.0
         self._background: set[asyncio.Task[Any]] = set()
-        self._trusted = [ipaddress.ip_network(p, strict=False) for p in settings.trusted_proxies]
+        self._proxies = TrustedProxies(settings.trusted_proxies)
         self._base_url = settings.public_base_url.rstrip("/")
         self._pending: list[tuple[str, str]] = []  # (event id, traceparent)
         self._flusher: asyncio.Task[None] | None = None
@@ -178,16 +178,9 @@ class Ingestor:
         headers when they come from a trusted proxy."""
         base = self._base_url
         forwarded_host = inbound.headers.get("x-forwarded-host")
-        if self._trusted and forwarded_host and inbound.client_host:
-            try:
-                addr: ipaddress.IPv4Address | ipaddress.IPv6Address | None = ipaddress.ip_address(
-                    inbound.client_host
-                )
-            except ValueError:
-                addr = None
-            if addr is not None and any(addr in net for net in self._trusted):
-                proto = inbound.headers.get("x-forwarded-proto", "https").split(",")[0].strip()
-                base = f"{proto}://{forwarded_host.split(',')[0].strip()}"
+        if forwarded_host and self._proxies.vouches_for(inbound.client_host):
+            proto = inbound.headers.get("x-forwarded-proto", "https").split(",")[0].strip()
+            base = f"{proto}://{forwarded_host.split(',')[0].strip()}"
         if inbound.query_string:
             return f"{base}{inbound.raw_path}?{inbound.query_string}"
         return f"{base}{inbound.raw_path}"

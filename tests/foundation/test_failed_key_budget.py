@@ -69,6 +69,6 @@ async def test_forwarded_for_is_believed_only_from_trusted_proxies(make_client) 
     ],
 )
 def test_client_address(peer: str, forwarded: str, expected: str) -> None:
-    from backend.tenants.client_ip import TrustedProxies
+    from backend.lib.client_ip import TrustedProxies
 
     assert TrustedProxies(["10.0.0.0/8"]).budget_key(peer, forwarded) == expected

@@ -1,4 +1,4 @@
-"""Which address a REST request comes from, for per-client budgets.
+"""Which address a request comes from, and whether its forwarded headers may be believed.
 
 X-Forwarded-For is believed only hop by hop from SWITCHBOARD_TRUSTED_PROXIES, right to left,
 so a client cannot choose its own address by sending the header; the servers run with
@@ -32,6 +32,11 @@ class TrustedProxies:
 
     def is_trusted(self, address: IPAddress) -> bool:
         return any(address in network for network in self.networks)
+
+    def vouches_for(self, peer: str | None) -> bool:
+        """Whether the connecting peer is a trusted proxy (its X-Forwarded-* count)."""
+        address = _parse(peer or "") if self.networks else None
+        return address is not None and self.is_trusted(address)
 
     def client_address(self, peer: str | None, forwarded_for: str = "") -> IPAddress | None:
         """The nearest hop no trusted proxy vouches for: the peer itself unless it is a
