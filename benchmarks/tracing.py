@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import datetime as dt
 import json
 import os
@@ -36,15 +35,14 @@ from typing import Any
 
 from benchmarks import webhook_ingest
 from benchmarks.webhook_ingest import (
-    ADMIN_URL,
     RESULTS_DIR,
     ROOT,
     Server,
+    bench_env,
     count_rows,
     create_database,
     drop_database,
     flush_redis,
-    pick_redis_db,
     prepare,
     print_table,
     run_load,
@@ -123,22 +121,10 @@ def main() -> None:
 
     names = list(LABELS)
     real = [n for n in names if n != "baseline"]
-    db_name = f"sbtrace_{os.getpid()}_{secrets.token_hex(3)}"
-    redis_url = asyncio.run(pick_redis_db())
+    base = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+    db_name, env = bench_env("sbtrace", base)
+    redis_url = env["REDIS_URL"]
     secret = secrets.token_hex(20)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
-    env.update(
-        {
-            "DATABASE_URL": f"{ADMIN_URL.rsplit('/', 1)[0]}/{db_name}",
-            "REDIS_URL": redis_url,
-            "SWITCHBOARD_MASTER_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
-            "SWITCHBOARD_WEBHOOK_RATE_LIMIT": str(10**9),
-            "PUBLIC_BASE_URL": "http://127.0.0.1",
-            "SWITCHBOARD_VAR_DIR": tempfile.mkdtemp(prefix=f"{db_name}-var-"),
-            "PICCOLO_CONF": "backend.piccolo_conf",
-        }
-    )
-    os.environ.update(env)  # before anything from backend is imported (Piccolo reads it)
     work = Path(tempfile.mkdtemp(prefix=f"{db_name}-"))
     started = time.perf_counter()
     sink = Server("otlp-sink", [sys.executable, "-m", "benchmarks.tracing", "--_sink", "{port}"],

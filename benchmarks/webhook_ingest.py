@@ -118,6 +118,27 @@ def github_body(n: int) -> bytes:
     return json.dumps(doc, separators=(",", ":")).encode()
 
 
+def bench_env(prefix: str, base: dict[str, str]) -> tuple[str, dict[str, str]]:
+    """A fresh database name and the environment every server of a run shares; also put
+    into os.environ, before anything from backend is imported (Piccolo reads it)."""
+    db_name = f"{prefix}_{os.getpid()}_{secrets.token_hex(3)}"
+    env = dict(base)
+    env.update(
+        {
+            "DATABASE_URL": f"{ADMIN_URL.rsplit('/', 1)[0]}/{db_name}",
+            "REDIS_URL": asyncio.run(pick_redis_db()),
+            "SWITCHBOARD_MASTER_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
+            # The per-integration limit (6000/min by default) would answer 429 in 1 s.
+            "SWITCHBOARD_WEBHOOK_RATE_LIMIT": str(10**9),
+            "PUBLIC_BASE_URL": "http://127.0.0.1",
+            "SWITCHBOARD_VAR_DIR": tempfile.mkdtemp(prefix=f"{db_name}-var-"),
+            "PICCOLO_CONF": "backend.piccolo_conf",
+        }
+    )
+    os.environ.update(env)
+    return db_name, env
+
+
 def write_signed_bodies(path: Path, secret: str) -> None:
     """One line per body: `<hex HMAC-SHA256> <compact JSON>` (wrk's Lua cannot HMAC)."""
     with path.open("wb") as f:
@@ -797,24 +818,9 @@ def main() -> None:
         raise SystemExit(f"--servers: the baseline and any of uvicorn, granian ({unknown})")
     real = [n for n in names if n != "baseline"]
 
-    db_name = f"sbbench_{os.getpid()}_{secrets.token_hex(3)}"
-    base_url = ADMIN_URL.rsplit("/", 1)[0]
-    redis_url = asyncio.run(pick_redis_db())
+    db_name, env = bench_env("sbbench", dict(os.environ))
+    redis_url = env["REDIS_URL"]
     secret = secrets.token_hex(20)
-    env = dict(os.environ)
-    env.update(
-        {
-            "DATABASE_URL": f"{base_url}/{db_name}",
-            "REDIS_URL": redis_url,
-            "SWITCHBOARD_MASTER_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
-            # The per-integration limit (6000/min by default) would answer 429 in 1 s.
-            "SWITCHBOARD_WEBHOOK_RATE_LIMIT": str(10**9),
-            "PUBLIC_BASE_URL": "http://127.0.0.1",
-            "SWITCHBOARD_VAR_DIR": tempfile.mkdtemp(prefix=f"{db_name}-var-"),
-            "PICCOLO_CONF": "backend.piccolo_conf",
-        }
-    )
-    os.environ.update(env)  # before anything from backend is imported (Piccolo reads it)
     work = Path(tempfile.mkdtemp(prefix=f"{db_name}-"))
     started = time.perf_counter()
     servers: dict[str, Server] = {}
