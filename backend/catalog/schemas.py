@@ -7,6 +7,7 @@ from typing import Any, Literal
 import msgspec
 
 from backend.connectors.spec import AuthType, Category, SigningSecretSource
+from backend.connectors.streams import SyncMode
 
 
 class CredentialFieldInfo(msgspec.Struct):
@@ -39,10 +40,15 @@ class WebhookInfo(msgspec.Struct):
 
 
 class StreamInfo(msgspec.Struct):
+    """A stream a sync can read; `modes` is empty (and `unavailable` says why) when the
+    provider keeps no history to read back."""
+
     name: str
     description: str
     required_scopes: list[str]
     incremental: bool
+    modes: list[SyncMode]
+    unavailable: str
 
 
 class Connector(msgspec.Struct):

@@ -73,7 +73,9 @@ def catalog_entry(provider: Provider, config: ConnectorConfig, enabled: bool) ->
                 "name": s.name,
                 "description": s.description,
                 "required_scopes": list(s.required_scopes),
-                "incremental": s.incremental,
+                "incremental": s.incremental is not None,
+                "modes": list(s.modes),
+                "unavailable": s.unavailable,
             }
             for s in spec.streams
         ],

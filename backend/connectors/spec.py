@@ -13,6 +13,7 @@ from typing import Literal
 import msgspec
 
 from backend.connectors.paths import is_well_formed
+from backend.connectors.streams import Incremental, ListCall
 
 AuthType = Literal["oauth2", "api_key", "none"]
 # In catalog order: the registry lists connectors by category in this order, then by name.
@@ -166,12 +167,42 @@ class WebhookContract(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class StreamSpec(msgspec.Struct, frozen=True, kw_only=True):
-    """A collection the sync engine can read (filled in by the sync work)."""
+    """A collection the sync engine can read (see backend/connectors/streams.py).
+
+    Data first: `list` (and `incremental`) describe the provider's list API for the
+    generic reader; `reader` names a function in the folder's `streams.py` only where data
+    cannot say it. `unavailable` says why a stream has no pull API (the API answers 409
+    with it). Records are keyed by `id_path`; `updated_path` dates them; a record whose
+    `deleted_path` equals `deleted_value` is a deletion (Calendar's cancelled events).
+    """
 
     name: str
     description: str
     required_scopes: tuple[str, ...] = ()
-    incremental: bool = False
+    list: ListCall | None = None
+    incremental: Incremental | None = None
+    reader: str = ""
+    unavailable: str = ""
+    id_path: str = "id"
+    updated_path: str = ""
+    deleted_path: str = ""
+    deleted_value: str | bool = True
+    # A full run marks records it did not see as deleted (the list shows everything).
+    full_marks_deletions: bool = True
+    # Backfills send the window as {since}/{until}; False: the provider cannot bound a read.
+    backfill: bool = True
+
+    @property
+    def modes(self) -> tuple[str, ...]:
+        """The sync modes this stream supports."""
+        if self.unavailable:
+            return ()
+        modes = ["full"]
+        if self.incremental is not None:
+            modes.append("incremental")
+        if self.backfill:
+            modes.append("backfill")
+        return tuple(modes)
 
 
 class ConnectorSpec(msgspec.Struct, frozen=True, kw_only=True):

@@ -109,13 +109,11 @@ SPEC = ConnectorSpec(
             name="issues",
             description="Issues of the selected repositories, updated since the last run.",
             required_scopes=("repo",),
-            incremental=True,
         ),
         StreamSpec(
             name="pull_requests",
             description="Pull requests of the selected repositories.",
             required_scopes=("repo",),
-            incremental=True,
         ),
     ),
     capabilities=("health", "revoke", "sync", "webhooks", "auto_register_webhook"),

@@ -81,7 +81,6 @@ SPEC = ConnectorSpec(
             name="messages",
             description="Messages, incrementally through users.history from the last historyId.",
             required_scopes=(READONLY,),
-            incremental=True,
         ),
         StreamSpec(name="labels", description="The mailbox's labels.", required_scopes=(READONLY,)),
     ),

@@ -72,7 +72,6 @@ SPEC = ConnectorSpec(
             name="events",
             description="Events of each calendar, incrementally with a syncToken.",
             required_scopes=(EVENTS_READ,),
-            incremental=True,
         ),
     ),
     capabilities=("health", "revoke", "sync", "webhooks", "auto_register_webhook"),

@@ -73,7 +73,6 @@ SPEC = ConnectorSpec(
             name="changes",
             description="Changes since the last startPageToken.",
             required_scopes=(READONLY,),
-            incremental=True,
         ),
     ),
     capabilities=("health", "revoke", "sync", "webhooks", "auto_register_webhook"),

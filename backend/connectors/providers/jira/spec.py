@@ -92,7 +92,6 @@ SPEC = ConnectorSpec(
             name="issues",
             description="Issues, by JQL on `updated` since the last run.",
             required_scopes=("read:jira-work",),
-            incremental=True,
         ),
         StreamSpec(
             name="users", description="Users of the site.", required_scopes=("read:jira-user",)

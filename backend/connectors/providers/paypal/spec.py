@@ -87,9 +87,8 @@ SPEC = ConnectorSpec(
             name="transactions",
             description="Transactions from the Transaction Search API (up to 31 days per "
             "request, available about 3 hours after they happen).",
-            incremental=True,
         ),
-        StreamSpec(name="disputes", description="Customer disputes.", incremental=True),
+        StreamSpec(name="disputes", description="Customer disputes."),
     ),
     capabilities=("health", "sync", "webhooks"),
 )

@@ -130,7 +130,6 @@ SPEC = ConnectorSpec(
             name="messages",
             description="Channel history (conversations.history), newest timestamp as cursor.",
             required_scopes=("channels:history",),
-            incremental=True,
         ),
         StreamSpec(
             name="users",

@@ -71,9 +71,9 @@ SPEC = ConnectorSpec(
         ),
     ),
     streams=(
-        StreamSpec(name="customers", description="Customers, newest first.", incremental=True),
-        StreamSpec(name="charges", description="Charges, newest first.", incremental=True),
-        StreamSpec(name="invoices", description="Invoices, newest first.", incremental=True),
+        StreamSpec(name="customers", description="Customers, newest first."),
+        StreamSpec(name="charges", description="Charges, newest first."),
+        StreamSpec(name="invoices", description="Invoices, newest first."),
     ),
     capabilities=("health", "sync", "webhooks", "auto_register_webhook"),
 )

@@ -74,9 +74,8 @@ SPEC = ConnectorSpec(
         StreamSpec(
             name="messages",
             description="SMS/MMS messages of the account, newest DateSent as cursor.",
-            incremental=True,
         ),
-        StreamSpec(name="calls", description="Calls of the account.", incremental=True),
+        StreamSpec(name="calls", description="Calls of the account."),
     ),
     capabilities=("health", "sync", "webhooks"),
 )
