@@ -191,6 +191,9 @@ class StreamSpec(msgspec.Struct, frozen=True, kw_only=True):
     full_marks_deletions: bool = True
     # Backfills send the window as {since}/{until}; False: the provider cannot bound a read.
     backfill: bool = True
+    # Normalized event types after which the stream runs an incremental sync (trigger
+    # "webhook"): for pushes that only say "something changed" (Calendar, Drive, Gmail).
+    triggered_by: tuple[str, ...] = ()
 
     @property
     def modes(self) -> tuple[str, ...]:
