@@ -474,3 +474,189 @@ class SwitchboardClient:
         self, *, limit: int | None = None, cursor: str | None = None
     ) -> Page[AuditEntry]:
         return await self._request("GET", "/api/audit", params={"limit": limit, "cursor": cursor})
+
+    # -- field mappings, alerts and the tenant overview (issue 18; types at the end) --------
+
+    async def list_mappings(self, integration_id: str) -> list[Mapping]:
+        return (await self._request("GET", _mapping_path(integration_id)))["items"]
+
+    async def save_mapping(self, integration_id: str, source: str, rules: list[Rule]) -> Mapping:
+        body = {"source": source, "rules": rules}
+        return (await self._request("POST", _mapping_path(integration_id), json=body))["mapping"]
+
+    async def list_mapping_versions(
+        self,
+        integration_id: str,
+        source: str,
+        *,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> Page[MappingVersion]:
+        params = {"source": source, "limit": limit, "cursor": cursor}
+        return await self._request("GET", _mapping_path(integration_id, "/versions"), params=params)
+
+    async def restore_mapping_version(
+        self, integration_id: str, source: str, version: int
+    ) -> Mapping:
+        path = _mapping_path(integration_id, f"/versions/{int(version)}/restore")
+        return (await self._request("POST", path, json={"source": source}))["mapping"]
+
+    async def preview_mapping(
+        self,
+        integration_id: str,
+        source: str,
+        rules: list[Rule],
+        sample: dict[str, Any] | None = None,
+    ) -> PreviewResult:
+        body: dict[str, Any] = {"source": source, "rules": rules}
+        if sample is not None:
+            body["sample"] = sample
+        return await self._request("POST", _mapping_path(integration_id, "/preview"), json=body)
+
+    async def export_mappings(self, integration_id: str) -> MappingExport:
+        return await self._request("GET", _mapping_path(integration_id, "/export"))
+
+    async def import_mappings(self, integration_id: str, document: Any) -> list[Mapping]:
+        answer = await self._request(
+            "POST", _mapping_path(integration_id, "/import"), json=document
+        )
+        return answer["items"]
+
+    async def list_alerts(
+        self,
+        *,
+        status: AlertStatus | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> Page[AlertEntry]:
+        params = {"status": status, "limit": limit, "cursor": cursor}
+        return await self._request("GET", "/api/alerts", params=params)
+
+    async def ack_alert(self, alert_id: str) -> AlertEntry:
+        return await self._request("POST", f"/api/alerts/{_seg(alert_id)}/ack")
+
+    async def get_metrics_summary(self, *, window: MetricWindow = "24h") -> MetricsSummary:
+        return await self._request("GET", "/api/metrics/summary", params={"window": window})
+
+    async def get_integration_health(self, integration_id: str) -> IntegrationHealth:
+        return await self._request("GET", f"/api/integrations/{_seg(integration_id)}/health")
+
+
+def _mapping_path(integration_id: str, tail: str = "") -> str:
+    return f"/api/integrations/{_seg(integration_id)}/mapping{tail}"
+
+
+# -- field mappings, alerts and the tenant overview (issue 18: the mapping editor, alerts and
+# overview pages). Names follow the OpenAPI document's schemas. ---------------------------------
+
+AlertStatus = Literal["open", "resolved"]
+HealthState = Literal["healthy", "degraded", "failing", "needs_reauth"]
+MetricWindow = Literal["1h", "24h", "7d"]
+
+
+class Rule(TypedDict, total=False):
+    target: str
+    source: str
+    transforms: list[dict[str, Any]]  # each {"op": ..., its own fields}
+    default: Any
+    required: bool
+
+
+class Mapping(TypedDict):
+    source: str
+    rules: list[Rule]
+    version: int  # 0: the connector's default
+    updated_at: str | None
+
+
+class MappingVersion(TypedDict):
+    version: int
+    rules: list[Rule]
+    created_at: str
+    current: bool
+    restored_from: int | None
+
+
+class MappingFieldError(TypedDict):
+    rule: int
+    target: str
+    message: str
+
+
+class PreviewResult(TypedDict):
+    result: dict[str, Any]
+    errors: list[MappingFieldError]
+
+
+class MappingEntry(TypedDict):
+    source: str
+    rules: list[Rule]
+
+
+class MappingExport(TypedDict, total=False):
+    mappings: list[MappingEntry]
+    connector: str | None
+    exported_at: str | None
+
+
+class AlertEntry(TypedDict):
+    id: str
+    integration_id: str
+    kind: str
+    severity: str
+    status: AlertStatus
+    message: str
+    opened_at: str
+    resolved_at: str | None
+    acknowledged_at: str | None
+
+
+class MetricCounters(TypedDict, total=False):
+    webhooks_received: int
+    webhooks_accepted: int
+    webhooks_rejected: int
+    webhooks_duplicate: int
+    events_processed: int
+    events_failed: int
+    api_calls: int
+    api_errors: int
+    rate_limited: int
+    sync_jobs: int
+    records_synced: int
+    actions: int
+
+
+class MetricPoint(MetricCounters, total=False):
+    at: str
+
+
+class LatencyPercentiles(TypedDict, total=False):
+    ingest_p50: float | None
+    ingest_p99: float | None
+    provider_p50: float | None
+    provider_p99: float | None
+
+
+class IntegrationTotals(TypedDict):
+    integration_id: str
+    totals: MetricCounters
+
+
+class MetricsSummary(TypedDict):
+    window: MetricWindow
+    totals: MetricCounters
+    latency_ms: LatencyPercentiles
+    series: list[MetricPoint]
+    breakdown: dict[str, dict[str, int]]
+    integrations: list[IntegrationTotals]
+
+
+class HealthReason(TypedDict):
+    code: str
+    message: str
+
+
+class IntegrationHealth(TypedDict):
+    state: HealthState
+    reasons: list[HealthReason]
+    assessed_at: str
