@@ -30,6 +30,7 @@ FailureKind = Literal[
 HealthStatus = Literal["unknown", "healthy", FailureKind, "revoked"]
 EventStatus = Literal["received", "processed", "failed", "dead"]
 WebhookRegistrationStatus = Literal["registered", "failed", "manual", "removed"]
+LogLevel = Literal["debug", "info", "warning", "error"]
 
 
 # -- wire shapes (docs/api.md "Shapes"); total=False where the api may omit a key ------------
@@ -85,6 +86,13 @@ class Health(TypedDict, total=False):
     checked_at: str | None
 
 
+class Account(TypedDict):
+    """The provider account an integration is connected to, as the provider named it."""
+
+    id: str
+    name: str
+
+
 class WebhookRegistration(TypedDict, total=False):
     status: WebhookRegistrationStatus
     reason: str
@@ -99,6 +107,7 @@ class Integration(TypedDict, total=False):
     status: IntegrationStatus
     test_mode: bool
     health: Health | None
+    account: Account | None
     webhook_url: str | None
     setup_instructions: str | None
     webhook_registration: WebhookRegistration | None
@@ -158,7 +167,7 @@ class EventDetail(Event, total=False):
 
 class LogEntry(TypedDict, total=False):
     id: str
-    level: str
+    level: LogLevel
     event: str
     message: str
     context: dict[str, Any]
@@ -366,7 +375,7 @@ class SwitchboardClient:
     async def list_connectors(self) -> list[Connector]:
         return (await self._request("GET", "/api/connectors"))["items"]
 
-    async def get_connector(self, connector_id: str) -> Connector:
+    async def get_connector(self, connector_id: str) -> ConnectorDetail:
         return await self._request("GET", f"/api/connectors/{_seg(connector_id)}")
 
     # -- integrations -----------------------------------------------------------------------
@@ -461,11 +470,23 @@ class SwitchboardClient:
         self,
         integration_id: str,
         *,
-        level: str | None = None,
+        level: LogLevel | None = None,
+        event: str | None = None,
+        q: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
         limit: int | None = None,
         cursor: str | None = None,
     ) -> Page[LogEntry]:
-        params = {"level": level, "limit": limit, "cursor": cursor}
+        params = {
+            "level": level,
+            "event": event,
+            "q": q,
+            "since": since,
+            "until": until,
+            "limit": limit,
+            "cursor": cursor,
+        }
         return await self._request(
             "GET", f"/api/integrations/{_seg(integration_id)}/logs", params=params
         )
@@ -540,6 +561,117 @@ class SwitchboardClient:
 
     async def get_integration_health(self, integration_id: str) -> IntegrationHealth:
         return await self._request("GET", f"/api/integrations/{_seg(integration_id)}/health")
+
+    # -- the integration page's panels (issue 18): metrics, syncs, test mode, actions ------
+
+    async def get_integration_metrics(
+        self, integration_id: str, *, window: MetricWindow = "24h"
+    ) -> IntegrationMetrics:
+        return await self._request(
+            "GET",
+            f"/api/integrations/{_seg(integration_id)}/metrics",
+            params={"window": window},
+        )
+
+    async def trigger_sync(self, integration_id: str, body: SyncRequest) -> SyncJobAnswer:
+        return await self._request(
+            "POST", f"/api/integrations/{_seg(integration_id)}/sync", json=dict(body)
+        )
+
+    async def list_sync_jobs(
+        self,
+        integration_id: str,
+        *,
+        stream: str | None = None,
+        status: SyncJobStatus | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> Page[SyncJob]:
+        params = {"stream": stream, "status": status, "limit": limit, "cursor": cursor}
+        return await self._request(
+            "GET", f"/api/integrations/{_seg(integration_id)}/sync-jobs", params=params
+        )
+
+    async def cancel_sync_job(self, integration_id: str, job_id: str) -> SyncJobAnswer:
+        return await self._request(
+            "POST",
+            f"/api/integrations/{_seg(integration_id)}/sync-jobs/{_seg(job_id)}/cancel",
+        )
+
+    async def get_schedule(self, integration_id: str) -> SyncSchedule:
+        return await self._request("GET", f"/api/integrations/{_seg(integration_id)}/schedule")
+
+    async def put_schedule(self, integration_id: str, schedule: SyncSchedule) -> SyncSchedule:
+        return await self._request(
+            "PUT", f"/api/integrations/{_seg(integration_id)}/schedule", json=dict(schedule)
+        )
+
+    async def list_records(
+        self,
+        integration_id: str,
+        *,
+        stream: str | None = None,
+        include_deleted: bool | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> Page[SyncRecord]:
+        params = {
+            "stream": stream,
+            "include_deleted": None if include_deleted is None else str(include_deleted).lower(),
+            "limit": limit,
+            "cursor": cursor,
+        }
+        return await self._request(
+            "GET", f"/api/integrations/{_seg(integration_id)}/records", params=params
+        )
+
+    async def simulate_webhooks(
+        self, integration_id: str, body: SimulateRequest
+    ) -> SimulationResult:
+        return await self._request(
+            "POST", f"/api/integrations/{_seg(integration_id)}/simulate", json=dict(body)
+        )
+
+    async def list_faults(self, integration_id: str) -> Faults:
+        return await self._request("GET", f"/api/integrations/{_seg(integration_id)}/faults")
+
+    async def set_fault(self, integration_id: str, body: FaultSet) -> Faults:
+        return await self._request(
+            "PUT", f"/api/integrations/{_seg(integration_id)}/faults", json=dict(body)
+        )
+
+    async def clear_faults(self, integration_id: str) -> Faults:
+        return await self._request("DELETE", f"/api/integrations/{_seg(integration_id)}/faults")
+
+    async def run_action(
+        self,
+        integration_id: str,
+        action: str,
+        input: dict[str, Any],
+        *,
+        idempotency_key: str | None = None,
+    ) -> ActionOutcome:
+        body: dict[str, Any] = {"input": input}
+        if idempotency_key:
+            body["idempotency_key"] = idempotency_key
+        return await self._request(
+            "POST",
+            f"/api/integrations/{_seg(integration_id)}/actions/{_seg(action)}",
+            json=body,
+        )
+
+    async def list_action_runs(
+        self,
+        integration_id: str,
+        *,
+        action: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> Page[ActionRun]:
+        params = {"action": action, "limit": limit, "cursor": cursor}
+        return await self._request(
+            "GET", f"/api/integrations/{_seg(integration_id)}/actions/runs", params=params
+        )
 
 
 def _mapping_path(integration_id: str, tail: str = "") -> str:
@@ -660,3 +792,167 @@ class IntegrationHealth(TypedDict):
     state: HealthState
     reasons: list[HealthReason]
     assessed_at: str
+
+
+# -- the integration page's panels (issue 18): metrics, syncs (issue 12), test mode, actions.
+# Names follow the OpenAPI document's schemas. ----------------------------------------------
+
+SyncMode = Literal["full", "incremental", "backfill"]
+SyncTrigger = Literal["manual", "schedule", "webhook"]
+SyncJobStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
+SimulationVariant = Literal["valid", "duplicate", "bad_signature", "stale", "out_of_order"]
+FaultKind = Literal[
+    "rate_limit", "auth_expired", "auth_revoked", "server_error", "timeout", "malformed"
+]
+ActionRunStatus = Literal["queued", "running", "succeeded", "failed", "needs_reauth"]
+
+
+class StreamInfo(TypedDict, total=False):
+    name: str
+    description: str
+    required_scopes: list[str]
+    incremental: bool
+    modes: list[SyncMode]
+    unavailable: str  # why `modes` is empty (no pull history)
+
+
+class EventTypeInfo(TypedDict, total=False):
+    name: str
+    description: str
+    content_type: str
+    sample_payload: Any
+    sample_headers: dict[str, str]
+
+
+class ActionInfo(TypedDict, total=False):
+    name: str
+    description: str
+    input_schema: dict[str, Any]  # JSON Schema draft 2020-12
+    required_scopes: list[list[str]]
+    idempotent_at_provider: bool
+
+
+class ConnectorDetail(Connector, total=False):
+    event_types: list[EventTypeInfo]
+    actions: list[ActionInfo]
+
+
+class IntegrationMetrics(TypedDict):
+    window: MetricWindow
+    totals: MetricCounters
+    latency_ms: LatencyPercentiles
+    series: list[MetricPoint]
+    breakdown: dict[str, dict[str, int]]
+
+
+class SyncRequest(TypedDict):
+    stream: str
+    mode: SyncMode
+    since: NotRequired[str]
+    until: NotRequired[str]
+
+
+class SyncJob(TypedDict, total=False):
+    id: str
+    integration_id: str
+    stream: str
+    mode: SyncMode
+    trigger: SyncTrigger
+    status: SyncJobStatus
+    pages: int
+    records_upserted: int
+    records_deleted: int
+    attempts: int
+    cursor_before: Any
+    cursor_after: Any
+    error: str | None
+    created_at: str
+    started_at: str | None
+    finished_at: str | None
+
+
+class SyncJobAnswer(TypedDict):
+    job: SyncJob
+
+
+class StreamSchedule(TypedDict):
+    every_minutes: int
+    mode: SyncMode
+
+
+class SyncSchedule(TypedDict):
+    streams: dict[str, StreamSchedule]
+    paused: bool
+
+
+class SyncRecord(TypedDict, total=False):
+    id: str
+    stream: str
+    external_id: str
+    data: dict[str, Any]
+    mapped: dict[str, Any] | None
+    mapping_version: int | None
+    deleted: bool
+    first_seen_at: str
+    updated_at: str
+
+
+class SimulateRequest(TypedDict, total=False):
+    event_type: str | None
+    count: int
+    variant: SimulationVariant
+    overrides: dict[str, Any] | None
+
+
+class SimulatedDelivery(TypedDict):
+    event_type: str
+    provider_event_id: str
+    status: int
+
+
+class SimulationResult(TypedDict):
+    sent: int
+    deliveries: list[SimulatedDelivery]
+
+
+class FaultSet(TypedDict):
+    kind: FaultKind
+    probability: NotRequired[float]
+    count: NotRequired[int | None]
+    retry_after: NotRequired[int | None]
+
+
+class Fault(TypedDict):
+    kind: FaultKind
+    probability: float
+    count: int | None
+    remaining: int | None
+    retry_after: int | None
+
+
+class Faults(TypedDict):
+    faults: list[Fault]
+
+
+class ActionOutcome(TypedDict):
+    action: str
+    status: ActionRunStatus
+    result: dict[str, Any]
+    provider_response: dict[str, Any]
+    run_id: str
+
+
+class ActionRun(TypedDict, total=False):
+    id: str
+    action: str
+    status: ActionRunStatus
+    idempotency_key: str | None
+    input: dict[str, Any]  # message and secret fields redacted by the api
+    result: dict[str, Any]
+    provider_response: dict[str, Any]
+    error: str
+    error_kind: str
+    attempts: int
+    duration_ms: int
+    created_at: str
+    finished_at: str | None
