@@ -10,8 +10,6 @@ values).
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
-import random
 import time
 from typing import Any
 
@@ -22,19 +20,17 @@ from backend.actions.services import Target
 from backend.actions.tables import ActionRun
 from backend.actions.vocab import ActionRunStatus
 from backend.connectors.actions import ActionCall, ActionResult
-from backend.connectors.base import Adapter, ProviderError
-from backend.integrations import secrets as sealed
-from backend.integrations.adapters import build_adapter
-from backend.integrations.tables import Integration as IntegrationRow
+from backend.connectors.base import ProviderError
+from backend.integrations import provider_calls
+from backend.integrations.provider_calls import RETRIED, RefreshFailed, backoff_seconds
 from backend.lib.clock import utc_now
 from backend.lib.errors import Problem
 from backend.lib.telemetry import tracer
 from backend.lib.tenancy import TenantScope
-from backend.lib.vocab import FailureKind, IntegrationStatus
-from backend.oauth.services import OAuthService, ReauthRequired, get_oauth_flows
+from backend.lib.vocab import FailureKind
+from backend.oauth.services import OAuthService, ReauthRequired
 from backend.observability.recorder import record_action
 from backend.observability.services import write_audit, write_log
-from backend.testmode.faults import FaultOwner
 
 MAX_ATTEMPTS = 4
 # Retries stop when the next wait would pass the budget: a caller waiting on the HTTP answer
@@ -42,10 +38,6 @@ MAX_ATTEMPTS = 4
 # queued run may wait longer.
 SYNC_TIME_BUDGET_SECONDS = 8.0
 TIME_BUDGET_SECONDS = 60.0
-BACKOFF_BASE_SECONDS = 0.5
-BACKOFF_MAX_SECONDS = 20.0
-_EXPIRY_MARGIN = dt.timedelta(seconds=30)
-_RETRIED = (FailureKind.RATE_LIMITED, FailureKind.PROVIDER_DOWN, FailureKind.NETWORK)
 
 
 class _Finished(Exception):
@@ -55,12 +47,6 @@ class _Finished(Exception):
         super().__init__(message)
         self.status, self.kind, self.message = status, kind, message
         self.attempts = attempts
-
-
-def backoff_seconds(attempt: int, retry_after: float | None) -> float:
-    """Exponential backoff with full jitter, never shorter than the provider's Retry-After."""
-    ceiling = min(BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * 2 ** (attempt - 1))
-    return max(retry_after or 0.0, random.uniform(ceiling / 2, ceiling))
 
 
 async def execute(
@@ -117,18 +103,18 @@ async def _attempts(
     while True:
         attempt += 1
         try:
-            row = await _fresh_row(scope, target, row, redis, flows)
-            adapter = await _adapter(target, row)
+            row = await provider_calls.fresh_row(scope, target.provider, row, redis, flows)
+            adapter = await provider_calls.adapter_for(target.provider, row)
             return await target.action.run(adapter, call), attempt
         except ProviderError as exc:
             if exc.kind == FailureKind.AUTH_FAILED:
-                if refreshed or not _refreshable(target, row):
+                if refreshed or not provider_calls.refreshable(target.provider, row):
                     await _mark_needs_reauth(scope, target, exc.message)
                     raise _finished(ActionRunStatus.NEEDS_REAUTH, exc, attempt) from None
                 refreshed = True
                 row = await _refresh(scope, target, row, redis, flows, attempt)
                 continue
-            if exc.kind not in _RETRIED or attempt >= MAX_ATTEMPTS:
+            if exc.kind not in RETRIED or attempt >= MAX_ATTEMPTS:
                 raise _finished(ActionRunStatus.FAILED, exc, attempt) from None
             delay = backoff_seconds(attempt, exc.retry_after)
             if time.monotonic() + delay > deadline:
@@ -166,26 +152,6 @@ def _finished(status: ActionRunStatus, exc: ProviderError, attempt: int) -> _Fin
     return _Finished(status, str(exc.kind), message, attempt)
 
 
-def _refreshable(target: Target, row: dict[str, Any]) -> bool:
-    return target.provider.spec.oauth is not None and row.get("credentials") is not None
-
-
-async def _fresh_row(
-    scope: TenantScope,
-    target: Target,
-    row: dict[str, Any],
-    redis: Any,
-    flows: OAuthService | None,
-) -> dict[str, Any]:
-    """The row, its OAuth token refreshed first when it is about to expire."""
-    expires = row.get("token_expires_at")
-    if target.provider.spec.oauth is None or expires is None:
-        return row
-    if expires > utc_now() + _EXPIRY_MARGIN:
-        return row
-    return await (flows or get_oauth_flows()).refresh(scope, row, redis=redis)
-
-
 async def _refresh(
     scope: TenantScope,
     target: Target,
@@ -196,50 +162,27 @@ async def _refresh(
 ) -> dict[str, Any]:
     """One refresh after the provider refused the token (shared with concurrent ones)."""
     try:
-        return await (flows or get_oauth_flows()).refresh(scope, row, redis=redis)
-    except ReauthRequired as exc:
-        raise _Finished(
-            ActionRunStatus.NEEDS_REAUTH, FailureKind.AUTH_FAILED, exc.detail, attempt
-        ) from None
-    except Problem as exc:
-        if exc.status == 409:  # no refresh token: only reconnecting renews it
-            await _mark_needs_reauth(scope, target, exc.detail)
+        return await provider_calls.refresh_refused_token(
+            scope, target.provider, row, target.action.name, redis, flows
+        )
+    except RefreshFailed as exc:
+        if exc.needs_reauth:
             raise _Finished(
-                ActionRunStatus.NEEDS_REAUTH, FailureKind.AUTH_FAILED, exc.detail, attempt
+                ActionRunStatus.NEEDS_REAUTH, FailureKind.AUTH_FAILED, exc.message, attempt
             ) from None
         raise _Finished(
-            ActionRunStatus.FAILED, FailureKind.PROVIDER_DOWN, exc.detail, attempt
+            ActionRunStatus.FAILED, FailureKind.PROVIDER_DOWN, exc.message, attempt
         ) from None
-
-
-async def _adapter(target: Target, row: dict[str, Any]) -> Adapter:
-    """The integration's adapter (its simulator with its faults in test mode)."""
-    credentials = await sealed.open_credentials(row["tenant"], row["id"], row["credentials"])
-    owner = FaultOwner(row["tenant"], row["id"])
-    return build_adapter(target.provider, credentials, row["config"] or {}, row["test_mode"], owner)
 
 
 async def _mark_needs_reauth(scope: TenantScope, target: Target, reason: str) -> None:
-    """The provider refused fresh credentials: only a person reconnecting restores them."""
-    integration_id = target.integration["id"]
-    await scope.update(
-        IntegrationRow,
-        {
-            IntegrationRow.status: IntegrationStatus.NEEDS_REAUTH,
-            IntegrationRow.updated_at: utc_now(),
-        },
-    ).where(
-        (IntegrationRow.id == integration_id)
-        & (IntegrationRow.status == IntegrationStatus.CONNECTED)
-    )
-    await write_log(
-        scope.tenant_id,
-        integration_id,
-        "integration.needs_reauth",
-        f"{target.provider.spec.name} refused the credentials during {target.action.name}: "
-        f"{reason}",
-        level="error",
-        context={"action": target.action.name},
+    await provider_calls.mark_needs_reauth(
+        scope,
+        target.provider,
+        target.integration["id"],
+        reason,
+        target.action.name,
+        {"action": target.action.name},
     )
 
 
