@@ -2,8 +2,9 @@
 
 Every folder under `providers/` with a `spec.py` is a provider (no list to keep): `spec.py`
 (SPEC), `adapter.py` (one Adapter subclass), `simulator.py` (SIMULATOR), optionally
-`webhook.py` (HANDLER), `hooks.py` (the hooks SPEC.hooks names) and `actions.py` (ACTIONS, the
-outbound actions: unique names, valid input JSON Schemas, scopes the spec offers). Modules
+`webhook.py` (HANDLER), `hooks.py` (the hooks SPEC.hooks names), `actions.py` (ACTIONS, the
+outbound actions: unique names, valid input JSON Schemas, scopes the spec offers) and
+`streams.py` (the page readers SPEC.streams name where a list call cannot be data). Modules
 shared by several
 folders start with `_` and are skipped. Loading fails loudly, naming the folder, on a broken
 import, a contradictory or mistyped spec, a malformed dotted path or a missing piece, so a
@@ -32,6 +33,8 @@ from backend.connectors.hooks import bind_hooks
 from backend.connectors.paths import is_well_formed
 from backend.connectors.simulator import ProviderSimulator
 from backend.connectors.spec import Category, ConnectorSpec, SpecError, validate_spec
+from backend.connectors.stream_checks import bind_readers
+from backend.connectors.streams import ReadPage
 
 _PACKAGE = "backend.connectors.providers"
 _ACTION_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
@@ -48,6 +51,8 @@ class Provider:
     hooks: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
     # The folder's outbound actions (actions.py ACTIONS) by name, in declaration order.
     actions: Mapping[str, Action] = field(default_factory=dict)
+    # The folder's page readers (streams.py) that spec.streams name, by name.
+    readers: Mapping[str, ReadPage] = field(default_factory=dict)
 
     @property
     def key(self) -> str:
@@ -192,6 +197,7 @@ def _load(base: str, key: str) -> Provider:
         raise SpecError(f"connector {key!r}: webhook.HANDLER must be a WebhookHandler")
     hooks = bind_hooks(spec, _optional_module(f"{base}.hooks"))
     actions = _load_actions(spec, _optional_module(f"{base}.actions"))
+    readers = bind_readers(spec, _optional_module(f"{base}.streams"))
     return Provider(
         spec=spec,
         adapter=adapter,
@@ -199,6 +205,7 @@ def _load(base: str, key: str) -> Provider:
         webhook=handler,
         hooks=hooks,
         actions=actions,
+        readers=readers,
     )
 
 

@@ -6,12 +6,15 @@ same key with other parameters is an `idempotency_error`
 (https://docs.stripe.com/api/idempotent_requests).
 """
 
+import random
 import re
 import secrets
+import string
 import time
 from collections.abc import Callable
 from urllib.parse import parse_qsl, urlsplit
 
+from backend.connectors.providers._listing import bounded_limit, generated, page_after, seed_of
 from backend.connectors.providers.stripe.spec import SPEC
 from backend.connectors.simulator import (
     ProviderSimulator,
@@ -230,17 +233,177 @@ def customer(request: SimRequest) -> SimResponse:
     return json_response(200, found, _headers())
 
 
-def customers(request: SimRequest) -> SimResponse:
-    return json_response(
-        200,
-        {
+# -- lists (https://docs.stripe.com/api/pagination) -------------------------------------------
+
+#: How many objects each simulated account lists, besides the fixed CUSTOMERS.
+LIST_SIZES = {"customers": 147, "charges": 130, "invoices": 120}
+# The newest generated object's creation time; older ones follow an hour or so apart.
+_NEWEST = 1_764_000_000
+_FIRST = ("Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Frances", "Ken")
+_LAST = ("Hopper", "Turing", "Dijkstra", "Liskov", "Knuth", "Allen", "Thompson", "Ritchie")
+
+
+def _created(rng: random.Random, index: int) -> int:
+    return _NEWEST - index * 3600 - rng.randrange(0, 1800)
+
+
+def _generated_customer(rng: random.Random, index: int) -> dict[str, object]:
+    first, last = rng.choice(_FIRST), rng.choice(_LAST)
+    customer_id = "cus_" + "".join(rng.choices(string.ascii_letters + string.digits, k=14))
+    email = f"{first}.{last}{index}@example.com".lower()
+    return _customer(customer_id, f"{first} {last}", email, _created(rng, index))
+
+
+def _charge(rng: random.Random, index: int) -> dict[str, object]:
+    """A documented Charge object (https://docs.stripe.com/api/charges/object)."""
+    amount = rng.randrange(500, 50_000, 25)
+    status = rng.choice(("succeeded", "succeeded", "succeeded", "pending", "failed"))
+    refunded = status == "succeeded" and rng.random() < 0.1
+    suffix = "".join(rng.choices(string.ascii_letters + string.digits, k=24))
+    return {
+        "id": "ch_" + suffix,
+        "object": "charge",
+        "amount": amount,
+        "amount_captured": amount if status == "succeeded" else 0,
+        "amount_refunded": amount if refunded else 0,
+        "balance_transaction": "txn_" + suffix if status == "succeeded" else None,
+        "billing_details": {"address": None, "email": None, "name": None, "phone": None},
+        "captured": status == "succeeded",
+        "created": _created(rng, index),
+        "currency": "usd",
+        "customer": rng.choice(list(CUSTOMERS)),
+        "description": None,
+        "disputed": False,
+        "failure_code": "card_declined" if status == "failed" else None,
+        "failure_message": "Your card was declined." if status == "failed" else None,
+        "livemode": False,
+        "metadata": {},
+        "paid": status == "succeeded",
+        "payment_intent": "pi_" + suffix,
+        "receipt_email": None,
+        "refunded": refunded,
+        "status": status,
+    }
+
+
+def _invoice(rng: random.Random, index: int) -> dict[str, object]:
+    """A documented Invoice object (https://docs.stripe.com/api/invoices/object)."""
+    created = _created(rng, index)
+    total = rng.randrange(1_000, 100_000, 100)
+    status = rng.choice(("paid", "paid", "open", "draft", "void"))
+    paid = status == "paid"
+    suffix = "".join(rng.choices(string.ascii_letters + string.digits, k=24))
+    return {
+        "id": "in_" + suffix,
+        "object": "invoice",
+        "amount_due": total,
+        "amount_paid": total if paid else 0,
+        "amount_remaining": 0 if paid else total,
+        "amount_shipping": 0,
+        "attempt_count": 1 if paid else 0,
+        "attempted": paid,
+        "automatic_tax": {"enabled": False, "status": None},
+        "collection_method": "charge_automatically",
+        "created": created,
+        "currency": "usd",
+        "customer": rng.choice(list(CUSTOMERS)),
+        "default_tax_rates": [],
+        "lines": {
             "object": "list",
-            "data": list(CUSTOMERS.values()),
+            "data": [],
             "has_more": False,
-            "url": "/v1/customers",
+            "url": f"/v1/invoices/in_{suffix}/lines",
         },
-        _headers(),
+        "livemode": False,
+        "number": None if status == "draft" else f"SWB-{index:05d}",
+        "paid": paid,
+        "paid_out_of_band": False,
+        "payment_settings": {
+            "default_mandate": None,
+            "payment_method_options": None,
+            "payment_method_types": None,
+        },
+        "period_end": created,
+        "period_start": created - 30 * 86400,
+        "post_payment_credit_notes_amount": 0,
+        "pre_payment_credit_notes_amount": 0,
+        "starting_balance": 0,
+        "status": status,
+        "status_transitions": {
+            "finalized_at": None if status == "draft" else created,
+            "marked_uncollectible_at": None,
+            "paid_at": created + 60 if paid else None,
+            "voided_at": created + 120 if status == "void" else None,
+        },
+        "subtotal": total,
+        "total": total,
+        "total_tax_amounts": [],
+    }
+
+
+_BUILDERS = {"customers": _generated_customer, "charges": _charge, "invoices": _invoice}
+
+
+def _all(name: str, request: SimRequest) -> list[dict[str, object]]:
+    """The account's objects of list `name`, newest first (Stripe's order)."""
+    records: list[dict[str, object]] = generated(
+        seed_of(request.bearer() or ""), name, LIST_SIZES[name], _BUILDERS[name]
     )
+    if name == "customers":
+        records = [*records, *(dict(c) for c in CUSTOMERS.values())]
+    return sorted(records, key=lambda r: -int(str(r["created"])))
+
+
+def _created_filter(query: dict[str, str]) -> Callable[[int], bool] | None:
+    """`created` or `created[gt|gte|lt|lte]` as a predicate; None when a value is no integer."""
+    tests: list[Callable[[int], bool]] = []
+    for key, value in query.items():
+        match = re.fullmatch(r"created(?:\[(gt|gte|lt|lte)\])?", key)
+        if not match:
+            continue
+        if not value.lstrip("-").isdigit():
+            return None
+        bound, op = int(value), match.group(1)
+        tests.append(
+            {
+                None: lambda c, b=bound: c == b,
+                "gt": lambda c, b=bound: c > b,
+                "gte": lambda c, b=bound: c >= b,
+                "lt": lambda c, b=bound: c < b,
+                "lte": lambda c, b=bound: c <= b,
+            }[op]
+        )
+    return lambda created: all(test(created) for test in tests)
+
+
+def lister(name: str) -> Callable[[SimRequest], SimResponse]:
+    """GET /v1/<name>: `limit` (1-100, default 10), `starting_after`, `created` filters."""
+
+    def handler(request: SimRequest) -> SimResponse:
+        query = request.query
+        limit = query.get("limit")
+        if limit is not None and not (limit.isdigit() and 1 <= int(limit) <= 100):
+            return _invalid(
+                "This value must be greater than or equal to 1 and less than or equal to 100.",
+                "limit",
+            )
+        keep = _created_filter(query)
+        if keep is None:
+            return _invalid("Invalid integer", "created")
+        records = [r for r in _all(name, request) if keep(int(str(r["created"])))]
+        after = query.get("starting_after")
+        if after and after not in {r["id"] for r in records}:
+            return _invalid(
+                f"No such {name[:-1]}: '{after}'", "starting_after", "resource_missing", 404
+            )
+        page, more = page_after(records, after, bounded_limit(limit, 10, 100))
+        return json_response(
+            200,
+            {"object": "list", "data": page, "has_more": more, "url": f"/v1/{name}"},
+            _headers(),
+        )
+
+    return handler
 
 
 #: Webhook endpoints created through the simulator, by endpoint id.
@@ -423,7 +586,9 @@ SIMULATOR = ProviderSimulator(
     routes=(
         Route("GET", r"/v1/account", account),
         Route("GET", r"/v1/balance", balance),
-        Route("GET", r"/v1/customers", customers),
+        Route("GET", r"/v1/customers", lister("customers")),
+        Route("GET", r"/v1/charges", lister("charges")),
+        Route("GET", r"/v1/invoices", lister("invoices")),
         Route("GET", r"/v1/customers/cus_\w+", customer),
         Route("POST", r"/v1/customers", create_customer),
         Route("POST", r"/v1/refunds", create_refund),

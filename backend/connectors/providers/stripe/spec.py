@@ -11,6 +11,7 @@ from backend.connectors.spec import (
     StreamSpec,
     WebhookContract,
 )
+from backend.connectors.streams import Incremental, ListCall, Paging
 
 SPEC = ConnectorSpec(
     key="stripe",
@@ -70,10 +71,32 @@ SPEC = ConnectorSpec(
             "endpoint's Signing secret (whsec_...) and paste it here."
         ),
     ),
-    streams=(
-        StreamSpec(name="customers", description="Customers, newest first."),
-        StreamSpec(name="charges", description="Charges, newest first."),
-        StreamSpec(name="invoices", description="Invoices, newest first."),
+    # Lists page by `starting_after` while `has_more` (https://docs.stripe.com/api/pagination),
+    # newest first; `created` never changes, so an incremental run reads what was created
+    # since the newest object of the last run (`created[gte]`, the overlap upserted again).
+    streams=tuple(
+        StreamSpec(
+            name=name,
+            description=description,
+            list=ListCall(
+                path=f"/v1/{name}",
+                params={"created[gte]": "{since}", "created[lte]": "{until}"},
+                records_path="data",
+                paging=Paging(kind="last_id", param="starting_after", has_more_path="has_more"),
+                page_size_param="limit",
+                page_size=100,
+                time_format="epoch",
+            ),
+            incremental=Incremental(kind="watermark", field="created"),
+            updated_path="created",
+            # Deleted customers and draft invoices vanish from the lists; charges stay.
+            full_marks_deletions=name != "charges",
+        )
+        for name, description in (
+            ("customers", "Customers; incremental runs read those created since the last run."),
+            ("charges", "Charges; incremental runs read those created since the last run."),
+            ("invoices", "Invoices; incremental runs read those created since the last run."),
+        )
     ),
     capabilities=("health", "sync", "webhooks", "auto_register_webhook"),
 )

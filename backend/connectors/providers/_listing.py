@@ -1,0 +1,52 @@
+"""What every simulator's list endpoints share: records generated from a seed, the same
+for the same integration on every call, so a test-mode sync pages through a stable data
+set and a second run finds what the first stored."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from collections.abc import Callable
+from functools import lru_cache
+from typing import Any
+
+#: Build record `index` of a list (0 is the newest) with a seeded random source.
+Build = Callable[[random.Random, int], dict[str, Any]]
+
+
+def seed_of(*parts: str) -> str:
+    """A short stable seed from what identifies the simulated account (never stored)."""
+    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()[:16]
+
+
+@lru_cache(maxsize=128)
+def _generated(seed: str, name: str, count: int, build: Build) -> tuple[dict[str, Any], ...]:
+    rng = random.Random(f"{seed}:{name}")
+    return tuple(build(rng, index) for index in range(count))
+
+
+def generated(seed: str, name: str, count: int, build: Build) -> list[dict[str, Any]]:
+    """`count` records of list `name` for the account `seed`, each a fresh copy."""
+    return [dict(record) for record in _generated(seed, name, count, build)]
+
+
+def page_after(
+    records: list[dict[str, Any]], after: str | None, limit: int, key: str = "id"
+) -> tuple[list[dict[str, Any]], bool]:
+    """The `limit` records following the one whose `key` is `after` (from the start when
+    None), and whether more follow them."""
+    start = 0
+    if after:
+        ids = [str(r.get(key)) for r in records]
+        start = ids.index(after) + 1 if after in ids else len(records)
+    chunk = records[start : start + limit]
+    return chunk, start + limit < len(records)
+
+
+def bounded_limit(raw: str | None, default: int, maximum: int) -> int:
+    """A page size from a query value, within the provider's documented range."""
+    try:
+        value = int(raw) if raw is not None else default
+    except ValueError:
+        value = default
+    return max(1, min(value, maximum))
