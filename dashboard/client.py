@@ -98,6 +98,7 @@ class WebhookRegistration(TypedDict, total=False):
     reason: str
     provider_id: str | None
     at: str | None
+    expires_at: str | None  # when a Google watch lapses unless renewed
 
 
 class Integration(TypedDict, total=False):
@@ -156,6 +157,10 @@ class Event(TypedDict, total=False):
     attempts: int
     duplicates: int
     error: str | None
+    mapped: dict[str, Any] | None
+    mapping_version: int | None
+    mapping_errors: list[MappingFieldError]
+    simulated: bool
 
 
 class EventDetail(Event, total=False):
@@ -163,6 +168,7 @@ class EventDetail(Event, total=False):
     raw_body: str
     raw_body_encoding: Literal["utf-8", "base64"]
     normalized: dict[str, Any] | None
+    trace_id: str
 
 
 class LogEntry(TypedDict, total=False):

@@ -66,7 +66,7 @@ INTEGRATION = {
     "name": "SMS",
     "status": "connected",
     "test_mode": False,
-    "health": {"status": "ok", "reason": "200 from provider"},
+    "health": {"status": "healthy", "reason": "200 from provider"},
     "webhook_url": "http://localhost:8000/api/webhooks/twilio/tok",
 }
 
