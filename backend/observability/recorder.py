@@ -62,6 +62,20 @@ def record_action(tenant_id: uuid.UUID, integration_id: uuid.UUID, connector: st
     TOTALS["actions", connector, "executed", ""] += 1
 
 
+def record_sync(
+    tenant_id: uuid.UUID,
+    integration_id: uuid.UUID,
+    records: int,
+    finished: str = "",
+) -> None:
+    """A sync page's upserted records, or (`finished`: its status) a sync job's end; the
+    per-integration metrics read them as `records_synced` and `sync_jobs`."""
+    if records:
+        BUFFER.add(tenant_id, integration_id, "records_synced", by=records)
+    if finished:
+        BUFFER.add(tenant_id, integration_id, "sync_jobs", finished)
+
+
 def status_class(status_code: int) -> str:
     """2xx/3xx/4xx/5xx, or `none` when no response arrived."""
     return f"{status_code // 100}xx" if 100 <= status_code < 600 else "none"
