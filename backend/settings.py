@@ -165,6 +165,24 @@ class Settings:
             env="SWITCHBOARD_LOG_RETENTION_DAYS_ERROR",
         ),
     )
+    event_retention_days: int = field(
+        default=30,
+        metadata=_doc(
+            "Days received webhook events (raw bodies, normalized envelopes) and their dedupe "
+            "keys are kept; the worker drops whole days past it, so an event lives between "
+            "this and one day more. A replay older than this is stored as new. 0 keeps them "
+            "forever.",
+            env="SWITCHBOARD_EVENT_RETENTION_DAYS",
+        ),
+    )
+    metric_retention_days: int = field(
+        default=35,
+        metadata=_doc(
+            "Days per-minute metric buckets are kept (the longest window read is 7 days); "
+            "the worker drops whole days past it. 0 keeps them forever.",
+            env="SWITCHBOARD_METRIC_RETENTION_DAYS",
+        ),
+    )
     db_pool_size: int = field(
         default=10,
         metadata=_doc("PostgreSQL connections per process.", env="SWITCHBOARD_DB_POOL_SIZE"),
