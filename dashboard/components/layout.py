@@ -5,19 +5,42 @@ from __future__ import annotations
 
 import reflex as rx
 
+from dashboard.state.alerts import AlertBadgeState
 from dashboard.state.session import AuthState
 
 NAV = [
     ("Catalog", "/", "layout-grid", "nav-catalog"),
+    ("Overview", "/overview", "gauge", "nav-overview"),
+    ("Alerts", "/alerts", "bell", "nav-alerts"),
     ("Audit trail", "/audit", "scroll-text", "nav-audit"),
 ]
 
 
-def _nav_links() -> rx.Component:
+def _alerts_badge(id_: str) -> rx.Component:
+    """Open alerts nobody acknowledged yet; hidden at zero."""
+    return rx.cond(
+        AlertBadgeState.badge != "",
+        rx.badge(
+            AlertBadgeState.badge,
+            color_scheme="red",
+            variant="solid",
+            radius="full",
+            id=id_,
+            aria_label=AlertBadgeState.badge + " open alerts to acknowledge",
+        ),
+    )
+
+
+def _nav_links(where: str) -> rx.Component:
     return rx.vstack(
         *[
             rx.link(
-                rx.hstack(rx.icon(icon, size=16), rx.text(label, size="3"), align="center"),
+                rx.hstack(
+                    rx.icon(icon, size=16),
+                    rx.text(label, size="3"),
+                    *([_alerts_badge(f"alerts-badge-{where}")] if id_ == "nav-alerts" else []),
+                    align="center",
+                ),
                 href=href,
                 id=id_,
                 underline="none",
@@ -63,7 +86,7 @@ def sidebar() -> rx.Component:
         rx.vstack(
             _brand(),
             rx.divider(),
-            _nav_links(),
+            _nav_links("sidebar"),
             rx.spacer(),
             _tenant_block(),
             height="100%",
@@ -85,6 +108,7 @@ def top_bar() -> rx.Component:
     return rx.hstack(
         _brand(),
         rx.spacer(),
+        _alerts_badge("alerts-badge-top"),
         rx.drawer.root(
             rx.drawer.trigger(
                 rx.icon_button(
@@ -100,7 +124,7 @@ def top_bar() -> rx.Component:
                                 rx.icon("x"), variant="ghost", aria_label="Close navigation"
                             )
                         ),
-                        _nav_links(),
+                        _nav_links("drawer"),
                         rx.divider(),
                         _tenant_block(),
                         spacing="4",
@@ -150,6 +174,8 @@ def page_layout(title: rx.Var[str] | str, *children: rx.Component, actions=None)
             flex="1",
             min_width="0",
         ),
+        # Starts the alerts badge's polling: one loop per tab, kept across pages.
+        rx.box(on_mount=AlertBadgeState.start_badge, display="none"),
         direction="row",
         width="100%",
         min_height="100vh",
