@@ -417,6 +417,14 @@ def integration_page() -> rx.Component:
             id="back-to-catalog",
         ),
         rx.cond(
+            I.id != "",
+            rx.link(
+                rx.button(rx.icon("arrow-right-left", size=14), "Field mappings", variant="soft"),
+                href="/integrations/" + I.id + "/mappings",
+                id="open-field-mappings",
+            ),
+        ),
+        rx.cond(
             S.oauth_message != "",
             info_callout(
                 S.oauth_message, color=rx.cond(S.oauth_ok, "green", "red"), id="oauth-outcome"
