@@ -23,8 +23,8 @@ _PAGING_NEEDS: dict[str, tuple[str, ...]] = {
 
 def _call_problems(call: ListCall, where: str) -> list[str]:
     problems = []
-    if not call.path.startswith("/"):
-        problems.append(f"{where}.path must start with '/'")
+    if not call.path or "://" in call.path or any(c.isspace() for c in call.path):
+        problems.append(f"{where}.path must be a path on the API base")
     if call.records_path and not is_well_formed(call.records_path):
         problems.append(f"{where}.records_path is not a dotted path")
     if call.page_size <= 0:
@@ -40,8 +40,12 @@ def _call_problems(call: ListCall, where: str) -> list[str]:
     return problems
 
 
-def _incremental_problems(inc: Incremental, where: str) -> list[str]:
+def _incremental_problems(inc: Incremental, where: str, declared: bool) -> list[str]:
+    """`declared`: the generic reader runs it, so what it reads must be named (a named
+    reader knows its own)."""
     problems = []
+    if not declared:
+        return [f"{where}.call needs a declared list"] if inc.call is not None else []
     if inc.kind == "watermark" and not (inc.field and is_well_formed(inc.field)):
         problems.append(f"{where}: a watermark needs field, a dotted path")
     if inc.kind == "token" and not (inc.token_path and inc.token_param):
@@ -65,7 +69,11 @@ def stream_problems(stream: StreamSpec, module: ModuleType | None) -> list[str]:
     if stream.incremental is not None:
         if stream.unavailable:
             problems.append(f"{where}: incremental needs list or reader")
-        problems.extend(_incremental_problems(stream.incremental, f"{where}.incremental"))
+        problems.extend(
+            _incremental_problems(
+                stream.incremental, f"{where}.incremental", stream.list is not None
+            )
+        )
     if stream.reader:
         found = getattr(module, stream.reader, None) if module is not None else None
         if module is None:

@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urljoin, urlsplit
 
 import httpx
+import msgspec
 
 from backend.connectors.base import ProviderError
-from backend.connectors.classify import json_body
 from backend.connectors.paths import dig, dig_str
 from backend.connectors.streams import (
     CursorExpired,
@@ -167,6 +167,23 @@ def _fill_top(
     return filled
 
 
+def _fill_path(adapter: Adapter, template: str) -> str:
+    """The list call's path, filled as the adapter fills health paths except that a `/` in
+    a value stays a separator (GitHub's `owner/name`); an empty, `.` or `..` segment is
+    refused, so a tenant's config cannot climb out of the declared path."""
+
+    def value(match: re.Match[str]) -> str:
+        filled = adapter.fill_path(match.group(0))
+        segments = filled.split("%2F")
+        if any(segment in ("", ".", "..", "%2E", "%2E%2E") for segment in segments):
+            raise ProviderError(
+                FailureKind.MISCONFIGURED, f"{match.group(0)[1:-1]} is not a valid path value"
+            )
+        return "/".join(segments)
+
+    return _PLACEHOLDER.sub(value, template)
+
+
 # -- one page ----------------------------------------------------------------------------
 
 
@@ -217,7 +234,7 @@ async def read_declared_page(adapter: Adapter, stream: StreamSpec, request: Page
         # Link / next_url paging: the provider's URL already carries every parameter.
         path = _same_base(adapter, state["url"])
     else:
-        path = adapter.fill_path(call.path)
+        path = _fill_path(adapter, call.path)
         params = _fill_top(adapter, call.params, bounds)
         body = _fill_top(adapter, call.body, bounds) if call.body is not None else None
         paged = body if call.paging.in_body and body is not None else params
@@ -248,7 +265,7 @@ async def read_declared_page(adapter: Adapter, stream: StreamSpec, request: Page
         # Nothing changed since the stored ETag's answer: keep the cursor as it is.
         return Page(records=[])
 
-    answer = json_body(response)
+    answer = _decoded(response)
     found = dig(answer, call.records_path) if call.records_path else answer
     records = found if isinstance(found, list) else []
 
@@ -264,6 +281,19 @@ async def read_declared_page(adapter: Adapter, stream: StreamSpec, request: Page
             position={"next": following, "high": high, "etag": etag},
         )
     return Page(records=records, cursor=_cursor(inc, request, answer, high, etag))
+
+
+def _decoded(response: httpx.Response) -> Any:
+    """The page's JSON (pages may be large, unlike the error bodies `json_body` reads); a
+    body that is not JSON is the provider failing, never an empty page."""
+    try:
+        return msgspec.json.decode(response.content)
+    except msgspec.DecodeError:
+        raise ProviderError(
+            FailureKind.PROVIDER_DOWN,
+            f"the provider answered {response.status_code} with a body that is not JSON",
+            status_code=response.status_code,
+        ) from None
 
 
 def _highest(high: Any, records: list[Any], path: str) -> str | None:

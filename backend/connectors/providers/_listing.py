@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 import random
 from collections.abc import Callable
-from functools import lru_cache
 from typing import Any
 
 #: Build record `index` of a list (0 is the newest) with a seeded random source.
@@ -19,15 +18,20 @@ def seed_of(*parts: str) -> str:
     return hashlib.sha256("\x00".join(parts).encode()).hexdigest()[:16]
 
 
-@lru_cache(maxsize=128)
-def _generated(seed: str, name: str, count: int, build: Build) -> tuple[dict[str, Any], ...]:
-    rng = random.Random(f"{seed}:{name}")
-    return tuple(build(rng, index) for index in range(count))
+_CACHE: dict[tuple[str, str, int], tuple[dict[str, Any], ...]] = {}
+_CACHE_LIMIT = 256
 
 
 def generated(seed: str, name: str, count: int, build: Build) -> list[dict[str, Any]]:
-    """`count` records of list `name` for the account `seed`, each a fresh copy."""
-    return [dict(record) for record in _generated(seed, name, count, build)]
+    """`count` records of list `name` (one `build` per name) for the account `seed`, each a
+    shallow copy; kept for the next page, the oldest lists evicted past a bound."""
+    key = (seed, name, count)
+    if key not in _CACHE:
+        if len(_CACHE) >= _CACHE_LIMIT:
+            _CACHE.pop(next(iter(_CACHE)))
+        rng = random.Random(f"{seed}:{name}")
+        _CACHE[key] = tuple(build(rng, index) for index in range(count))
+    return [dict(record) for record in _CACHE[key]]
 
 
 def page_after(

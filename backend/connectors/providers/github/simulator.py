@@ -2,12 +2,17 @@
 (create, update config, delete), issues and comments created (kept in ISSUES and COMMENTS,
 what test mode would have sent), rate-limit headers."""
 
+import hashlib
 import itertools
 import json
+import random
 import re
 import time
+from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
+from backend.connectors.providers._listing import bounded_limit, generated, seed_of
 from backend.connectors.providers.github.spec import SPEC
 from backend.connectors.simulator import (
     ProviderSimulator,
@@ -321,6 +326,244 @@ def create_comment(request: SimRequest) -> SimResponse:
     )
 
 
+# -- lists (https://docs.github.com/rest/using-the-rest-api/using-pagination-in-the-rest-api) --
+
+#: How many objects each simulated account lists.
+LIST_SIZES = {"repositories": 45, "issues": 130, "pull_requests": 75}
+_NEWEST = 1_764_000_000
+_REPO_URLS = (
+    "archive_url:/{archive_format}{/ref}", "assignees_url:/assignees{/user}",
+    "blobs_url:/git/blobs{/sha}", "branches_url:/branches{/branch}",
+    "collaborators_url:/collaborators{/collaborator}", "comments_url:/comments{/number}",
+    "commits_url:/commits{/sha}", "compare_url:/compare/{base}...{head}",
+    "contents_url:/contents/{+path}", "contributors_url:/contributors",
+    "deployments_url:/deployments", "downloads_url:/downloads", "events_url:/events",
+    "forks_url:/forks", "git_commits_url:/git/commits{/sha}", "git_refs_url:/git/refs{/sha}",
+    "git_tags_url:/git/tags{/sha}", "hooks_url:/hooks",
+    "issue_comment_url:/issues/comments{/number}", "issue_events_url:/issues/events{/number}",
+    "issues_url:/issues{/number}", "keys_url:/keys{/key_id}", "labels_url:/labels{/name}",
+    "languages_url:/languages", "merges_url:/merges", "milestones_url:/milestones{/number}",
+    "notifications_url:/notifications{?since,all,participating}", "pulls_url:/pulls{/number}",
+    "releases_url:/releases{/id}", "stargazers_url:/stargazers",
+    "statuses_url:/statuses/{sha}", "subscribers_url:/subscribers",
+    "subscription_url:/subscription", "tags_url:/tags", "teams_url:/teams",
+    "trees_url:/git/trees{/sha}",
+)  # fmt: skip
+
+
+def _iso(seconds: int) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
+
+
+def _repository(full_name: str, repo_id: int, updated: int) -> dict[str, Any]:
+    """A documented `repository` (every field its description requires)."""
+    api = f"https://api.github.com/repos/{full_name}"
+    urls = {name: api + suffix for name, suffix in (u.split(":", 1) for u in _REPO_URLS)}
+    return {
+        "id": repo_id,
+        "node_id": f"R_kgDOsim{repo_id}",
+        "name": full_name.split("/")[1],
+        "full_name": full_name,
+        "owner": _OCTOCAT,
+        "private": repo_id % 3 == 0,
+        "html_url": f"https://github.com/{full_name}",
+        "description": f"Simulated repository {full_name}",
+        "fork": False,
+        "url": api,
+        **urls,
+        "git_url": f"git://github.com/{full_name}.git",
+        "ssh_url": f"git@github.com:{full_name}.git",
+        "clone_url": f"https://github.com/{full_name}.git",
+        "svn_url": f"https://github.com/{full_name}",
+        "mirror_url": None,
+        "homepage": None,
+        "language": "Python",
+        "forks": 0,
+        "forks_count": 0,
+        "stargazers_count": repo_id % 50,
+        "watchers": repo_id % 50,
+        "watchers_count": repo_id % 50,
+        "size": 1024,
+        "default_branch": "main",
+        "open_issues": 3,
+        "open_issues_count": 3,
+        "has_issues": True,
+        "has_projects": True,
+        "has_wiki": False,
+        "has_pages": False,
+        "has_downloads": True,
+        "archived": False,
+        "disabled": False,
+        "license": None,
+        "pushed_at": _iso(updated),
+        "created_at": _iso(updated - 400 * 86400),
+        "updated_at": _iso(updated),
+    }
+
+
+def _updated(rng: random.Random, index: int) -> int:
+    return _NEWEST - index * 3600 - rng.randrange(0, 1800)
+
+
+def _generated_repository(rng: random.Random, index: int) -> dict[str, Any]:
+    return _repository(f"octocat/project-{index:03d}", 700_000_000 + index, _updated(rng, index))
+
+
+def _generated_issue(repo: str) -> Callable[[random.Random, int], dict[str, Any]]:
+    def build(rng: random.Random, index: int) -> dict[str, Any]:
+        number = LIST_SIZES["issues"] - index
+        updated = _updated(rng, index)
+        issue = {
+            "id": 1_700_000_000 + number,
+            "number": number,
+            "title": f"Simulated issue {number}",
+            "body": rng.choice(("Steps to reproduce attached.", None, "See the logs.")),
+            "labels": [],
+            "created_at": _iso(updated - 86400),
+        }
+        view = _issue_view(repo, issue)
+        closed = rng.random() < 0.3
+        view.update(
+            state="closed" if closed else "open",
+            closed_at=_iso(updated) if closed else None,
+            updated_at=_iso(updated),
+            comments=rng.randrange(0, 12),
+        )
+        return view
+
+    return build
+
+
+def _generated_pull(repo: str) -> Callable[[random.Random, int], dict[str, Any]]:
+    def build(rng: random.Random, index: int) -> dict[str, Any]:
+        number = 1000 + LIST_SIZES["pull_requests"] - index
+        updated = _updated(rng, index)
+        api = f"https://api.github.com/repos/{repo}"
+        sha = f"{rng.getrandbits(160):040x}"
+        merged = rng.random() < 0.4
+        base = _repository(repo, 1296269, updated)
+        return {
+            "url": f"{api}/pulls/{number}",
+            "id": 1_800_000_000 + number,
+            "node_id": f"PR_kwDOsim{number}",
+            "html_url": f"https://github.com/{repo}/pull/{number}",
+            "diff_url": f"https://github.com/{repo}/pull/{number}.diff",
+            "patch_url": f"https://github.com/{repo}/pull/{number}.patch",
+            "issue_url": f"{api}/issues/{number}",
+            "commits_url": f"{api}/pulls/{number}/commits",
+            "review_comments_url": f"{api}/pulls/{number}/comments",
+            "review_comment_url": f"{api}/pulls/comments{{/number}}",
+            "comments_url": f"{api}/issues/{number}/comments",
+            "statuses_url": f"{api}/statuses/{sha}",
+            "number": number,
+            "state": "closed" if merged else "open",
+            "locked": False,
+            "title": f"Simulated change {number}",
+            "user": _OCTOCAT,
+            "body": None,
+            "labels": [],
+            "milestone": None,
+            "created_at": _iso(updated - 2 * 86400),
+            "updated_at": _iso(updated),
+            "closed_at": _iso(updated) if merged else None,
+            "merged_at": _iso(updated) if merged else None,
+            "merge_commit_sha": sha if merged else None,
+            "assignee": None,
+            "head": {"label": f"octocat:change-{number}", "ref": f"change-{number}",
+                     "sha": sha, "user": _OCTOCAT, "repo": base},
+            "base": {"label": "octocat:main", "ref": "main", "sha": sha, "user": _OCTOCAT,
+                     "repo": base},
+            "_links": {name: {"href": f"{api}/pulls/{number}"} for name in (
+                "comments", "commits", "statuses", "html", "issue", "review_comments",
+                "review_comment", "self")},
+            "author_association": "OWNER",
+            "auto_merge": None,
+        }  # fmt: skip
+
+    return build
+
+
+def _listed(request: SimRequest, records: list[dict[str, Any]]) -> SimResponse:
+    """One page (`per_page` 1-100, default 30; `page` from 1) with GitHub's Link header (as
+    a reference relative to the API, which clients resolve against it) and an ETag; a
+    matching If-None-Match is answered 304."""
+    per_page = bounded_limit(request.query.get("per_page"), 30, 100)
+    raw_page = request.query.get("page", "1")
+    page = max(1, int(raw_page)) if raw_page.isdigit() else 1
+    chunk = records[(page - 1) * per_page : page * per_page]
+    body = json.dumps(chunk).encode()
+    etag = 'W/"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    headers = {**_rate_headers(4990), "ETag": etag}
+    if request.headers.get("if-none-match") == etag:
+        return SimResponse(304, b"", headers)
+    last = max(1, -(-len(records) // per_page))
+    links = []
+    for rel, number in (("next", page + 1), ("last", last)):
+        if page < last:
+            query = urlencode({**request.query, "page": str(number)})
+            links.append(f'<{request.path}?{query}>; rel="{rel}"')
+    if links:
+        headers["Link"] = ", ".join(links)
+    return SimResponse(200, body, {"Content-Type": "application/json; charset=utf-8", **headers})
+
+
+def _since(request: SimRequest) -> str:
+    return request.query.get("since", "")
+
+
+def _account(request: SimRequest) -> str:
+    return seed_of(request.headers.get("authorization", ""))
+
+
+def user_repositories(request: SimRequest) -> SimResponse:
+    """GET /user/repos, most recently updated first."""
+    records = generated(
+        _account(request), "repositories", LIST_SIZES["repositories"], _generated_repository
+    )
+    return _listed(request, records)
+
+
+def _repo_of(request: SimRequest) -> str:
+    parts = request.path.split("/")
+    return f"{parts[2]}/{parts[3]}"
+
+
+def list_issues(request: SimRequest) -> SimResponse:
+    """GET /repos/{owner}/{repo}/issues: `since` keeps those updated at or after it;
+    `sort=updated&direction=asc` oldest first (default: newest created first)."""
+    repo = _repo_of(request)
+    if "missing" in repo:
+        return _not_found(request)
+    records = generated(
+        _account(request), f"issues:{repo}", LIST_SIZES["issues"], _generated_issue(repo)
+    )
+    since = _since(request)
+    if since:
+        records = [r for r in records if r["updated_at"] >= since]
+    if request.query.get("state", "open") != "all":
+        wanted = request.query.get("state", "open")
+        records = [r for r in records if r["state"] == wanted]
+    key = "updated_at" if request.query.get("sort") == "updated" else "created_at"
+    ascending = request.query.get("direction") == "asc"
+    return _listed(request, sorted(records, key=lambda r: r[key], reverse=not ascending))
+
+
+def list_pulls(request: SimRequest) -> SimResponse:
+    """GET /repos/{owner}/{repo}/pulls (`state`, `sort`, `direction`)."""
+    repo = _repo_of(request)
+    if "missing" in repo:
+        return _not_found(request)
+    records = generated(
+        _account(request), f"pulls:{repo}", LIST_SIZES["pull_requests"], _generated_pull(repo)
+    )
+    state = request.query.get("state", "open")
+    if state != "all":
+        records = [r for r in records if r["state"] == state]
+    key = "updated_at" if request.query.get("sort") == "updated" else "created_at"
+    ascending = request.query.get("direction") == "asc"
+    return _listed(request, sorted(records, key=lambda r: r[key], reverse=not ascending))
+
+
 def unauthorized(request: SimRequest) -> SimResponse:
     return json_response(
         401,
@@ -356,6 +599,9 @@ SIMULATOR = ProviderSimulator(
     api_base_url=SPEC.api_base_url,
     routes=(
         Route("GET", r"/user", user),
+        Route("GET", r"/user/repos", user_repositories),
+        Route("GET", r"/repos/[^/]+/[^/]+/issues", list_issues),
+        Route("GET", r"/repos/[^/]+/[^/]+/pulls", list_pulls),
         Route("DELETE", r"/applications/[^/]+/grant", delete_grant, authenticated=False),
         Route("POST", r"/repos/[^/]+/[^/]+/hooks", create_hook),
         Route("PATCH", r"/repos/[^/]+/[^/]+/hooks/\d+/config", update_hook_config),

@@ -12,6 +12,7 @@ from backend.connectors.spec import (
     StreamSpec,
     WebhookContract,
 )
+from backend.connectors.streams import Incremental, ListCall, Paging
 
 SPEC = ConnectorSpec(
     key="github",
@@ -103,17 +104,55 @@ SPEC = ConnectorSpec(
             "the events, keep Active checked and save. GitHub then sends a ping event."
         ),
     ),
+    # Lists page by the Link header (https://docs.github.com/rest/using-the-rest-api/using-pagination-in-the-rest-api);
+    # a conditional request answered 304 costs no rate limit
+    # (https://docs.github.com/rest/using-the-rest-api/best-practices-for-using-the-rest-api#use-conditional-requests-if-appropriate).
     streams=(
-        StreamSpec(name="repositories", description="Repositories the user can access."),
+        StreamSpec(
+            name="repositories",
+            description="Repositories the user can access (GET /user/repos).",
+            list=ListCall(
+                path="/user/repos",
+                params={"sort": "updated", "direction": "desc"},
+                paging=Paging(kind="link"),
+                page_size_param="per_page",
+                page_size=100,
+            ),
+            updated_path="updated_at",
+            backfill=False,
+        ),
         StreamSpec(
             name="issues",
-            description="Issues of the selected repositories, updated since the last run.",
+            description="Issues (and pull requests, as GitHub lists them) of "
+            "config.repository, updated since the last run; a backfill reads from its "
+            "since onwards (GitHub has no upper bound filter).",
             required_scopes=("repo",),
+            list=ListCall(
+                path="/repos/{config.repository}/issues",
+                params={"state": "all", "sort": "updated", "direction": "asc", "since": "{since}"},
+                paging=Paging(kind="link"),
+                page_size_param="per_page",
+                page_size=100,
+            ),
+            incremental=Incremental(kind="watermark", field="updated_at", etag=True),
+            updated_path="updated_at",
+            # Deleted issues vanish from the list.
+            full_marks_deletions=True,
         ),
         StreamSpec(
             name="pull_requests",
-            description="Pull requests of the selected repositories.",
+            description="Pull requests of config.repository, most recently updated first "
+            "(GitHub's pulls list has no since filter: full reads only).",
             required_scopes=("repo",),
+            list=ListCall(
+                path="/repos/{config.repository}/pulls",
+                params={"state": "all", "sort": "updated", "direction": "desc"},
+                paging=Paging(kind="link"),
+                page_size_param="per_page",
+                page_size=100,
+            ),
+            updated_path="updated_at",
+            backfill=False,
         ),
     ),
     capabilities=("health", "revoke", "sync", "webhooks", "auto_register_webhook"),
