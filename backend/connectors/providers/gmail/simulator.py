@@ -1,6 +1,7 @@
 """Gmail's API as documented: users.getProfile and users.messages.send (what test mode would
 have sent is kept in SENT_MESSAGES), plus Google's token revocation; and, for push, the
-token-signing keys of a simulated Google (the trust root of test mode only).
+token-signing keys of a simulated Google (the trust root of test mode only). For syncs, a
+generated mailbox (`mailbox.py`): messages.list, messages.get, history.list and labels.list.
 
 The simulator's RSA key is public by design (`simulator_key.json` beside this file): every
 api process must sign and verify with the same key, and it proves nothing more than that a
@@ -22,6 +23,7 @@ from typing import Any
 from joserfc.jwk import KeySet, RSAKey
 
 from backend.connectors.providers import _google
+from backend.connectors.providers.gmail import mailbox
 from backend.connectors.providers.gmail.spec import SPEC
 from backend.connectors.simulator import (
     ProviderSimulator,
@@ -41,9 +43,9 @@ def profile(request: SimRequest) -> SimResponse:
         200,
         {
             "emailAddress": "test.user@example.com",
-            "messagesTotal": 1284,
-            "threadsTotal": 903,
-            "historyId": "4815162342",
+            "messagesTotal": mailbox.SIZE,
+            "threadsTotal": mailbox.THREADS,
+            "historyId": str(mailbox.HISTORY_ID),
         },
     )
 
@@ -101,7 +103,7 @@ def watch(request: SimRequest) -> SimResponse:
     if not isinstance(topic, str) or not topic.startswith("projects/"):
         return _google.invalid_argument("Invalid topicName does not match projects/*/topics/*")
     return json_response(
-        200, {"historyId": "4815162342", "expiration": _google.simulated_expiration()}
+        200, {"historyId": str(mailbox.HISTORY_ID), "expiration": _google.simulated_expiration()}
     )
 
 
@@ -135,6 +137,10 @@ SIMULATOR = ProviderSimulator(
     api_base_url=SPEC.api_base_url,
     routes=(
         Route("GET", r"/gmail/v1/users/me/profile", profile),
+        Route("GET", r"/gmail/v1/users/me/messages", mailbox.list_messages),
+        Route("GET", r"/gmail/v1/users/me/messages/[^/]+", mailbox.get_message),
+        Route("GET", r"/gmail/v1/users/me/history", mailbox.list_history),
+        Route("GET", r"/gmail/v1/users/me/labels", mailbox.list_labels),
         Route("POST", r"/gmail/v1/users/me/messages/send", send_message),
         Route("POST", r"/gmail/v1/users/me/watch", watch),
         Route("POST", r"/gmail/v1/users/me/stop", stop),

@@ -11,6 +11,7 @@ from backend.connectors.spec import (
     StreamSpec,
     WebhookContract,
 )
+from backend.connectors.streams import Incremental, ListCall
 
 READONLY = SCOPE_PREFIX + "gmail.readonly"
 
@@ -79,10 +80,28 @@ SPEC = ConnectorSpec(
     streams=(
         StreamSpec(
             name="messages",
-            description="Messages, incrementally through users.history from the last historyId.",
+            description="Messages (metadata: headers, labels, snippet): in full by "
+            "users.messages.list, then incrementally through users.history from the "
+            "historyId the last run ended at; an expired historyId means a full read.",
             required_scopes=(READONLY,),
+            reader="read_messages",
+            incremental=Incremental(
+                kind="token",
+                token_path="historyId",
+                token_param="startHistoryId",
+                reset_statuses=(404,),
+            ),
+            # A full read lists the whole mailbox (spam and trash aside): a message it does
+            # not see was deleted or trashed. Backfills search `after:`/`before:`.
+            triggered_by=("gmail.history",),
         ),
-        StreamSpec(name="labels", description="The mailbox's labels.", required_scopes=(READONLY,)),
+        StreamSpec(
+            name="labels",
+            description="The mailbox's labels (one page: Gmail lists them all at once).",
+            required_scopes=(READONLY,),
+            list=ListCall(path="/gmail/v1/users/me/labels", records_path="labels"),
+            backfill=False,
+        ),
     ),
     capabilities=("health", "revoke", "sync", "webhooks", "auto_register_webhook"),
 )

@@ -1,6 +1,6 @@
 """Google Calendar's API as documented: calendarList.list, events.insert and events.patch
-(the events test mode created are kept in EVENTS, to patch and to show), plus Google's token
-revocation."""
+(the events test mode created are kept in EVENTS, to patch and to show), events.list with
+page and sync tokens (`listing.py`), plus Google's token revocation."""
 
 import datetime as dt
 import re
@@ -10,6 +10,7 @@ from urllib.parse import unquote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from backend.connectors.providers import _google
+from backend.connectors.providers.google_calendar import listing
 from backend.connectors.providers.google_calendar.spec import SPEC
 from backend.connectors.simulator import (
     ProviderSimulator,
@@ -44,18 +45,14 @@ _ENTRY = {
 
 
 def calendar_list(request: SimRequest) -> SimResponse:
-    body: dict[str, object] = {
-        "kind": "calendar#calendarList",
-        "etag": '"p33k9lf3vq2ngg0o"',
-        "items": [_ENTRY],
-    }
-    if request.query.get("maxResults") == "1":
-        body["nextPageToken"] = (
-            "EjYKKzBkOGl0ZHVxZ2VqaG5mMm5yZHRxbmFkNjBuQGdyb3VwLmNhbGVuZGFyLmdvb2dsZS5jb20YAQ=="
-        )
-    else:
-        body["nextSyncToken"] = "CPDAlvWDx70CEPDAlvWDx70CGAU="
-    return json_response(200, body)
+    return listing.list_calendars(request, _ENTRY)
+
+
+def list_events(request: SimRequest) -> SimResponse:
+    """GET calendars/{calendarId}/events: the generated events and those test mode created."""
+    calendar = _calendar_id(request)
+    created = [event for key, event in EVENTS.items() if key.startswith(f"{calendar}/")]
+    return listing.list_events(request, calendar, created)
 
 
 def _calendar_id(request: SimRequest) -> str:
@@ -165,6 +162,7 @@ SIMULATOR = ProviderSimulator(
         Route("POST", r"/calendars/[^/]+/events/watch", _google.watch_channel),
         Route("POST", r"/channels/stop", _google.stop_channel),
         Route("POST", r"/calendars/[^/]+/events", insert_event),
+        Route("GET", r"/calendars/[^/]+/events", list_events),
         Route("GET", r"/calendars/[^/]+/events/[^/]+", get_event),
         Route("PATCH", r"/calendars/[^/]+/events/[^/]+", patch_event),
         Route("POST", r"/revoke", _google.revoke, authenticated=False),

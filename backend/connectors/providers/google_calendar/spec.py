@@ -11,9 +11,14 @@ from backend.connectors.spec import (
     StreamSpec,
     WebhookContract,
 )
+from backend.connectors.streams import Incremental, ListCall, Paging
 
 CALENDAR_LIST = SCOPE_PREFIX + "calendar.calendarlist.readonly"
 EVENTS_READ = SCOPE_PREFIX + "calendar.events.readonly"
+# The last page's nextSyncToken, sent back as syncToken; 410 Gone: the token expired.
+_SYNC_TOKEN = Incremental(
+    kind="token", token_path="nextSyncToken", token_param="syncToken", reset_statuses=(410,)
+)
 
 SPEC = ConnectorSpec(
     key="google_calendar",
@@ -41,7 +46,7 @@ SPEC = ConnectorSpec(
     ),
     errors=ERRORS,
     health=HealthCheck(
-        path="users/me/calendarList",
+        path="/users/me/calendarList",
         params={"maxResults": "1"},
     ),
     webhook=WebhookContract(
@@ -65,13 +70,34 @@ SPEC = ConnectorSpec(
     streams=(
         StreamSpec(
             name="calendars",
-            description="The calendars in the user's calendar list.",
+            description="The calendars in the user's calendar list, incrementally with a "
+            "syncToken (removed calendars come back with deleted: true).",
             required_scopes=(CALENDAR_LIST,),
+            list=ListCall(
+                path="/users/me/calendarList",
+                records_path="items",
+                paging=Paging(kind="token", param="pageToken", next_path="nextPageToken"),
+                page_size_param="maxResults",
+                page_size=250,
+            ),
+            incremental=_SYNC_TOKEN,
+            deleted_path="deleted",
+            deleted_value=True,
+            # calendarList.list cannot be bounded in time.
+            backfill=False,
         ),
         StreamSpec(
             name="events",
-            description="Events of each calendar, incrementally with a syncToken.",
+            description="Events (recurring ones expanded) of config.calendar_id, default "
+            "primary; incrementally with a syncToken, cancelled events being deletions; "
+            "backfills bound occurrences by their time.",
             required_scopes=(EVENTS_READ,),
+            reader="read_events",
+            incremental=_SYNC_TOKEN,
+            updated_path="updated",
+            deleted_path="status",
+            deleted_value="cancelled",
+            triggered_by=("exists",),
         ),
     ),
     capabilities=("health", "revoke", "sync", "webhooks", "auto_register_webhook"),

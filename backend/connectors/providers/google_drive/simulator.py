@@ -1,12 +1,13 @@
 """Google Drive's API as documented: about.get (which insists on `fields`), files.create by
-multipart and by resumable upload (what test mode uploaded is kept in UPLOADED_FILES), plus
-revocation."""
+multipart and by resumable upload (what test mode uploaded is kept in UPLOADED_FILES),
+files.list and the changes feed (`listing.py`), plus revocation."""
 
 import re
 import secrets
 from typing import Any
 
 from backend.connectors.providers import _google
+from backend.connectors.providers.google_drive import listing
 from backend.connectors.providers.google_drive.spec import SPEC
 from backend.connectors.simulator import (
     ProviderSimulator,
@@ -126,7 +127,23 @@ def put_chunk(request: SimRequest) -> SimResponse:
 
 def start_page_token(request: SimRequest) -> SimResponse:
     """GET changes/startPageToken: where the changes feed stands now."""
-    return json_response(200, {"kind": "drive#startPageToken", "startPageToken": "4242"})
+    token = str(listing.START_PAGE_TOKEN)
+    return json_response(200, {"kind": "drive#startPageToken", "startPageToken": token})
+
+
+def list_files(request: SimRequest) -> SimResponse:
+    """GET files: the generated files and those test mode uploaded."""
+    uploaded = [
+        {
+            "kind": "drive#file",
+            "id": file_id,
+            "name": upload["metadata"].get("name") or "Untitled",
+            "mimeType": upload["metadata"].get("mimeType") or "application/octet-stream",
+            "trashed": False,
+        }
+        for file_id, upload in UPLOADED_FILES.items()
+    ]
+    return listing.list_files(request, uploaded)
 
 
 def watch_changes(request: SimRequest) -> SimResponse:
@@ -142,6 +159,8 @@ SIMULATOR = ProviderSimulator(
     routes=(
         Route("GET", r"/about", about),
         Route("GET", r"/changes/startPageToken", start_page_token),
+        Route("GET", r"/changes", listing.list_changes),
+        Route("GET", r"/files", list_files),
         Route("POST", r"/changes/watch", watch_changes),
         Route("POST", r"/channels/stop", _google.stop_channel),
         Route("POST", r"/upload/drive/v3/files", create_upload),

@@ -11,6 +11,7 @@ from backend.connectors.spec import (
     StreamSpec,
     WebhookContract,
 )
+from backend.connectors.streams import Incremental
 
 READONLY = SCOPE_PREFIX + "drive.readonly"
 
@@ -66,13 +67,16 @@ SPEC = ConnectorSpec(
     streams=(
         StreamSpec(
             name="files",
-            description="Files and folders the user can see (metadata).",
+            description="Metadata of the files and folders the user can see (untrashed): in "
+            "full by files.list, then incrementally through the changes feed, removed or "
+            "trashed files being deletions; backfills bound files by modifiedTime.",
             required_scopes=(READONLY,),
-        ),
-        StreamSpec(
-            name="changes",
-            description="Changes since the last startPageToken.",
-            required_scopes=(READONLY,),
+            reader="read_files",
+            incremental=Incremental(
+                kind="token", token_path="newStartPageToken", token_param="pageToken"
+            ),
+            updated_path="modifiedTime",
+            triggered_by=("change",),
         ),
     ),
     capabilities=("health", "revoke", "sync", "webhooks", "auto_register_webhook"),

@@ -3,7 +3,8 @@ two ways a webhook's signature is checked: the signing certificate at `PAYPAL-CE
 POST /v1/notifications/verify-webhook-signature; checkout orders and capture refunds
 (kept in ORDERS and REFUNDS, what test mode would have sent), where a repeated
 `PayPal-Request-Id` answers with the first answer
-(https://developer.paypal.com/api/rest/reference/idempotency/).
+(https://developer.paypal.com/api/rest/reference/idempotency/); and the Transaction Search
+a sync walks (`reporting.py`).
 
 The simulator signs test-mode deliveries (events.py) with its own RSA key, public by design
 (`simulator_key.pem` beside this file), and serves its certificate: the PayPal handler
@@ -29,6 +30,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 
+from backend.connectors.providers.paypal import reporting
 from backend.connectors.providers.paypal.spec import SPEC
 from backend.connectors.simulator import (
     ProviderSimulator,
@@ -395,6 +397,7 @@ SIMULATOR = ProviderSimulator(
     routes=(
         Route("POST", _TOKEN_PATH, token, authenticated=False),
         Route("GET", r"/v1/notifications/webhooks", webhooks),
+        Route("GET", r"/v1/reporting/transactions", reporting.search),
         Route("GET", _CERT_PATH, cert, authenticated=False),
         Route("POST", r"/v1/notifications/verify-webhook-signature", verify_webhook_signature),
         Route("POST", r"/v2/checkout/orders", create_order),

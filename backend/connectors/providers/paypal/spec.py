@@ -14,6 +14,7 @@ from backend.connectors.spec import (
     StreamSpec,
     WebhookContract,
 )
+from backend.connectors.streams import Incremental
 
 SPEC = ConnectorSpec(
     key="paypal",
@@ -85,10 +86,20 @@ SPEC = ConnectorSpec(
     streams=(
         StreamSpec(
             name="transactions",
-            description="Transactions from the Transaction Search API (up to 31 days per "
-            "request, available about 3 hours after they happen).",
+            description="Transactions from the Transaction Search API, walked in 31-day "
+            "windows over the last three years (PayPal's limits); searchable about 3 hours "
+            "after they happen, so incremental runs resume from the data's last refresh.",
+            reader="read_transactions",
+            # What the search windows bound; the watermark itself is the end of the last
+            # window read, capped at the data's last refresh (streams.py).
+            incremental=Incremental(
+                kind="watermark", field="transaction_info.transaction_updated_date"
+            ),
+            id_path="transaction_info.transaction_id",
+            updated_path="transaction_info.transaction_updated_date",
+            # A full run reads three years back; older transactions still exist.
+            full_marks_deletions=False,
         ),
-        StreamSpec(name="disputes", description="Customer disputes."),
     ),
     capabilities=("health", "sync", "webhooks"),
 )

@@ -80,6 +80,10 @@ SPEC = ConnectorSpec(
             name="updates",
             description="Incoming updates as delivered by the webhook (the Bot API keeps no "
             "history to read back).",
+            unavailable="Telegram keeps no history a bot can read back: getUpdates, the "
+            "only pull API, refuses to run while a webhook is set (this integration's way of "
+            "receiving updates) and holds undelivered updates for 24 hours only. Updates "
+            "arrive as webhook events instead.",
         ),
     ),
     capabilities=("health", "webhooks", "auto_register_webhook"),

@@ -106,10 +106,9 @@ SPEC = ConnectorSpec(
             name="messages",
             description="Inbound messages and delivery statuses as delivered by webhook (the "
             "Cloud API keeps no message history to read back).",
-        ),
-        StreamSpec(
-            name="message_templates",
-            description="The business account's message templates.",
+            unavailable="The WhatsApp Cloud API keeps no message history to read back: "
+            "messages and delivery statuses exist only as the webhook events Meta sends "
+            "when they happen.",
         ),
     ),
     capabilities=("health", "webhooks"),
