@@ -51,6 +51,7 @@ def route_handlers() -> list[Any]:
         MetricsController,
         prometheus_metrics,
     )
+    from backend.syncs.controllers import SyncController
     from backend.testmode.controllers import TestModeController
     from backend.testmode.fault_controllers import FaultController
     from backend.webhooks.controllers import EventController, WebhookReceiver
@@ -64,6 +65,7 @@ def route_handlers() -> list[Any]:
         AuditController,
         MappingController,
         ActionController,
+        SyncController,
         EventController,
         WebhookReceiver,
         oauth_callback,

@@ -15,6 +15,7 @@ from backend.mappings.tables import IntegrationMapping
 from backend.oauth.tables import OAuthState
 from backend.observability.metric_tables import IntegrationMetric
 from backend.observability.tables import Alert, AuditLog, IntegrationLog
+from backend.syncs.schedule_tables import SyncSchedule
 from backend.syncs.tables import IntegrationSyncJob, SyncCursor, SyncedRecord
 from backend.tenants.tables import ApiKey, Tenant, TenantKey
 from backend.webhooks.tables import IntegrationWebhook
@@ -30,6 +31,7 @@ TABLES = [
     IntegrationSyncJob,
     SyncCursor,
     SyncedRecord,
+    SyncSchedule,
     IntegrationMapping,
     ActionRun,
     IntegrationLog,

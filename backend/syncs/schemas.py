@@ -18,7 +18,9 @@ StreamName = Annotated[
     str, msgspec.Meta(min_length=1, max_length=100, pattern=r"^[a-z][a-z0-9_]*$")
 ]
 # RFC 3339 only: checked exactly by backend.lib.pagination.parse_time.
-DateTime = Annotated[str, msgspec.Meta(max_length=64, extra_json_schema={"format": "date-time"})]
+DateTime = Annotated[
+    str, msgspec.Meta(max_length=64, extra_json_schema={"extra": {"format": "date-time"}})
+]
 # Once a minute at most (the cron's period), once a month at least.
 EveryMinutes = Annotated[int, msgspec.Meta(ge=1, le=43_200)]
 
