@@ -607,7 +607,7 @@ class SwitchboardClient:
     async def get_schedule(self, integration_id: str) -> SyncSchedule:
         return await self._request("GET", f"/api/integrations/{_seg(integration_id)}/schedule")
 
-    async def put_schedule(self, integration_id: str, schedule: SyncSchedule) -> SyncSchedule:
+    async def put_schedule(self, integration_id: str, schedule: SyncScheduleUpdate) -> SyncSchedule:
         return await self._request(
             "PUT", f"/api/integrations/{_seg(integration_id)}/schedule", json=dict(schedule)
         )
@@ -804,6 +804,7 @@ class IntegrationHealth(TypedDict):
 # Names follow the OpenAPI document's schemas. ----------------------------------------------
 
 SyncMode = Literal["full", "incremental", "backfill"]
+ScheduledMode = Literal["incremental", "full"]
 SyncTrigger = Literal["manual", "schedule", "webhook"]
 SyncJobStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
 SimulationVariant = Literal["valid", "duplicate", "bad_signature", "stale", "out_of_order"]
@@ -853,7 +854,7 @@ class IntegrationMetrics(TypedDict):
 
 class SyncRequest(TypedDict):
     stream: str
-    mode: SyncMode
+    mode: NotRequired[SyncMode]  # the api's default: incremental
     since: NotRequired[str]
     until: NotRequired[str]
 
@@ -882,11 +883,18 @@ class SyncJobAnswer(TypedDict):
 
 
 class StreamSchedule(TypedDict):
-    every_minutes: int
-    mode: SyncMode
+    every_minutes: int  # 1..43200
+    mode: ScheduledMode
 
 
 class SyncSchedule(TypedDict):
+    streams: dict[str, StreamSchedule]
+    paused: bool
+
+
+class SyncScheduleUpdate(TypedDict, total=False):
+    """Given keys replace the schedule's; absent ones stay."""
+
     streams: dict[str, StreamSchedule]
     paused: bool
 

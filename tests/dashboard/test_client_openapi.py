@@ -243,6 +243,9 @@ def compare(
     if origin is dict or tp is dict:
         if schema.get("type") not in (None, "object"):
             problems.append(f"{at}: the client expects an object, the api sends {schema}")
+        values = schema.get("additionalProperties")
+        if origin is dict and isinstance(values, dict) and values:
+            problems += compare(document, get_args(tp)[1], values, at + "{}", body=body)
         return problems
     if tp in SCALARS and schema.get("type") not in SCALARS[tp]:
         problems.append(f"{at}: the client expects {tp.__name__}, the api sends {schema}")
@@ -295,7 +298,7 @@ async def test_client_method_matches_its_operation(
     [
         ("create_integration", "IntegrationCreate"),
         ("trigger_sync", "SyncRequest"),
-        ("put_schedule", "SyncSchedule"),
+        ("put_schedule", "SyncScheduleUpdate"),
         ("simulate_webhooks", "SimulateRequest"),
         ("set_fault", "FaultSet"),
     ],
