@@ -14,6 +14,7 @@ the credentials there.
 from __future__ import annotations
 
 import datetime as dt
+import email.utils
 import re
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urljoin, urlsplit
@@ -57,7 +58,7 @@ def reader_for(provider: Provider, stream: StreamSpec) -> ReadPage:
 
 def parse_time(value: Any) -> dt.datetime | None:
     """A record's date as an aware datetime: epoch seconds or milliseconds (numbers or
-    numeric text, Slack's "1512085950.000216"), or ISO 8601; None when it is neither."""
+    numeric text, Slack's "1512085950.000216"), ISO 8601 or RFC 2822; None otherwise."""
     if isinstance(value, bool):
         return None
     if isinstance(value, str):
@@ -68,7 +69,10 @@ def parse_time(value: Any) -> dt.datetime | None:
             try:
                 parsed = dt.datetime.fromisoformat(text)
             except ValueError:
-                return None
+                try:  # RFC 2822 (Twilio's "Thu, 30 Jul 2015 20:12:31 +0000")
+                    parsed = email.utils.parsedate_to_datetime(text)
+                except (TypeError, ValueError):
+                    return None
             return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
     if isinstance(value, int | float):
         seconds = value / 1000 if abs(value) >= 1e11 else value

@@ -15,9 +15,12 @@
 import datetime as dt
 import itertools
 import json
+import random
 import uuid
+from collections.abc import Callable
 from typing import Any
 
+from backend.connectors.providers._listing import generated, page_after, seed_of
 from backend.connectors.providers.hubspot.spec import SPEC
 from backend.connectors.simulator import (
     ProviderSimulator,
@@ -126,6 +129,133 @@ def upsert_contacts(request: SimRequest) -> SimResponse:
     return json_response(207 if failed else 200, body, headers)
 
 
+# -- CRM objects: list and search --------------------------------------------------------------
+# GET /crm/v3/objects/{type} (`limit` at most 100, `after` from paging.next.after) and POST
+# /crm/v3/objects/{type}/search (filterGroups on a date property with GTE/LTE, sorts,
+# `limit` at most 200, `after`): https://developers.hubspot.com/docs/api-reference/crm-contacts-v3/guide
+# and https://developers.hubspot.com/docs/api-reference/search/guide
+
+#: How many objects each simulated portal holds.
+LIST_SIZES = {"contacts": 160, "companies": 60, "deals": 90}
+_NEWEST = dt.datetime(2025, 11, 24, 16, 0, tzinfo=dt.UTC)
+_NAMES = ("Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Frances", "Ken")
+
+
+def _hs_time(moment: dt.datetime) -> str:
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _crm_object(kind: str) -> Callable[[random.Random, int], dict[str, Any]]:
+    def build(rng: random.Random, index: int) -> dict[str, Any]:
+        updated = _NEWEST - dt.timedelta(minutes=50 * index + rng.randrange(0, 40))
+        created = updated - dt.timedelta(days=rng.randrange(1, 300))
+        object_id = str({"contacts": 51, "companies": 52, "deals": 53}[kind] * 10**8 + index)
+        name = rng.choice(_NAMES)
+        properties = {
+            "contacts": {"firstname": name, "lastname": f"Sim{index}",
+                         "email": f"{name.lower()}.sim{index}@example.com"},
+            "companies": {"name": f"{name} Industries {index}", "domain": f"sim{index}.example"},
+            "deals": {"dealname": f"Deal {index}", "amount": str(rng.randrange(1000, 90000)),
+                      "dealstage": rng.choice(("appointmentscheduled", "closedwon"))},
+        }[kind]  # fmt: skip
+        modified = "lastmodifieddate" if kind == "contacts" else "hs_lastmodifieddate"
+        properties.update(
+            createdate=_hs_time(created), hs_object_id=object_id, **{modified: _hs_time(updated)}
+        )
+        return {
+            "id": object_id,
+            "properties": properties,
+            "createdAt": _hs_time(created),
+            "updatedAt": _hs_time(updated),
+            "archived": False,
+        }
+
+    return build
+
+
+def _objects(request: SimRequest, kind: str) -> list[dict[str, Any]]:
+    records = generated(seed_of(request.bearer() or ""), kind, LIST_SIZES[kind], _crm_object(kind))
+    return sorted(records, key=lambda r: int(r["id"]))
+
+
+def _paged(records: list[dict[str, Any]], after: str | None, limit: int) -> dict[str, Any]:
+    chunk, more = page_after(records, after, limit)
+    body: dict[str, Any] = {"results": chunk}
+    if more:
+        body["paging"] = {"next": {"after": chunk[-1]["id"]}}
+    return body
+
+
+def list_objects(request: SimRequest) -> SimResponse:
+    kind = request.path.rsplit("/", 1)[-1]
+    limit = request.query.get("limit", "10")
+    if not limit.isdigit() or not 1 <= int(limit) <= 100:
+        return _error(400, "limit must be between 1 and 100", category="VALIDATION_ERROR")
+    body = _paged(_objects(request, kind), request.query.get("after"), int(limit))
+    return json_response(200, body, _rate_headers(SPEC.rate_limit.requests - 1))
+
+
+def _date_test(flt: Any) -> Callable[[dict[str, Any]], bool] | None:
+    """A GTE/LTE/GT/LT filter on a date property (epoch ms or ISO 8601), else None."""
+    if not isinstance(flt, dict) or flt.get("operator") not in ("GTE", "LTE", "GT", "LT"):
+        return None
+    raw, name = str(flt.get("value", "")), str(flt.get("propertyName", ""))
+    try:
+        bound = (
+            dt.datetime.fromtimestamp(int(raw) / 1000, dt.UTC)
+            if raw.isdigit()
+            else dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        )
+    except (ValueError, OverflowError):
+        return None
+    compare = {
+        "GTE": lambda a, b: a >= b, "LTE": lambda a, b: a <= b,
+        "GT": lambda a, b: a > b, "LT": lambda a, b: a < b,
+    }[flt["operator"]]  # fmt: skip
+
+    def test(record: dict[str, Any]) -> bool:
+        value = record["properties"].get(name)
+        if value is None:
+            return False
+        return bool(compare(dt.datetime.fromisoformat(value.replace("Z", "+00:00")), bound))
+
+    return test
+
+
+def search_objects(request: SimRequest) -> SimResponse:
+    kind = request.path.split("/")[-2]
+    try:
+        query = json.loads(request.body or b"{}")
+    except ValueError:
+        return _error(400, "Invalid input JSON", category="VALIDATION_ERROR")
+    if not isinstance(query, dict):
+        return _error(400, "Invalid input JSON", category="VALIDATION_ERROR")
+    limit = query.get("limit", 10)
+    if not isinstance(limit, int) or not 1 <= limit <= 200:
+        return _error(400, "limit must be between 1 and 200", category="VALIDATION_ERROR")
+    records = _objects(request, kind)
+    groups = query.get("filterGroups") or []
+    if groups:
+        found = [[_date_test(f) for f in group.get("filters", [])] for group in groups]
+        tests = [[t for t in group if t is not None] for group in found]
+        if any(len(a) != len(b) for a, b in zip(found, tests, strict=True)):
+            return _error(400, "unsupported filter", category="VALIDATION_ERROR")
+        records = [r for r in records if any(all(t(r) for t in g) for g in tests)]
+    for sort in reversed(query.get("sorts") or []):
+        name = str(sort.get("propertyName", "")) if isinstance(sort, dict) else ""
+
+        def sort_key(record: dict[str, Any], name: str = name) -> str:
+            return str(record["properties"].get(name) or "")
+
+        records.sort(
+            key=sort_key, reverse=isinstance(sort, dict) and sort.get("direction") == "DESCENDING"
+        )
+    after = query.get("after")
+    body = _paged(records, str(after) if after else None, limit)
+    body["total"] = len(records)
+    return json_response(200, body, _rate_headers(SPEC.rate_limit.requests - 1))
+
+
 def unauthorized(request: SimRequest) -> SimResponse:
     return _error(
         401,
@@ -162,6 +292,8 @@ SIMULATOR = ProviderSimulator(
     routes=(
         Route("GET", r"/account-info/v3/details", account_details),
         Route("POST", r"/crm/v3/objects/contacts/batch/upsert", upsert_contacts),
+        Route("GET", r"/crm/v3/objects/(contacts|companies|deals)", list_objects),
+        Route("POST", r"/crm/v3/objects/(contacts|companies|deals)/search", search_objects),
     ),
     credential=lambda request: looks_valid(request.bearer()),
     unauthorized=unauthorized,

@@ -20,6 +20,7 @@ from backend.connectors.spec import (
     StreamSpec,
     WebhookContract,
 )
+from backend.connectors.streams import Incremental, ListCall, Paging
 
 SPEC = ConnectorSpec(
     key="hubspot",
@@ -103,22 +104,65 @@ SPEC = ConnectorSpec(
             "it (X-HubSpot-Signature-v3)."
         ),
     ),
-    streams=(
+    # Lists page by `after` (paging.next.after); incremental runs use the CRM search API on
+    # the last-modified date (contacts name it `lastmodifieddate`), ascending, whose
+    # answers reach at most 10,000 results per query
+    # (https://developers.hubspot.com/docs/api-reference/search/guide).
+    streams=tuple(
         StreamSpec(
-            name="contacts",
-            description="Contacts (crm/v3/objects/contacts), lastmodifieddate as cursor.",
-            required_scopes=("crm.objects.contacts.read",),
-        ),
-        StreamSpec(
-            name="companies",
-            description="Companies (crm/v3/objects/companies), hs_lastmodifieddate as cursor.",
-            required_scopes=("crm.objects.companies.read",),
-        ),
-        StreamSpec(
-            name="deals",
-            description="Deals (crm/v3/objects/deals), hs_lastmodifieddate as cursor.",
-            required_scopes=("crm.objects.deals.read",),
-        ),
+            name=kind,
+            description=f"{kind.title()} (crm/v3/objects/{kind}); incremental runs search "
+            f"on {modified} since the last run's newest.",
+            required_scopes=(f"crm.objects.{kind}.read",),
+            list=ListCall(
+                path=f"/crm/v3/objects/{kind}",
+                params={"archived": "false"},
+                records_path="results",
+                paging=Paging(kind="token", param="after", next_path="paging.next.after"),
+                page_size_param="limit",
+                page_size=100,
+            ),
+            incremental=Incremental(
+                kind="watermark",
+                field="updatedAt",
+                call=ListCall(
+                    path=f"/crm/v3/objects/{kind}/search",
+                    method="POST",
+                    body={
+                        "filterGroups": [
+                            {
+                                "filters": [
+                                    {
+                                        "propertyName": modified,
+                                        "operator": "GTE",
+                                        "value": "{since}",
+                                    },
+                                    {
+                                        "propertyName": modified,
+                                        "operator": "LTE",
+                                        "value": "{until}",
+                                    },
+                                ]
+                            }
+                        ],
+                        "sorts": [{"propertyName": modified, "direction": "ASCENDING"}],
+                    },
+                    records_path="results",
+                    paging=Paging(
+                        kind="token", param="after", next_path="paging.next.after", in_body=True
+                    ),
+                    page_size_param="limit",
+                    page_size=200,
+                    time_format="epoch_ms",
+                ),
+            ),
+            updated_path="updatedAt",
+        )
+        for kind, modified in (
+            ("contacts", "lastmodifieddate"),
+            ("companies", "hs_lastmodifieddate"),
+            ("deals", "hs_lastmodifieddate"),
+        )
     ),
     capabilities=("health", "sync", "webhooks"),
 )

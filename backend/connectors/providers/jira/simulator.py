@@ -4,9 +4,12 @@ issues created and transitioned (kept in ISSUES, what test mode would have sent)
 import datetime as dt
 import itertools
 import json
+import random
 import re
+from collections.abc import Callable
 from typing import Any
 
+from backend.connectors.providers._listing import bounded_limit, generated, page_after, seed_of
 from backend.connectors.providers.jira.spec import SPEC
 from backend.connectors.simulator import (
     ProviderSimulator,
@@ -157,6 +160,70 @@ def transition(request: SimRequest) -> SimResponse:
     return SimResponse(204)
 
 
+# -- search (https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issue-search/#api-rest-api-3-search-jql-get)
+
+#: How many issues each simulated site holds.
+LIST_SIZE = 140
+_NEWEST = dt.datetime(2025, 11, 24, 16, 0, tzinfo=dt.UTC)
+_UPDATED_SINCE = re.compile(r'updated\s*>=\s*"(\d{4}/\d{2}/\d{2} \d{2}:\d{2})"', re.IGNORECASE)
+
+
+def _jira_time(moment: dt.datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.000+0000")
+
+
+def _search_issue(site: str) -> Callable[[random.Random, int], dict[str, Any]]:
+    def build(rng: random.Random, index: int) -> dict[str, Any]:
+        number = LIST_SIZE - index
+        updated = _NEWEST - dt.timedelta(minutes=45 * index + rng.randrange(0, 30))
+        issue_id = str(10_000 + number)
+        status = rng.choice(("To Do", "In Progress", "Done"))
+        return {
+            "id": issue_id,
+            "key": f"SIM-{number}",
+            "self": f"https://{site}/rest/api/3/issue/{issue_id}",
+            "expand": "renderedFields,names,schema,operations,editmeta,changelog",
+            "fields": {
+                "summary": f"Simulated issue {number}",
+                "issuetype": {"id": "10001", "name": rng.choice(("Task", "Bug", "Story"))},
+                "project": {"id": "10000", "key": "SIM", "name": "Simulated project"},
+                "status": {"id": str(1 + ("To Do", "In Progress", "Done").index(status)),
+                           "name": status},
+                "created": _jira_time(updated - dt.timedelta(days=3)),
+                "updated": _jira_time(updated),
+            },
+        }  # fmt: skip
+
+    return build
+
+
+def search_jql(request: SimRequest) -> SimResponse:
+    """GET /rest/api/3/search/jql: `updated >= "yyyy/MM/dd HH:mm"` (UTC here; Jira reads it
+    in the user's zone) ordered by updated ascending, `maxResults` (default 50, at most
+    5000) and `nextPageToken`; an unbounded JQL is refused as Jira does."""
+    jql = request.query.get("jql", "")
+    if not jql.strip() or jql.strip().upper().startswith("ORDER BY"):
+        return _bad_request(
+            "Unbounded JQL queries are not allowed here. Please add a search restriction to "
+            "your query."
+        )
+    records = generated(
+        seed_of(request.bearer() or ""), "issues", LIST_SIZE, _search_issue("sim.atlassian.net")
+    )
+    records.sort(key=lambda r: r["fields"]["updated"])
+    match = _UPDATED_SINCE.search(jql)
+    if match:
+        since = dt.datetime.strptime(match.group(1), "%Y/%m/%d %H:%M").replace(tzinfo=dt.UTC)
+        records = [r for r in records if r["fields"]["updated"] >= _jira_time(since)]
+    token = request.query.get("nextPageToken")
+    size = bounded_limit(request.query.get("maxResults"), 50, 5000)
+    chunk, more = page_after(records, token, size)
+    body: dict[str, Any] = {"issues": chunk, "isLast": not more}
+    if more:
+        body["nextPageToken"] = chunk[-1]["id"]
+    return json_response(200, body)
+
+
 def unauthorized(request: SimRequest) -> SimResponse:
     return json_response(401, {"code": 401, "message": "Unauthorized"})
 
@@ -190,6 +257,7 @@ SIMULATOR = ProviderSimulator(
     api_base_url=SPEC.api_base_url,
     routes=(
         Route("GET", r"/ex/jira/[0-9a-f-]+/rest/api/3/myself", myself),
+        Route("GET", r"/ex/jira/[0-9a-f-]+/rest/api/3/search/jql", search_jql),
         Route("GET", r"/rest/api/2/myself", myself_data_center),
         Route("POST", r"/ex/jira/[0-9a-f-]+/rest/api/3/issue", create_issue),
         Route("GET", _ISSUE_PATH.pattern, transitions),

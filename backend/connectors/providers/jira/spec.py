@@ -11,6 +11,7 @@ from backend.connectors.spec import (
     StreamSpec,
     WebhookContract,
 )
+from backend.connectors.streams import Incremental, ListCall, Paging
 
 SPEC = ConnectorSpec(
     key="jira",
@@ -82,19 +83,43 @@ SPEC = ConnectorSpec(
             "X-Hub-Signature: sha256=..."
         ),
     ),
+    # Enhanced JQL search paged by nextPageToken
+    # (https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issue-search/#api-rest-api-3-search-jql-get).
+    # A full read needs a bounded JQL; JQL dates are read in the user's time zone (minute
+    # precision), so incremental runs look back 14 h, the widest UTC offset, and upsert the
+    # overlap. Jira Cloud only: the path goes through the gateway with config.cloud_id.
     streams=(
         StreamSpec(
-            name="projects",
-            description="Projects visible to the user.",
-            required_scopes=("read:jira-work",),
-        ),
-        StreamSpec(
             name="issues",
-            description="Issues, by JQL on `updated` since the last run.",
+            description="Issues of every project the user can see; incremental runs read "
+            "those updated since the last run's newest (JQL updated >=).",
             required_scopes=("read:jira-work",),
-        ),
-        StreamSpec(
-            name="users", description="Users of the site.", required_scopes=("read:jira-user",)
+            list=ListCall(
+                path="/ex/jira/{config.cloud_id}/rest/api/3/search/jql",
+                params={"jql": "project IS NOT EMPTY ORDER BY updated ASC", "fields": "*navigable"},
+                records_path="issues",
+                paging=Paging(kind="token", param="nextPageToken", next_path="nextPageToken"),
+                page_size_param="maxResults",
+                page_size=100,
+            ),
+            incremental=Incremental(
+                kind="watermark",
+                field="fields.updated",
+                lookback_seconds=14 * 3600,
+                call=ListCall(
+                    path="/ex/jira/{config.cloud_id}/rest/api/3/search/jql",
+                    params={
+                        "jql": 'updated >= "{since}" ORDER BY updated ASC',
+                        "fields": "*navigable",
+                    },
+                    records_path="issues",
+                    paging=Paging(kind="token", param="nextPageToken", next_path="nextPageToken"),
+                    page_size_param="maxResults",
+                    page_size=100,
+                    time_format="jql",
+                ),
+            ),
+            updated_path="fields.updated",
         ),
     ),
     capabilities=("health", "sync", "webhooks"),

@@ -1,11 +1,14 @@
-"""Slack's Web API as documented: auth.test, auth.revoke and chat.postMessage, errors as
-200 + ok:false."""
+"""Slack's Web API as documented: auth.test, auth.revoke, chat.postMessage, the
+conversations.list / conversations.history / users.list pages, errors as 200 + ok:false."""
 
+import base64
 import itertools
 import json
+import random
 import time
 from typing import Any
 
+from backend.connectors.providers._listing import bounded_limit, generated, page_after, seed_of
 from backend.connectors.providers.slack.spec import SPEC
 from backend.connectors.simulator import (
     ProviderSimulator,
@@ -95,6 +98,129 @@ def post_message(request: SimRequest) -> SimResponse:
     return json_response(200, {"ok": True, "channel": channel, "ts": ts, "message": message})
 
 
+# -- lists (https://docs.slack.dev/apis/web-api/pagination) -------------------------------
+
+#: How many objects each simulated workspace lists.
+LIST_SIZES = {"channels": 24, "messages": 230, "users": 35}
+_NEWEST = 1_764_000_000
+_TOPICS = ("general", "random", "support", "engineering", "sales", "design", "ops", "news")
+
+
+def _channel(rng: random.Random, index: int) -> dict[str, Any]:
+    name = f"{_TOPICS[index % len(_TOPICS)]}-{index:02d}"
+    created = _NEWEST - 400 * 86400 + index * 86400
+    return {
+        "id": f"C{rng.getrandbits(40):010X}",
+        "name": name,
+        "name_normalized": name,
+        "created": created,
+        "creator": "U0123ABCDEF",
+        "is_channel": True,
+        "is_group": False,
+        "is_im": False,
+        "is_mpim": False,
+        "is_private": False,
+        "is_archived": index % 11 == 10,
+        "is_general": index == 0,
+        "is_shared": False,
+        "is_ext_shared": False,
+        "is_org_shared": False,
+        "is_pending_ext_shared": False,
+        "is_member": True,
+        "num_members": rng.randrange(2, 40),
+        "pending_shared": [],
+        "previous_names": [],
+        "unlinked": 0,
+        "topic": {"value": "", "creator": "", "last_set": 0},
+        "purpose": {"value": f"About {name}", "creator": "", "last_set": 0},
+    }
+
+
+def _message(rng: random.Random, index: int) -> dict[str, Any]:
+    seconds = _NEWEST - index * 600 - rng.randrange(0, 300)
+    return {
+        "type": "message",
+        "user": f"U{rng.randrange(0, LIST_SIZES['users']):010d}",
+        "text": rng.choice(("Deploy is done", "Who has the notes?", "LGTM", "Lunch?")),
+        "ts": f"{seconds}.{rng.randrange(0, 1_000_000):06d}",
+    }
+
+
+def _user(rng: random.Random, index: int) -> dict[str, Any]:
+    name = f"member{index:02d}"
+    return {
+        "id": f"U{index:010d}",
+        "team_id": "T0123ABCDEF",
+        "name": name,
+        "deleted": False,
+        "real_name": name.title(),
+        "tz": "Europe/Amsterdam",
+        "is_bot": False,
+        "updated": _NEWEST - index * 3600,
+        "profile": {"real_name": name.title(), "display_name": name},
+    }
+
+
+def _workspace(request: SimRequest) -> str:
+    return seed_of(_token(request) or "")
+
+
+def conversations_list(request: SimRequest) -> SimResponse:
+    records = generated(_workspace(request), "channels", LIST_SIZES["channels"], _channel)
+    params = {**request.query, **request.form()}
+    if params.get("exclude_archived") in ("true", "1"):
+        records = [c for c in records if not c["is_archived"]]
+    return _listing_answer(request, records, "channels", "id")
+
+
+def conversations_history(request: SimRequest) -> SimResponse:
+    """Messages newest first, within `oldest`/`latest` (exclusive unless `inclusive`)."""
+    params = {**request.query, **request.form()}
+    if not params.get("channel"):
+        return json_response(200, {"ok": False, "error": "channel_not_found"})
+    seed = _workspace(request) + params["channel"]
+    records = generated(seed, "messages", LIST_SIZES["messages"], _message)
+    inclusive = params.get("inclusive") in ("true", "1")
+    try:
+        oldest = float(params.get("oldest") or 0)
+        latest = float(params["latest"]) if params.get("latest") else None
+    except ValueError:
+        return json_response(200, {"ok": False, "error": "invalid_ts_oldest"})
+    kept = [
+        m
+        for m in records
+        if (float(m["ts"]) >= oldest if inclusive else float(m["ts"]) > oldest)
+        and (latest is None or (float(m["ts"]) <= latest if inclusive else float(m["ts"]) < latest))
+    ]
+    return _listing_answer(request, kept, "messages", "ts")
+
+
+def users_list(request: SimRequest) -> SimResponse:
+    records = generated(_workspace(request), "users", LIST_SIZES["users"], _user)
+    return _listing_answer(request, records, "members", "id")
+
+
+def _listing_answer(
+    request: SimRequest, records: list[dict[str, Any]], field: str, key: str
+) -> SimResponse:
+    """Cursor pagination (`limit`, default 100, at most 1000; `cursor`), the next cursor in
+    `response_metadata.next_cursor`, "" on the last page."""
+    params = {**request.query, **request.form()}
+    cursor = params.get("cursor") or ""
+    try:
+        after = base64.b64decode(cursor, validate=True).decode() if cursor else None
+    except ValueError:
+        return json_response(200, {"ok": False, "error": "invalid_cursor"})
+    limit = bounded_limit(params.get("limit"), 100, 1000)
+    chunk, more = page_after(records, after, limit, key)
+    next_cursor = base64.b64encode(str(chunk[-1][key]).encode()).decode() if more else ""
+    body: dict[str, Any] = {"ok": True, field: chunk}
+    if field == "messages":
+        body.update(has_more=more, pin_count=0, channel_actions_ts=None, channel_actions_count=0)
+    body["response_metadata"] = {"next_cursor": next_cursor}
+    return json_response(200, body)
+
+
 def unauthorized(request: SimRequest) -> SimResponse:
     # Slack answers HTTP 200 even for a bad token.
     token = _token(request)
@@ -119,6 +245,16 @@ SIMULATOR = ProviderSimulator(
         Route("POST", r"/auth\.test", auth_test),
         Route("POST", r"/auth\.revoke", auth_revoke),
         Route("POST", r"/chat\.postMessage", post_message),
+        # Every Web API method takes GET or POST (https://docs.slack.dev/apis/web-api/).
+        *(
+            Route(method, path, handler)
+            for path, handler in (
+                (r"/conversations\.list", conversations_list),
+                (r"/conversations\.history", conversations_history),
+                (r"/users\.list", users_list),
+            )
+            for method in ("GET", "POST")
+        ),
     ),
     credential=lambda request: looks_valid(_token(request), _TOKEN),
     unauthorized=unauthorized,

@@ -12,6 +12,7 @@ from backend.connectors.spec import (
     StreamSpec,
     WebhookContract,
 )
+from backend.connectors.streams import Incremental, ListCall, Paging
 
 SPEC = ConnectorSpec(
     key="slack",
@@ -120,21 +121,60 @@ SPEC = ConnectorSpec(
             "it here."
         ),
     ),
+    # Cursor pagination: `response_metadata.next_cursor` sent back as `cursor`
+    # (https://docs.slack.dev/apis/web-api/pagination).
     streams=(
         StreamSpec(
             name="channels",
             description="Public channels (conversations.list).",
             required_scopes=("channels:read",),
+            list=ListCall(
+                path="/conversations.list",
+                params={"types": "public_channel", "exclude_archived": "false"},
+                records_path="channels",
+                paging=Paging(
+                    kind="token", param="cursor", next_path="response_metadata.next_cursor"
+                ),
+                page_size_param="limit",
+                page_size=200,
+            ),
+            backfill=False,
         ),
         StreamSpec(
             name="messages",
-            description="Channel history (conversations.history), newest timestamp as cursor.",
+            description="History of the channel in config.channel (conversations.history); "
+            "incremental runs read messages newer than the last run's newest (oldest).",
             required_scopes=("channels:history",),
+            id_path="ts",
+            list=ListCall(
+                path="/conversations.history",
+                params={"channel": "{config.channel}", "oldest": "{since}", "latest": "{until}"},
+                records_path="messages",
+                paging=Paging(
+                    kind="token", param="cursor", next_path="response_metadata.next_cursor"
+                ),
+                page_size_param="limit",
+                page_size=200,
+                time_format="epoch",
+            ),
+            incremental=Incremental(kind="watermark", field="ts"),
+            updated_path="ts",
         ),
         StreamSpec(
             name="users",
-            description="Workspace members (users.list).",
+            description="Workspace members (users.list); deactivated ones stay, with deleted.",
             required_scopes=("users:read",),
+            list=ListCall(
+                path="/users.list",
+                records_path="members",
+                paging=Paging(
+                    kind="token", param="cursor", next_path="response_metadata.next_cursor"
+                ),
+                page_size_param="limit",
+                page_size=200,
+            ),
+            updated_path="updated",
+            backfill=False,
         ),
     ),
     capabilities=("health", "revoke", "sync", "webhooks"),

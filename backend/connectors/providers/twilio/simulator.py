@@ -1,12 +1,17 @@
 """Twilio's REST API as documented: Accounts/{Sid}.json, Messages.json (send), and Twilio's
 {code, message} errors."""
 
+import datetime as dt
 import email.utils
 import hashlib
 import itertools
+import random
 import time
+from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
+from backend.connectors.providers._listing import bounded_limit, generated, page_after, seed_of
 from backend.connectors.providers.twilio.spec import SPEC
 from backend.connectors.simulator import (
     ProviderSimulator,
@@ -122,6 +127,109 @@ def send_message(request: SimRequest) -> SimResponse:
     return json_response(201, message)
 
 
+#: How many messages each simulated account lists.
+LIST_SIZE = 120
+_NEWEST = 1_764_000_000
+
+
+def _rfc2822(seconds: int) -> str:
+    return email.utils.formatdate(seconds, usegmt=True).replace("GMT", "+0000")
+
+
+def _generated_message(account_sid: str) -> Callable[[random.Random, int], dict[str, Any]]:
+    def build(rng: random.Random, index: int) -> dict[str, Any]:
+        sent = _NEWEST - index * 1800 - rng.randrange(0, 900)
+        sid = f"SM{rng.getrandbits(128):032x}"
+        uri = f"/2010-04-01/Accounts/{account_sid}/Messages/{sid}"
+        inbound = rng.random() < 0.4
+        ours, theirs = "+15005550006", f"+1415555{rng.randrange(0, 10_000):04d}"
+        body = rng.choice(("Your code is 482913", "On my way!", "Order shipped", "Thanks"))
+        return {
+            "account_sid": account_sid,
+            "api_version": "2010-04-01",
+            "body": body,
+            "date_created": _rfc2822(sent - 2),
+            "date_sent": _rfc2822(sent),
+            "date_updated": _rfc2822(sent + 1),
+            "direction": "inbound" if inbound else "outbound-api",
+            "error_code": None,
+            "error_message": None,
+            "from": theirs if inbound else ours,
+            "messaging_service_sid": None,
+            "num_media": "0",
+            "num_segments": "1",
+            "price": "-0.00790",
+            "price_unit": "USD",
+            "sid": sid,
+            "status": "received" if inbound else "delivered",
+            "subresource_uris": {"media": f"{uri}/Media.json"},
+            "to": ours if inbound else theirs,
+            "uri": f"{uri}.json",
+        }
+
+    return build
+
+
+def _sent(value: str, after: bool) -> Callable[[dict[str, Any]], bool] | None:
+    """`DateSent>` / `DateSent<`: messages sent on or after / before a date or date-time;
+    None when the value is unreadable."""
+    try:
+        bound = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if bound.tzinfo is None:
+        bound = bound.replace(tzinfo=dt.UTC)
+    if after:
+        return lambda m: email.utils.parsedate_to_datetime(m["date_sent"]) >= bound
+    return lambda m: email.utils.parsedate_to_datetime(m["date_sent"]) < bound
+
+
+def list_messages(request: SimRequest) -> SimResponse:
+    """Read Messages, newest first, `PageSize` (default 50, at most 1000) and Twilio's
+    `PageToken` paging by `next_page_uri` (https://www.twilio.com/docs/usage/twilios-response#pagination)."""
+    account_sid = request.path.split("/")[3]
+    basic = request.basic()
+    if basic is None or basic[0] != account_sid:
+        return _error(404, 20404, f"The requested resource {request.path} was not found")
+    records = generated(seed_of(*basic), "messages", LIST_SIZE, _generated_message(account_sid))
+    for name, after in (("DateSent>", True), ("DateSent<", False)):
+        if request.query.get(name):
+            keep = _sent(request.query[name], after)
+            if keep is None:
+                return _error(400, 20001, f"Invalid {name} value")
+            records = [m for m in records if keep(m)]
+    size = bounded_limit(request.query.get("PageSize"), 50, 1000)
+    token = request.query.get("PageToken", "")
+    page_number = int(request.query.get("Page", "0") or 0)
+    chunk, more = page_after(records, token.removeprefix("PA") or None, size, key="sid")
+    uri = f"/2010-04-01/Accounts/{account_sid}/Messages.json"
+    kept = {k: v for k, v in request.query.items() if k not in ("Page", "PageToken")}
+    kept["PageSize"] = str(size)
+
+    def page_uri(**extra: str) -> str:
+        return f"{uri}?{urlencode({**kept, **extra})}"
+
+    next_uri = (
+        page_uri(Page=str(page_number + 1), PageToken="PA" + chunk[-1]["sid"])
+        if more and chunk
+        else None
+    )
+    return json_response(
+        200,
+        {
+            "messages": chunk,
+            "end": page_number * size + max(0, len(chunk) - 1),
+            "first_page_uri": page_uri(Page="0"),
+            "next_page_uri": next_uri,
+            "page": page_number,
+            "page_size": size,
+            "previous_page_uri": None,
+            "start": page_number * size,
+            "uri": page_uri(Page=str(page_number)),
+        },
+    )
+
+
 def unauthorized(request: SimRequest) -> SimResponse:
     response = _error(401, 20003, "Authenticate")
     return SimResponse(
@@ -142,6 +250,7 @@ SIMULATOR = ProviderSimulator(
     routes=(
         Route("GET", r"/2010-04-01/Accounts/[^/]+\.json", account),
         Route("POST", r"/2010-04-01/Accounts/[^/]+/Messages\.json", send_message),
+        Route("GET", r"/2010-04-01/Accounts/[^/]+/Messages\.json", list_messages),
     ),
     credential=credential_ok,
     unauthorized=unauthorized,

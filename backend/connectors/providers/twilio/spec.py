@@ -11,6 +11,7 @@ from backend.connectors.spec import (
     StreamSpec,
     WebhookContract,
 )
+from backend.connectors.streams import Incremental, ListCall, Paging
 
 SPEC = ConnectorSpec(
     key="twilio",
@@ -70,12 +71,28 @@ SPEC = ConnectorSpec(
             "request with the Auth Token you entered; nothing else to paste."
         ),
     ),
+    # Read Messages pages by `next_page_uri` (https://www.twilio.com/docs/usage/twilios-response#pagination);
+    # `DateSent>` keeps those sent since the last run's newest. (Calls are not synced: no
+    # published description of the Calls list to check our requests against.)
     streams=(
         StreamSpec(
             name="messages",
-            description="SMS/MMS messages of the account, newest DateSent as cursor.",
+            description="SMS/MMS messages of the account; incremental runs read those sent "
+            "since the newest of the last run (DateSent>).",
+            id_path="sid",
+            list=ListCall(
+                path="/2010-04-01/Accounts/{credentials.account_sid}/Messages.json",
+                params={"DateSent>": "{since}", "DateSent<": "{until}"},
+                records_path="messages",
+                paging=Paging(kind="next_url", next_path="next_page_uri"),
+                page_size_param="PageSize",
+                page_size=100,
+            ),
+            incremental=Incremental(kind="watermark", field="date_sent"),
+            updated_path="date_updated",
+            # Deleted messages vanish from the list.
+            full_marks_deletions=True,
         ),
-        StreamSpec(name="calls", description="Calls of the account."),
     ),
     capabilities=("health", "sync", "webhooks"),
 )
