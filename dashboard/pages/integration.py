@@ -1,4 +1,5 @@
-"""/integrations/[integration_id]: one integration, its webhook setup, actions and live events."""
+"""/integrations/[integration_id]: one integration, its webhook setup, actions and live events,
+and in tabs its health, metrics, syncs, logs, test mode and actions."""
 
 from __future__ import annotations
 
@@ -13,7 +14,13 @@ from dashboard.components.feedback import (
     status_badge,
 )
 from dashboard.components.layout import page_layout
-from dashboard.state.integration import EventRow, IntegrationState, LogRow
+from dashboard.pages.integration_actions import actions_panel
+from dashboard.pages.integration_health import health_panel
+from dashboard.pages.integration_logs import logs_panel
+from dashboard.pages.integration_metrics import metrics_panel
+from dashboard.pages.integration_syncs import syncs_panel
+from dashboard.pages.integration_testmode import testmode_panel
+from dashboard.state.integration import EventRow, IntegrationState
 
 S = IntegrationState
 I = IntegrationState.integration  # noqa: E741
@@ -378,33 +385,45 @@ def _event_dialog() -> rx.Component:
     )
 
 
-def _log_row(entry: LogRow) -> rx.Component:
-    return rx.table.row(
-        rx.table.cell(rx.text(entry.created_at, size="1", font_family="monospace")),
-        rx.table.cell(status_badge(entry.level)),
-        rx.table.cell(rx.code(entry.event)),
-        # A floor for the message column: at phone width it otherwise shrinks to one word a
-        # line and every row grows very tall; the table scrolls sideways instead.
-        rx.table.cell(entry.message, min_width="16rem"),
-        id="log-" + entry.id,
+def _tab(label: str, value: str, icon: str) -> rx.Component:
+    return rx.tabs.trigger(
+        rx.hstack(rx.icon(icon, size=14), rx.text(label), spacing="1", align="center"),
+        value=value,
+        id="tab-" + value,
     )
 
 
-def _logs() -> rx.Component:
-    return rx.vstack(
-        rx.heading("Logs", size="4"),
-        rx.cond(
-            S.logs.length() > 0,
-            rx.box(
-                rx.table.root(
-                    rx.table.body(rx.foreach(S.logs, _log_row)), width="100%", id="logs-table"
-                ),
-                overflow_x="auto",
-                width="100%",
+def _panel_tabs() -> rx.Component:
+    """Overview first; every other panel mounts (and starts its own live loop) only while
+    its tab is open. The tab list scrolls sideways at phone width."""
+    return rx.tabs.root(
+        rx.box(
+            rx.tabs.list(
+                _tab("Overview", "overview", "webhook"),
+                _tab("Health", "health", "heart-pulse"),
+                _tab("Metrics", "metrics", "chart-line"),
+                _tab("Syncs", "syncs", "refresh-ccw"),
+                _tab("Logs", "logs", "scroll-text"),
+                rx.cond(I.test_mode, _tab("Test mode", "testmode", "flask-conical")),
+                _tab("Actions", "actions", "play"),
             ),
-            rx.text("No log entries.", color_scheme="gray", id="logs-empty"),
+            overflow_x="auto",
+            width="100%",
         ),
+        rx.tabs.content(
+            rx.vstack(_webhook(), _events(), spacing="4", width="100%"),
+            value="overview",
+            padding_top="var(--space-3)",
+        ),
+        rx.tabs.content(health_panel(), value="health", padding_top="var(--space-3)"),
+        rx.tabs.content(metrics_panel(), value="metrics", padding_top="var(--space-3)"),
+        rx.tabs.content(syncs_panel(), value="syncs", padding_top="var(--space-3)"),
+        rx.tabs.content(logs_panel(), value="logs", padding_top="var(--space-3)"),
+        rx.tabs.content(testmode_panel(), value="testmode", padding_top="var(--space-3)"),
+        rx.tabs.content(actions_panel(), value="actions", padding_top="var(--space-3)"),
+        default_value="overview",
         width="100%",
+        id="integration-tabs",
     )
 
 
@@ -438,9 +457,7 @@ def integration_page() -> rx.Component:
             loading_block("Loading the integration…"),
             rx.cond(
                 I.status != "",
-                rx.fragment(
-                    _summary(), _actions(), _webhook(), _events(), _logs(), _event_dialog()
-                ),
+                rx.fragment(_summary(), _actions(), _panel_tabs(), _event_dialog()),
             ),
         ),
         # The live loop lives as long as this page is on screen.
