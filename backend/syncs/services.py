@@ -343,6 +343,7 @@ async def list_records(
     paging through while a sync runs misses nothing that was there when it began."""
     integration = await integrations.get(scope, integration_id)
     query = scope.select(
+        SyncedRecord,
         SyncedRecord.id,
         SyncedRecord.stream,
         SyncedRecord.external_id,
