@@ -61,7 +61,7 @@ def stream_problems(stream: StreamSpec, module: ModuleType | None) -> list[str]:
     """What is wrong with one stream declaration (empty when nothing is)."""
     where = f"stream {stream.name!r}"
     ways = [w for w in (stream.list, stream.reader, stream.unavailable) if w]
-    if len(ways) > 1:
+    if len(ways) != 1:
         return [f"{where} needs exactly one of list, reader or unavailable"]
     problems = []
     if stream.list is not None:

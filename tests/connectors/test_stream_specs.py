@@ -78,3 +78,10 @@ def test_declared_streams_of_every_provider_pass() -> None:
     for provider in providers().values():
         for stream in provider.spec.streams:
             assert stream.reader == "" or stream.reader in provider.readers
+
+
+def test_a_stream_with_no_way_to_read_is_refused() -> None:
+    stream = StreamSpec(name="s", description="d")
+    assert stream_problems(stream, None) == [
+        "stream 's' needs exactly one of list, reader or unavailable"
+    ]
