@@ -1,0 +1,219 @@
+"""Webhook-triggered syncs: an event whose type a stream lists in `triggered_by` starts one
+incremental job of that stream (trigger "webhook"), folded into the live job when one is
+queued or running; paused, disconnected or foreign integrations start nothing."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+import pytest
+
+from backend.connectors.registry import get_provider
+from backend.connectors.spec import StreamSpec
+from backend.syncs.triggers import ProcessedEvent, sync_on_events
+from tests.syncs.api_helpers import (
+    STREAMS,
+    clean_sync_queue,  # noqa: F401
+    queued_sync_ids,
+    set_job,
+    with_streams,
+)
+
+pytestmark = pytest.mark.usefixtures("clean_sync_queue")
+
+CALENDAR_EVENTS_SCOPE = "https://www.googleapis.com/auth/calendar.events.readonly"
+
+
+def calendar_push_type(made: Any, state: str) -> str:
+    """The normalized type of a Calendar push notification, as the webhook handler makes it
+    from the headers Google sends (the simulator builds them exactly so)."""
+    from backend.connectors.event_generators import SimulationContext
+    from backend.connectors.providers.google_calendar.events import EVENT_TYPES
+
+    generator = next(e for e in EVENT_TYPES if e.name == state)
+    ctx = SimulationContext(
+        integration_id=str(made.id), account_id=None, config={}, now=time.time(), sequence=0
+    )
+    delivery = generator.build(ctx)
+    handler = get_provider("google_calendar").webhook
+    assert handler is not None
+    return handler.normalize(delivery.body, delivery.headers).type
+
+
+async def calendar(make_integration: Any, tenant: Any, scopes: list[str]) -> Any:
+    from backend.integrations.tables import Integration
+
+    made = await make_integration(
+        tenant,
+        "google_calendar",
+        credentials={"access_token": "ya29.t", "refresh_token": "1//r", "token_type": "Bearer"},
+    )
+    await Integration.update({Integration.scopes: scopes}).where(Integration.id == made.id)
+    return made
+
+
+async def redis() -> Any:
+    from backend.lib.redis import connect
+    from backend.settings import get_settings
+
+    return connect(get_settings().redis_url, get_settings().queue_name)
+
+
+async def trigger(*events: ProcessedEvent) -> int:
+    client = await redis()
+    try:
+        return await sync_on_events(client, events)
+    finally:
+        await client.aclose()
+
+
+async def jobs_of(raw_rows: Any, made: Any) -> list[dict[str, Any]]:
+    return await raw_rows(
+        "SELECT id::text, stream, mode, trigger, status FROM integration_sync_job"
+        " WHERE integration = $1 ORDER BY created_at",
+        made.id,
+    )
+
+
+async def test_a_calendar_push_starts_an_incremental_sync_of_its_events(
+    client, tenant, make_integration, raw_rows
+) -> None:
+    events_stream = next(
+        s for s in get_provider("google_calendar").spec.streams if s.name == "events"
+    )
+    assert "exists" in events_stream.triggered_by
+    made = await calendar(make_integration, tenant, [CALENDAR_EVENTS_SCOPE])
+    changed = calendar_push_type(made, "exists")
+    assert changed == "exists"
+
+    created = await trigger(ProcessedEvent(tenant.id, made.id, "google_calendar", changed))
+
+    assert created == 1
+    [job] = await jobs_of(raw_rows, made)
+    assert (job["stream"], job["mode"], job["trigger"], job["status"]) == (
+        "events",
+        "incremental",
+        "webhook",
+        "queued",
+    )
+    assert job["id"] in await queued_sync_ids()
+    listed = await client.get(f"/api/integrations/{made.id}/sync-jobs", headers=tenant.headers)
+    assert listed.json()["items"][0]["trigger"] == "webhook"
+
+
+async def test_a_calendar_channel_sync_message_or_a_missing_scope_starts_nothing(
+    client, tenant, make_integration, raw_rows
+) -> None:
+    granted = await calendar(make_integration, tenant, [CALENDAR_EVENTS_SCOPE])
+    ungranted = await calendar(make_integration, tenant, [])
+
+    created = await trigger(
+        # A channel's first message (`sync`) only says the channel opened.
+        ProcessedEvent(tenant.id, granted.id, "google_calendar", "sync"),
+        ProcessedEvent(tenant.id, ungranted.id, "google_calendar", "exists"),
+    )
+
+    assert created == 0
+    assert await jobs_of(raw_rows, granted) == [] and await jobs_of(raw_rows, ungranted) == []
+
+
+@pytest.fixture
+def stripe_triggered(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stripe's customers re-read after `customer.updated`; balance after `payout.paid`."""
+    customers, balance, *rest = STREAMS
+    with_streams(
+        "stripe",
+        (
+            _with(customers, triggered_by=("customer.updated", "customer.deleted")),
+            _with(balance, triggered_by=("payout.paid",)),
+            *rest,
+        ),
+        monkeypatch,
+    )
+
+
+def _with(stream: StreamSpec, **changes: Any) -> StreamSpec:
+    import msgspec
+
+    return msgspec.structs.replace(stream, **changes)
+
+
+async def stripe(make_integration: Any, tenant: Any, status: str = "connected") -> Any:
+    return await make_integration(
+        tenant, "stripe", credentials={"secret_key": "sk_test_trig"}, status=status
+    )
+
+
+@pytest.mark.usefixtures("stripe_triggered")
+async def test_a_burst_of_events_starts_one_job_per_stream(
+    client, tenant, make_integration, raw_rows
+) -> None:
+    made = await stripe(make_integration, tenant)
+
+    def event(kind: str) -> ProcessedEvent:
+        return ProcessedEvent(tenant.id, made.id, "stripe", kind)
+
+    created = await trigger(
+        event("customer.updated"),
+        event("customer.deleted"),
+        event("payout.paid"),
+        event("charge.succeeded"),
+    )
+    again = await trigger(event("customer.updated"))
+
+    assert (created, again) == (2, 0)
+    jobs = await jobs_of(raw_rows, made)
+    assert sorted((j["stream"], j["mode"], j["trigger"]) for j in jobs) == [
+        ("balance", "full", "webhook"),  # balance has no incremental mode
+        ("customers", "incremental", "webhook"),
+    ]
+
+    # Once the job finished, the next change starts another.
+    customers = next(j for j in jobs if j["stream"] == "customers")
+    await set_job(customers["id"], status="succeeded")
+    assert await trigger(event("customer.updated")) == 1
+
+
+@pytest.mark.usefixtures("stripe_triggered")
+async def test_paused_disconnected_and_foreign_integrations_start_nothing(
+    client, tenant, make_tenant, make_integration, raw_rows
+) -> None:
+    paused = await stripe(make_integration, tenant)
+    await client.put(
+        f"/api/integrations/{paused.id}/schedule", json={"paused": True}, headers=tenant.headers
+    )
+    revoked = await stripe(make_integration, tenant, status="revoked")
+    needs_reauth = await stripe(make_integration, tenant, status="needs_reauth")
+    other = await make_tenant("trigger-other")
+    mine = await stripe(make_integration, tenant)
+
+    created = await trigger(
+        ProcessedEvent(tenant.id, paused.id, "stripe", "customer.updated"),
+        ProcessedEvent(tenant.id, revoked.id, "stripe", "customer.updated"),
+        ProcessedEvent(tenant.id, needs_reauth.id, "stripe", "customer.updated"),
+        # An event claiming another tenant for this integration.
+        ProcessedEvent(other.id, mine.id, "stripe", "customer.updated"),
+        ProcessedEvent(tenant.id, uuid.uuid4(), "stripe", "customer.updated"),
+        ProcessedEvent(tenant.id, mine.id, "no_such_connector", "customer.updated"),
+    )
+
+    assert created == 0
+    for made in (paused, revoked, needs_reauth, mine):
+        assert await jobs_of(raw_rows, made) == []
+
+
+async def test_events_no_stream_listens_to_cost_no_query(monkeypatch) -> None:
+    from backend.syncs import triggers
+
+    def no_pool() -> Any:
+        raise AssertionError("queried the database")
+
+    monkeypatch.setattr(triggers, "pool", no_pool)
+
+    created = await sync_on_events(
+        None, [ProcessedEvent(uuid.uuid4(), uuid.uuid4(), "github", "issues.opened")] * 50
+    )
+
+    assert created == 0
