@@ -41,6 +41,10 @@ SEMANTIC_REJECTIONS = {
     "run_action": ["422"],
     # The event types and the payload an override may change depend on the connector.
     "simulate_webhooks": ["422"],
+    # A backfill window (since < until, since required) and the streams a schedule may name
+    # (and their modes and scopes) depend on the request and the connector.
+    "trigger_sync": ["422"],
+    "update_sync_schedule": ["422"],
 }
 # Every declared action, so run_action reaches input, scope and provider handling.
 ACTION_NAMES = sorted({name for p in providers().values() for name in p.actions})
