@@ -92,11 +92,12 @@ def list_files(request: SimRequest, uploaded: list[dict[str, Any]]) -> SimRespon
     files = [generated_file(i) for i in range(GENERATED)] + uploaded
     query = request.query.get("q", "").strip()
     if query:
-        terms = [_TERM.fullmatch(term) for term in re.split(r"\band\b", query)]
-        if not all(terms):
+        matches = [_TERM.fullmatch(term) for term in re.split(r"\band\b", query)]
+        terms = [(m.group(1), m.group(2), m.group(3)) for m in matches if m is not None]
+        if len(terms) != len(matches):
             return _google.invalid_argument("Invalid Value")
         try:
-            files = [f for f in files if all(_holds(f, t.groups()) for t in terms if t)]
+            files = [f for f in files if all(_holds(f, term) for term in terms)]
         except ValueError:
             return _google.invalid_argument("Invalid Value")
     start = int(offset)

@@ -90,11 +90,9 @@ SPEC = ConnectorSpec(
             "windows over the last three years (PayPal's limits); searchable about 3 hours "
             "after they happen, so incremental runs resume from the data's last refresh.",
             reader="read_transactions",
-            # What the search windows bound; the watermark itself is the end of the last
-            # window read, capped at the data's last refresh (streams.py).
-            incremental=Incremental(
-                kind="watermark", field="transaction_info.transaction_updated_date"
-            ),
+            # The watermark is the end of the last window read, capped at the data's last
+            # refresh: streams.py keeps it (no record field says it).
+            incremental=Incremental(kind="watermark"),
             id_path="transaction_info.transaction_id",
             updated_path="transaction_info.transaction_updated_date",
             # A full run reads three years back; older transactions still exist.
