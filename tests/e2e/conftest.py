@@ -195,6 +195,8 @@ def stack(database: str) -> Iterator[Stack]:
         env.update(
             {
                 "PUBLIC_BASE_URL": api_url,
+                # Test mode's simulate posts to the api's own webhook URL on this address.
+                "SWITCHBOARD_API_URL": api_url,
                 "SWITCHBOARD_DASHBOARD_URL": dashboard_url,
                 "SWITCHBOARD_GITHUB_CLIENT_ID": GITHUB_CLIENT_ID,
                 "SWITCHBOARD_GITHUB_CLIENT_SECRET": GITHUB_CLIENT_SECRET,
