@@ -1,0 +1,139 @@
+"""The mapping editor the way a person uses it: sign in, click the integration, click
+"Field mappings"; edit a rule and watch the preview of the latest stored event change; save;
+back on the integration, replay the event and see the newly mapped field in its normalized
+CloudEvent."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+import uuid
+from typing import Any
+
+from playwright.async_api import Page, expect
+
+from .helpers import UI_TIMEOUT, shoot, sign_in, stripe_event, stripe_headers, time_to_interactive
+
+WORKER_BUDGET_S = 30.0
+
+
+async def stripe_integration(api: Any, tenant: Any, name: str) -> tuple[str, str, str]:
+    """A test-mode Stripe integration set up by hand with a known signing secret."""
+    from backend.connectors.registry import get_provider
+
+    secret = "whsec_e2e_" + uuid.uuid4().hex
+    created = await api.post(
+        "/api/integrations",
+        json={
+            "connector_id": "stripe",
+            "name": name,
+            "credentials": get_provider("stripe").simulator.sample_credentials,
+            "test_mode": True,
+            "webhook_signing_secret": secret,
+        },
+        headers=tenant.headers,
+    )
+    assert created.status_code == 201, created.text
+    integration = created.json()["integration"]
+    return str(integration["id"]), str(integration["webhook_url"]), secret
+
+
+async def event_when(
+    api: Any, tenant: Any, integration_id: str, check: Any, what: str
+) -> dict[str, Any]:
+    """The integration's newest event once `check(event)` holds (the worker runs apart)."""
+    deadline = time.monotonic() + WORKER_BUDGET_S
+    while True:
+        answer = await api.get(f"/api/integrations/{integration_id}/events", headers=tenant.headers)
+        items = answer.json()["items"]
+        if items and check(items[0]):
+            return dict(items[0])
+        assert time.monotonic() < deadline, f"{what}: not within {WORKER_BUDGET_S:.0f} s: {items}"
+        await asyncio.sleep(0.3)
+
+
+async def choose_source(page: Page, source: str) -> None:
+    await page.locator("#mapping-source").click()
+    await page.get_by_role("option", name=source, exact=True).click()
+    await expect(page.locator("#mapping-source")).to_contain_text(source)
+
+
+async def test_edit_preview_save_and_replay_with_the_new_mapping(
+    stack: Any, page: Page, api: Any, make_e2e_tenant: Any, metrics: Any
+) -> None:
+    tenant = await make_e2e_tenant("Acme Mappings")
+    integration_id, webhook_url, secret = await stripe_integration(api, tenant, "Payments")
+    _, body = stripe_event("charge.succeeded")
+    delivered = await api.post(webhook_url, content=body, headers=stripe_headers(body, secret))
+    assert delivered.is_success, delivered.text
+    event = await event_when(
+        api, tenant, integration_id, lambda e: e["status"] == "processed", "processed"
+    )
+    assert event["mapping_version"] == 0 and "currency_code" not in (event["mapped"] or {})
+
+    # -- by clicking: catalog -> integration -> Field mappings -------------------------------
+    await sign_in(page, stack.dashboard_url, tenant.api_key)
+    await page.locator(f"#integration-link-{integration_id}").click()
+    await expect(page.locator("#page-title")).to_have_text("Payments", timeout=UI_TIMEOUT)
+    await page.locator("#open-field-mappings").click()
+    await expect(page).to_have_url(re.compile(rf"/integrations/{integration_id}/mappings$"))
+    await expect(page.locator("#page-title")).to_have_text(
+        "Field mappings · Payments", timeout=UI_TIMEOUT
+    )
+
+    # -- the connector's default for charge.succeeded, previewed on the stored event ---------
+    await choose_source(page, "charge.succeeded")
+    await expect(page.locator("#mapping-version")).to_contain_text("connector default")
+    preview = page.locator("#mapping-preview")
+    await expect(preview).to_contain_text('"currency": "USD"', timeout=UI_TIMEOUT)
+    await expect(preview).to_contain_text('"amount": 10.99')
+    await expect(page.locator("#preview-note")).to_contain_text("latest stored event")
+
+    # -- edit a rule: the preview follows ----------------------------------------------------
+    await expect(page.locator("#rule-target-1")).to_have_value("currency")
+    await page.locator("#rule-target-1").fill("currency_code")
+    await expect(preview).to_contain_text('"currency_code": "USD"', timeout=UI_TIMEOUT)
+    await expect(preview).not_to_contain_text('"currency": ')
+    await expect(page.locator("#mapping-dirty")).to_be_visible()
+
+    # A broken expression is reported at its rule, not as a blank page.
+    await page.locator("#rule-source-2").fill("data.object.[")
+    await expect(page.locator("#rule-error-2")).to_contain_text("source", timeout=UI_TIMEOUT)
+    await page.locator("#rule-source-2").fill("data.object.customer")
+    await expect(page.locator("#rule-error-2")).to_have_count(0, timeout=UI_TIMEOUT)
+    await expect(preview).to_contain_text('"customer": "cus_', timeout=UI_TIMEOUT)
+
+    # -- save: it shows that it runs, then the new version -----------------------------------
+    await page.locator("#mapping-save").click()
+    await expect(page.locator("#mapping-message")).to_contain_text(
+        "Saved charge.succeeded as version 1", timeout=UI_TIMEOUT
+    )
+    await expect(page.locator("#mapping-version")).to_have_text("version 1")
+    await expect(page.locator("#version-1")).to_contain_text("current")
+    await shoot(page, "mapping-editor")
+
+    # -- back on the integration: replay the event, its normalized form has the new field ----
+    await page.locator("#back-to-integration").click()
+    await expect(page.locator("#page-title")).to_have_text("Payments", timeout=UI_TIMEOUT)
+    row = page.locator(f'[id="event-{event["id"]}"]')
+    await row.click()
+    await page.locator("#event-replay").click()
+    await expect(page.locator("#action-message")).to_contain_text("queued for replay")
+    await page.locator("#event-close").click()
+    replayed = await event_when(
+        api, tenant, integration_id, lambda e: e["mapping_version"] == 1, "replayed"
+    )
+    assert replayed["mapped"]["currency_code"] == "USD"
+    await row.click()
+    await page.locator("#tab-normalized").click()
+    normalized = page.locator("#event-normalized")
+    await expect(normalized).to_contain_text('"currency_code": "USD"', timeout=UI_TIMEOUT)
+    await expect(normalized).to_contain_text('"mappingversion": 1')
+
+    metrics.record(
+        "mapping_editor_interactive_ms",
+        await time_to_interactive(
+            page, stack.url(f"/integrations/{integration_id}/mappings"), "#rule-target-0"
+        ),
+    )
