@@ -6,16 +6,20 @@ CloudEvent."""
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
+import pytest
 from playwright.async_api import Page, expect
 
 from .helpers import UI_TIMEOUT, shoot, sign_in, stripe_event, stripe_headers, time_to_interactive
 
 WORKER_BUDGET_S = 30.0
+IMPORT_ID = "mapping-import"
 
 
 async def stripe_integration(api: Any, tenant: Any, name: str) -> tuple[str, str, str]:
@@ -59,8 +63,10 @@ async def choose_source(page: Page, source: str) -> None:
     await expect(page.locator("#mapping-source")).to_contain_text(source)
 
 
+# The first test of a run also waits for the stack to start (a prod Reflex build).
+@pytest.mark.timeout(300)
 async def test_edit_preview_save_and_replay_with_the_new_mapping(
-    stack: Any, page: Page, api: Any, make_e2e_tenant: Any, metrics: Any
+    stack: Any, page: Page, api: Any, make_e2e_tenant: Any, metrics: Any, tmp_path: Path
 ) -> None:
     tenant = await make_e2e_tenant("Acme Mappings")
     integration_id, webhook_url, secret = await stripe_integration(api, tenant, "Payments")
@@ -113,7 +119,44 @@ async def test_edit_preview_save_and_replay_with_the_new_mapping(
     await expect(page.locator("#version-1")).to_contain_text("current")
     await shoot(page, "mapping-editor")
 
-    # -- back on the integration: replay the event, its normalized form has the new field ----
+    # -- export downloads the saved sources; importing the file saves them again -------------
+    async with page.expect_download() as download_info:
+        await page.locator("#mapping-export").click()
+    download = await download_info.value
+    exported = tmp_path / download.suggested_filename
+    await download.save_as(exported)
+    document = json.loads(exported.read_text())
+    assert document["connector"] == "stripe"
+    [entry] = document["mappings"]
+    assert entry["source"] == "charge.succeeded"
+    assert {"target": "currency_code", "source": "data.object.currency"}.items() <= next(
+        r for r in entry["rules"] if r["target"] == "currency_code"
+    ).items()
+    await page.locator(f"#{IMPORT_ID} input[type=file]").set_input_files(str(exported))
+    await expect(page.locator("#mapping-message")).to_contain_text(
+        "Imported 1 source: charge.succeeded", timeout=UI_TIMEOUT
+    )
+    await expect(page.locator("#mapping-version")).to_have_text("version 2")
+
+    # -- versions: restore the first as a new current version ---------------------------------
+    await page.locator("#restore-1").click()
+    await expect(page.locator("#mapping-message")).to_contain_text(
+        "Restored version 1 as version 3", timeout=UI_TIMEOUT
+    )
+    await expect(page.locator("#version-3")).to_contain_text("current")
+    await expect(page.locator("#version-3")).to_contain_text("restored from v1")
+
+    # -- at a phone's width the editor fits without sideways scrolling ------------------------
+    await page.set_viewport_size({"width": 390, "height": 844})
+    await expect(page.locator("#rule-target-1")).to_be_visible()
+    overflow = await page.evaluate(
+        "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 1, f"the mapping editor scrolls sideways at 390 px by {overflow} px"
+    await page.set_viewport_size({"width": 1280, "height": 800})
+
+    # -- back on the integration: replay the event; the mapping now current (version 3, the
+    # restored rules with currency_code) gives its normalized form the new field -------------
     await page.locator("#back-to-integration").click()
     await expect(page.locator("#page-title")).to_have_text("Payments", timeout=UI_TIMEOUT)
     row = page.locator(f'[id="event-{event["id"]}"]')
@@ -122,14 +165,14 @@ async def test_edit_preview_save_and_replay_with_the_new_mapping(
     await expect(page.locator("#action-message")).to_contain_text("queued for replay")
     await page.locator("#event-close").click()
     replayed = await event_when(
-        api, tenant, integration_id, lambda e: e["mapping_version"] == 1, "replayed"
+        api, tenant, integration_id, lambda e: e["mapping_version"] == 3, "replayed"
     )
     assert replayed["mapped"]["currency_code"] == "USD"
     await row.click()
     await page.locator("#tab-normalized").click()
     normalized = page.locator("#event-normalized")
     await expect(normalized).to_contain_text('"currency_code": "USD"', timeout=UI_TIMEOUT)
-    await expect(normalized).to_contain_text('"mappingversion": 1')
+    await expect(normalized).to_contain_text('"mappingversion": 3')
 
     metrics.record(
         "mapping_editor_interactive_ms",
