@@ -79,7 +79,14 @@ def _source_bar() -> rx.Component:
 
 def _chip(t: TransformChip, position: rx.Var[int], index: rx.Var[int]) -> rx.Component:
     return rx.badge(
-        rx.text(t.label, font_family="monospace", size="1"),
+        rx.text(
+            t.label,
+            font_family="monospace",
+            size="1",
+            overflow="hidden",
+            text_overflow="ellipsis",
+            white_space="nowrap",
+        ),
         rx.icon_button(
             rx.icon("x", size=10),
             size="1",
@@ -91,6 +98,8 @@ def _chip(t: TransformChip, position: rx.Var[int], index: rx.Var[int]) -> rx.Com
         variant="soft",
         radius="full",
         class_name="transform-chip",
+        title=t.label,
+        max_width="100%",
     )
 
 
@@ -155,6 +164,7 @@ def _rule(rule: RuleRow, index: rx.Var[int]) -> rx.Component:
                 spacing="1",
                 wrap="wrap",
                 align="center",
+                min_width="0",
             ),
             rx.input(
                 value=rule.default,
@@ -483,10 +493,11 @@ def mapping_page() -> rx.Component:
                 ~S.missing,
                 rx.fragment(
                     _source_bar(),
+                    _rules(),
                     rx.grid(
-                        rx.box(_rules(), grid_column=rx.breakpoints(initial="auto", lg="span 2")),
-                        rx.vstack(_preview(), _versions(), width="100%"),
-                        columns=rx.breakpoints(initial="1", lg="3"),
+                        _preview(),
+                        _versions(),
+                        columns=rx.breakpoints(initial="1", md="2"),
                         spacing="4",
                         width="100%",
                     ),

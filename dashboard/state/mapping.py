@@ -20,7 +20,7 @@ from typing import Any
 
 import reflex as rx
 
-from dashboard.client import ApiError, Mapping, MappingVersion, PreviewResult, Rule
+from dashboard.client import ApiError, Event, Mapping, MappingVersion, PreviewResult, Rule
 from dashboard.state.session import AuthState, ProblemMixin
 
 ALL_SOURCES = "*"
@@ -172,6 +172,14 @@ def errors_at_rules(
     return at_rule, other
 
 
+def latest_source(events: list[Event], connector_id: str) -> str:
+    """The source of the newest stored event: the editor opens where there is data."""
+    if not events:
+        return ""
+    kind = str(events[0].get("type") or "")
+    return kind.removeprefix(f"{connector_id}.") if connector_id else kind
+
+
 def pretty(value: Any) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False)
 
@@ -255,6 +263,7 @@ class MappingState(ProblemMixin, AuthState):
             async with api:
                 integration = await api.get_integration(integration_id)
                 mappings = await api.list_mappings(integration_id)
+                latest = await api.list_events(integration_id, limit=1)
         except ApiError as exc:
             self.loading = False
             self.missing = exc.status == 404
@@ -264,7 +273,9 @@ class MappingState(ProblemMixin, AuthState):
         self.connector_id = str(integration.get("connector_id") or "")
         self._take_mappings(mappings)
         self.loading = False
-        chosen = self.source if self.source in self._saved else self._first_source()
+        chosen = self.source or latest_source(latest["items"], self.connector_id)
+        if chosen not in self._saved:
+            chosen = self._first_source()
         async for update in self._open_source(chosen):
             yield update
 

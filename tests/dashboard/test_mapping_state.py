@@ -49,7 +49,9 @@ def fake_preview(request: httpx.Request) -> httpx.Response:
     return httpx.Response(200, json={"result": result, "errors": errors})
 
 
-def serve(fake_api: FakeApi, saved: list[dict[str, Any]] | None = None) -> None:
+def serve(
+    fake_api: FakeApi, saved: list[dict[str, Any]] | None = None, latest_type: str = ""
+) -> None:
     fake_api.on(
         "GET",
         "/api/integrations/i1",
@@ -61,6 +63,8 @@ def serve(fake_api: FakeApi, saved: list[dict[str, Any]] | None = None) -> None:
     fake_api.on("GET", BASE, {"items": [*(saved or []), *defaults]})
     fake_api.on("GET", BASE + "/versions", {"items": [], "next_cursor": None})
     fake_api.on("POST", BASE + "/preview", fake_preview)
+    events = [{"id": "e1", "type": latest_type, "status": "processed"}] if latest_type else []
+    fake_api.on("GET", "/api/integrations/i1/events", {"items": events, "next_cursor": None})
 
 
 def sent(fake_api: FakeApi, path: str) -> list[dict[str, Any]]:
@@ -312,6 +316,17 @@ async def test_restore_and_other_sources(fake_api: FakeApi) -> None:
     assert state.source == "invoice.paid" and "invoice.paid" in state.sources
     assert state.rules == [] and state.is_default
     assert fake_api.requests[-2].url.params["source"] == "invoice.paid"
+
+
+async def test_opens_the_source_of_the_latest_stored_event(fake_api: FakeApi) -> None:
+    saved = {"source": "*", "rules": [], "version": 1, "updated_at": "2026-11-27T13:00:00Z"}
+    serve(fake_api, [saved], latest_type="charge.succeeded")
+    state = await loaded(fake_api)
+    assert state.sources == ["*", "charge.succeeded"] and state.source == "charge.succeeded"
+    # An event whose type has no mapping of its own: the first source.
+    serve(fake_api, [saved], latest_type="payout.paid")
+    state = await loaded(fake_api)
+    assert state.source == "*"
 
 
 async def test_export_downloads_a_json_file(fake_api: FakeApi) -> None:
