@@ -48,7 +48,7 @@ def transaction(number: int) -> dict[str, Any]:
             "transaction_amount": {"currency_code": "USD", "value": gross},
             "fee_amount": {"currency_code": "USD", "value": fee},
             "transaction_status": "S",
-            "transaction_subject": f"Order #{1000 + number}",
+            "transaction_subject": f"Order {1000 + number}",
             "protection_eligibility": "01",
         },
         "payer_info": {
