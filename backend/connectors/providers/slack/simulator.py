@@ -216,7 +216,7 @@ def _listing_answer(
     next_cursor = base64.b64encode(str(chunk[-1][key]).encode()).decode() if more else ""
     body: dict[str, Any] = {"ok": True, field: chunk}
     if field == "messages":
-        body.update(has_more=more, pin_count=0, channel_actions_ts=None, channel_actions_count=0)
+        body.update(has_more=more, pin_count=0, channel_actions_ts=[], channel_actions_count=0)
     body["response_metadata"] = {"next_cursor": next_cursor}
     return json_response(200, body)
 
