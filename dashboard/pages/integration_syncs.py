@@ -88,9 +88,7 @@ def _trigger_form() -> rx.Component:
 
 def _job(j: JobRow) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(rx.text(j.created_at, size="1", font_family="monospace")),
         rx.table.cell(rx.code(j.stream)),
-        rx.table.cell(rx.text(j.mode, " · ", j.trigger, size="1")),
         rx.table.cell(status_badge(j.status, class_name="sync-job-status")),
         rx.table.cell(
             rx.text(
@@ -103,7 +101,6 @@ def _job(j: JobRow) -> rx.Component:
                 class_name="sync-job-progress",
             )
         ),
-        rx.table.cell(rx.text(j.error, size="1", color_scheme="red"), min_width="12rem"),
         rx.table.cell(
             rx.cond(
                 j.active,
@@ -125,6 +122,9 @@ def _job(j: JobRow) -> rx.Component:
                 ),
             )
         ),
+        rx.table.cell(rx.text(j.mode, " · ", j.trigger, size="1")),
+        rx.table.cell(rx.text(j.created_at, size="1", font_family="monospace")),
+        rx.table.cell(rx.text(j.error, size="1", color_scheme="red"), min_width="12rem"),
         id="sync-job-" + j.id,
         class_name="sync-job",
         data_status=j.status,
@@ -143,13 +143,13 @@ def _jobs() -> rx.Component:
                             *[
                                 rx.table.column_header_cell(h)
                                 for h in (
-                                    "Created",
                                     "Stream",
-                                    "Mode",
                                     "Status",
                                     "Progress",
-                                    "Error",
                                     "",
+                                    "Mode",
+                                    "Created",
+                                    "Error",
                                 )
                             ]
                         )

@@ -36,7 +36,9 @@ class PanelState(rx.State, mixin=True):
     `class XPanelState(PanelState, ProblemMixin, AuthState)`."""
 
     panel_integration_id: str = ""
-    panel_loading: bool = False
+    # True until the first answer: a panel mounts (and paints) before its loop has asked
+    # anything, and must not show an empty answer meanwhile.
+    panel_loading: bool = True
     _panel_session_lost: bool = False
 
     def _current_integration_id(self) -> str:
