@@ -27,7 +27,7 @@ from backend.lib.tenancy import TenantScope
 from backend.settings import get_settings
 from backend.syncs import services
 from backend.syncs.schedule_tables import SyncSchedule
-from backend.syncs.schemas import StreamSchedule, SyncScheduleUpdate
+from backend.syncs.schemas import ScheduledMode, StreamSchedule, SyncScheduleUpdate
 from backend.syncs.schemas import SyncSchedule as SyncScheduleWire
 
 log = logging.getLogger("switchboard.syncs.schedules")
@@ -39,7 +39,7 @@ DUE_SLACK = dt.timedelta(seconds=30)
 _BATCH = 500
 
 
-def default_mode(stream: StreamSpec) -> str:
+def default_mode(stream: StreamSpec) -> ScheduledMode:
     return "incremental" if "incremental" in stream.modes else "full"
 
 
@@ -54,7 +54,7 @@ def default_streams(provider: Provider, integration: dict[str, Any]) -> dict[str
     if integration["test_mode"]:
         return {}
     return {
-        s.name: StreamSchedule(every_minutes=DEFAULT_EVERY_MINUTES, mode=default_mode(s))  # type: ignore[arg-type]
+        s.name: StreamSchedule(every_minutes=DEFAULT_EVERY_MINUTES, mode=default_mode(s))
         for s in provider.spec.streams
         if s.modes and _granted(provider, s, integration["scopes"])
     }
@@ -206,7 +206,7 @@ async def _due_in_batch(
             _LAST_JOBS, [w[0]["id"] for w in wanted], [w[2].name for w in wanted]
         )
     }
-    due = []
+    due: list[tuple[dict[str, Any], Provider, StreamSpec, str]] = []
     for integration, provider, spec, schedule in wanted:
         since = last.get((integration["id"], spec.name)) or integration["created_at"]
         if now - since >= dt.timedelta(minutes=schedule.every_minutes) - DUE_SLACK:
