@@ -521,6 +521,26 @@ def required_str(body: dict[str, Any], name: str) -> str:
     return value
 
 
+def items(body: Any, key: str) -> list[dict[str, Any]]:
+    """The objects in a list answer's `key` array (messages, history, files, changes);
+    an absent array is an empty page, a malformed entry is skipped."""
+    found = body.get(key) if isinstance(body, dict) else None
+    return [item for item in found if isinstance(item, dict)] if isinstance(found, list) else []
+
+
+def rfc3339(moment: dt.datetime) -> str:
+    """A UTC time as Google's query parameters and search terms take it (a naive one is UTC)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_rfc3339(text: str) -> dt.datetime:
+    """A time Google wrote (or a client sent), aware; ValueError when it is none."""
+    moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
 def api_error(status: int, message: str, reason: str, api_status: str) -> SimResponse:
     """Google's error body for a refused call (400 invalid argument, 404 not found)."""
     return json_response(

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from backend.connectors.base import Adapter, ProviderError
-from backend.connectors.providers._google import required_str, response_json
+from backend.connectors.providers._google import items, required_str, response_json
 from backend.connectors.streams import CursorExpired, Page, PageRequest
 
 if TYPE_CHECKING:
@@ -55,7 +55,7 @@ async def _list_page(adapter: Adapter, request: PageRequest, position: dict[str,
     if isinstance(token := position.get("pageToken"), str):
         params["pageToken"] = token
     body = response_json(await adapter.call("GET", f"{USER}/messages", params=params))
-    ids = [m["id"] for m in _objects(body, "messages") if isinstance(m.get("id"), str)]
+    ids = [m["id"] for m in items(body, "messages") if isinstance(m.get("id"), str)]
     records, gone = await _fetch(adapter, ids)
     next_token = body.get("nextPageToken")
     if isinstance(next_token, str) and next_token:
@@ -88,9 +88,9 @@ async def _history_page(adapter: Adapter, cursor: dict[str, Any], position: dict
     # The first page's historyId ends the run: later pages may reach past it, never short.
     history_id = position.get("historyId") or body.get("historyId") or str(start)
     deleted: dict[str, bool] = {}
-    for entry in _objects(body, "history"):
+    for entry in items(body, "history"):
         for kind in (*_CHANGED, "messagesDeleted"):
-            for item in _objects(entry, kind):
+            for item in items(entry, kind):
                 message_id = (item.get("message") or {}).get("id")
                 if isinstance(message_id, str):
                     # A later deletion wins; a deleted id never comes back.
@@ -142,8 +142,3 @@ def _window_query(since: dt.datetime | None, until: dt.datetime | None) -> str:
     if until is not None:
         terms.append(f"before:{int(until.timestamp())}")
     return " ".join(terms)
-
-
-def _objects(body: Any, key: str) -> list[dict[str, Any]]:
-    items = body.get(key) if isinstance(body, dict) else None
-    return [item for item in items if isinstance(item, dict)] if isinstance(items, list) else []

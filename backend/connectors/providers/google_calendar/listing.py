@@ -138,9 +138,9 @@ def _in_window(event: dict[str, Any], query: dict[str, str]) -> bool:
     midnight UTC."""
     start, end = _when(event.get("start")), _when(event.get("end"))
     low, high = query.get("timeMin"), query.get("timeMax")
-    if low and end is not None and end <= _parse(low):
+    if low and end is not None and end <= _google.parse_rfc3339(low):
         return False
-    return not (high and start is not None and start >= _parse(high))
+    return not (high and start is not None and start >= _google.parse_rfc3339(high))
 
 
 def _when(value: Any) -> dt.datetime | None:
@@ -150,18 +150,15 @@ def _when(value: Any) -> dt.datetime | None:
     if not isinstance(text, str):
         return None
     try:
-        return _parse(text)
+        return _google.parse_rfc3339(text)
     except ValueError:
         return None
 
 
 def _later(updated: Any, since: str) -> bool:
-    return isinstance(updated, str) and _parse(updated) > _parse(since)
-
-
-def _parse(text: str) -> dt.datetime:
-    moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+    return isinstance(updated, str) and _google.parse_rfc3339(updated) > _google.parse_rfc3339(
+        since
+    )
 
 
 def _rfc3339(moment: dt.datetime) -> str:

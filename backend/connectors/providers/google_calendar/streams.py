@@ -12,12 +12,11 @@ Docs: https://developers.google.com/workspace/calendar/api/guides/sync
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from backend.connectors.base import Adapter, ProviderError
-from backend.connectors.providers._google import response_json
+from backend.connectors.providers._google import items, response_json, rfc3339
 from backend.connectors.streams import CursorExpired, Page, PageRequest
 
 if TYPE_CHECKING:
@@ -43,9 +42,9 @@ async def read_events(adapter: Adapter, stream: StreamSpec, request: PageRequest
         params["syncToken"] = token
     elif request.mode == "backfill":
         if request.since is not None:
-            params["timeMin"] = _rfc3339(request.since)
+            params["timeMin"] = rfc3339(request.since)
         if request.until is not None:
-            params["timeMax"] = _rfc3339(request.until)
+            params["timeMax"] = rfc3339(request.until)
     page_token = (request.position or {}).get("pageToken")
     if isinstance(page_token, str) and page_token:
         params["pageToken"] = page_token
@@ -56,8 +55,7 @@ async def read_events(adapter: Adapter, stream: StreamSpec, request: PageRequest
             raise CursorExpired("Google Calendar no longer accepts the sync token") from exc
         raise
     body = response_json(answer)
-    items = body.get("items")
-    records = [item for item in items if isinstance(item, dict)] if isinstance(items, list) else []
+    records = items(body, "items")
     next_page = body.get("nextPageToken")
     if isinstance(next_page, str) and next_page:
         return Page(records, position={"pageToken": next_page})
@@ -65,9 +63,3 @@ async def read_events(adapter: Adapter, stream: StreamSpec, request: PageRequest
     if request.mode == "backfill" or not isinstance(sync_token, str) or not sync_token:
         return Page(records)
     return Page(records, cursor={"syncToken": sync_token})
-
-
-def _rfc3339(moment: dt.datetime) -> str:
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")

@@ -120,7 +120,7 @@ def _holds(file: dict[str, Any], term: tuple[str, str, str]) -> bool:
     modified = file.get("modifiedTime")
     if not isinstance(modified, str) or not value.startswith("'"):
         return False
-    left, right = _parse(modified), _parse(value.strip("'"))
+    left, right = _google.parse_rfc3339(modified), _google.parse_rfc3339(value.strip("'"))
     return {
         "=": left == right,
         ">=": left >= right,
@@ -146,11 +146,6 @@ def list_changes(request: SimRequest) -> SimResponse:
     else:
         body["newStartPageToken"] = str(max(START_PAGE_TOKEN, int(token)))
     return json_response(200, body)
-
-
-def _parse(text: str) -> dt.datetime:
-    moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def _rfc3339(moment: dt.datetime) -> str:

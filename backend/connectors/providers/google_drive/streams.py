@@ -16,7 +16,7 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from backend.connectors.base import Adapter
-from backend.connectors.providers._google import required_str, response_json
+from backend.connectors.providers._google import items, required_str, response_json, rfc3339
 from backend.connectors.streams import CursorExpired, Page, PageRequest
 
 if TYPE_CHECKING:
@@ -56,7 +56,7 @@ async def _files_page(adapter: Adapter, request: PageRequest, position: dict[str
     if isinstance(token := position.get("pageToken"), str):
         params["pageToken"] = token
     body = response_json(await adapter.call("GET", "files", params=params))
-    records = _objects(body, "files")
+    records = items(body, "files")
     next_token = body.get("nextPageToken")
     if isinstance(next_token, str) and next_token:
         return Page(
@@ -76,7 +76,7 @@ async def _changes_page(adapter: Adapter, token: str) -> Page:
     body = response_json(await adapter.call("GET", "changes", params=params))
     # Id -> the file as it is now, or None once removed; the feed's later entry wins.
     latest: dict[str, dict[str, Any] | None] = {}
-    for change in _objects(body, "changes"):
+    for change in items(body, "changes"):
         file_id, file = change.get("fileId"), change.get("file")
         # Shared-drive entries (changeType "drive") describe drives, not files.
         if change.get("changeType", "file") != "file" or not isinstance(file_id, str):
@@ -98,18 +98,7 @@ def _query(since: dt.datetime | None, until: dt.datetime | None) -> str:
     """Drive's search language: times in RFC 3339, UTC by default."""
     terms = ["trashed = false"]
     if since is not None:
-        terms.append(f"modifiedTime >= '{_rfc3339(since)}'")
+        terms.append(f"modifiedTime >= '{rfc3339(since)}'")
     if until is not None:
-        terms.append(f"modifiedTime < '{_rfc3339(until)}'")
+        terms.append(f"modifiedTime < '{rfc3339(until)}'")
     return " and ".join(terms)
-
-
-def _rfc3339(moment: dt.datetime) -> str:
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S")
-
-
-def _objects(body: Any, key: str) -> list[dict[str, Any]]:
-    items = body.get(key) if isinstance(body, dict) else None
-    return [item for item in items if isinstance(item, dict)] if isinstance(items, list) else []
