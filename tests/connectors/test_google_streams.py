@@ -18,6 +18,7 @@ import httpx
 import pytest
 from provider_server import ProviderServer
 
+from backend.connectors.base import ProviderError
 from backend.connectors.paths import dig
 from backend.connectors.providers.gmail import mailbox
 from backend.connectors.providers.gmail import streams as gmail_streams
@@ -29,6 +30,7 @@ from backend.connectors.providers.google_drive import streams as drive_streams
 from backend.connectors.registry import Provider, get_provider
 from backend.connectors.stream_reader import reader_for
 from backend.connectors.streams import CursorExpired, Page, PageRequest, SyncMode
+from backend.lib.vocab import FailureKind
 from tests.connectors.helpers import adapter_for
 from tests.contract.adapter_calls import RecordingTransport
 from tests.contract.descriptions import write_test_copy
@@ -426,3 +428,25 @@ async def test_prism_refuses_what_the_description_forbids(
     async with httpx.AsyncClient() as http:
         answer = await http.get(prism[key].url + broken, headers={"Authorization": "Bearer x"})
     assert rejection(answer)
+
+
+async def test_gmail_a_refused_message_fetch_fails_the_page_as_that_call_did() -> None:
+    """The fetches of a page run side by side; the engine still sees the provider's own
+    ProviderError (a 429 with its Retry-After), not a group of them."""
+    simulator = get_provider("gmail").simulator
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        asked = simulator.sim_request(request)
+        if "/messages/" in asked.path:
+            return simulator.to_httpx(simulator.inject("rate_limit", asked, 30), request)
+        return simulator.to_httpx(simulator.handle(asked), request)
+
+    provider = get_provider("gmail")
+    async with adapter_for(
+        provider, provider.spec.api_base_url, transport=httpx.MockTransport(answer)
+    ) as adapter:
+        with pytest.raises(ProviderError) as refused:
+            await gmail_streams.read_messages(
+                adapter, provider.spec.streams[0], PageRequest("full")
+            )
+    assert refused.value.kind == FailureKind.RATE_LIMITED and refused.value.retry_after == 30

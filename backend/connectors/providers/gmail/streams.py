@@ -122,8 +122,12 @@ async def _fetch(adapter: Adapter, ids: list[str]) -> tuple[list[Any], list[str]
             )
         return None if answer is None else response_json(answer)
 
-    async with asyncio.TaskGroup() as group:
-        tasks = [group.create_task(one(message_id)) for message_id in dict.fromkeys(ids)]
+    try:
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(one(message_id)) for message_id in dict.fromkeys(ids)]
+    except* ProviderError as failed:
+        # The page fails as its first failed call did (a 429 retried, a 401 refreshed).
+        raise failed.exceptions[0] from None
     records, gone = [], []
     for message_id, task in zip(dict.fromkeys(ids), tasks, strict=True):
         message = task.result()
