@@ -369,3 +369,28 @@ async def test_routes_need_an_api_key(client, tenant, make_integration) -> None:
     response = await client.post(sync_url(made), json={"stream": "customers"})
 
     assert response.status_code == 401
+
+
+async def test_telegram_has_no_pull_history_and_the_409_says_why(
+    client, tenant, make_integration
+) -> None:
+    from backend.connectors.registry import get_provider
+
+    provider = get_provider("telegram")
+    [updates] = provider.spec.streams
+    made = await make_integration(
+        tenant, "telegram", credentials=dict(provider.simulator.sample_credentials)
+    )
+
+    refused = await trigger(client, tenant, made, stream=updates.name, mode="full")
+    connector = (await client.get("/api/connectors/telegram", headers=tenant.headers)).json()
+
+    assert refused.status_code == 409
+    assert refused.json()["type"].endswith("/stream-unavailable")
+    assert updates.unavailable and updates.unavailable in refused.json()["detail"]
+    [listed] = connector["streams"]
+    assert (listed["name"], listed["modes"], listed["unavailable"]) == (
+        "updates",
+        [],
+        updates.unavailable,
+    )
