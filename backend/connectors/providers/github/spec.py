@@ -141,18 +141,13 @@ SPEC = ConnectorSpec(
         ),
         StreamSpec(
             name="pull_requests",
-            description="Pull requests of config.repository, most recently updated first "
-            "(GitHub's pulls list has no since filter: full reads only).",
+            description="Pull requests of config.repository; incremental runs read those "
+            "updated since the last run's newest (the pulls list has no since filter: "
+            "streams.py reads it newest update first and stops at the bound).",
             required_scopes=("repo",),
-            list=ListCall(
-                path="/repos/{config.repository}/pulls",
-                params={"state": "all", "sort": "updated", "direction": "desc"},
-                paging=Paging(kind="link"),
-                page_size_param="per_page",
-                page_size=100,
-            ),
+            reader="read_pull_requests",
+            incremental=Incremental(kind="watermark", field="updated_at", etag=True),
             updated_path="updated_at",
-            backfill=False,
         ),
     ),
     capabilities=("health", "revoke", "sync", "webhooks", "auto_register_webhook"),
