@@ -264,4 +264,6 @@ SIMULATOR = ProviderSimulator(
         "access_token": "xoxb-1234567890-1234567890123-simulatedBotToken0000",
         "token_type": "bot",
     },
+    # The channel the messages stream reads (config.channel), so test mode can sync it.
+    sample_config={"channel": "C0123ABCDEF"},
 )
