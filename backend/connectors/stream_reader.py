@@ -271,7 +271,15 @@ async def read_declared_page(adapter: Adapter, stream: StreamSpec, request: Page
 
     answer = _decoded(response)
     found = dig(answer, call.records_path) if call.records_path else answer
-    records = found if isinstance(found, list) else []
+    if found is not None and not isinstance(found, list):
+        # A wrong shape is a broken answer, never an empty page (a full run would then
+        # mark every record deleted); an absent array is how Google says "none".
+        raise ProviderError(
+            FailureKind.PROVIDER_DOWN,
+            f"the provider's answer has no records list at {call.records_path or 'its top'}",
+            status_code=response.status_code,
+        )
+    records: list[Any] = found or []
 
     high = position.get("high")
     if inc is not None and inc.kind == "watermark" and inc.field:

@@ -274,3 +274,21 @@ def test_time_formats() -> None:
         2015, 7, 30, 20, 12, 31, tzinfo=dt.UTC
     )
     assert parse_time(1741064767000) == moment.replace(microsecond=0) and parse_time("nope") is None
+
+
+async def test_an_answer_of_the_wrong_shape_fails_instead_of_reading_as_empty() -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"data": {"unexpected": True}, "has_more": False})
+
+    with pytest.raises(ProviderError, match="no records list at data"):
+        await _read_all(
+            STRIPE, _stripe_stream(), PageRequest(mode="full"), httpx.MockTransport(answer)
+        )
+
+    def truncated(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=b'{"data": [{"id": "cus_1"')
+
+    with pytest.raises(ProviderError, match="not JSON"):
+        await _read_all(
+            STRIPE, _stripe_stream(), PageRequest(mode="full"), httpx.MockTransport(truncated)
+        )
