@@ -1,7 +1,7 @@
 """Default field mappings for Google Drive (data only; see backend/mappings/defaults.py).
 
 A push notification has no body: its rules read the normalized data (the channel headers).
-Stream rules read the Drive API's file and change resources.
+Stream rules read the Drive API's file resources (the files stream's records).
 """
 
 _WHEN = [{"op": "parse_datetime", "format": "iso8601"}]
@@ -18,10 +18,5 @@ MAPPINGS = {
         {"target": "name", "source": "name"},
         {"target": "mime_type", "source": "mimeType"},
         {"target": "modified_at", "source": "modifiedTime", "transforms": _WHEN},
-    ],
-    "changes": [
-        {"target": "file_id", "source": "fileId"},
-        {"target": "removed", "source": "removed", "default": False},
-        {"target": "changed_at", "source": "time", "transforms": _WHEN},
     ],
 }

@@ -42,11 +42,4 @@ MAPPINGS = {
             "transforms": _WHEN,
         },
     ],
-    "disputes": [
-        {"target": "id", "source": "dispute_id"},
-        {"target": "reason", "source": "reason"},
-        {"target": "status", "source": "status"},
-        {"target": "amount", "source": "dispute_amount.value", "transforms": _NUMBER},
-        {"target": "currency", "source": "dispute_amount.currency_code"},
-    ],
 }

@@ -38,10 +38,4 @@ MAPPINGS = {
         {"target": "body", "source": "text.body"},
         {"target": "sent_at", "source": "timestamp", "transforms": _UNIX},
     ],
-    "message_templates": [
-        {"target": "name", "source": "name"},
-        {"target": "language", "source": "language"},
-        {"target": "status", "source": "status"},
-        {"target": "category", "source": "category"},
-    ],
 }
