@@ -217,3 +217,57 @@ async def test_events_no_stream_listens_to_cost_no_query(monkeypatch) -> None:
     )
 
     assert created == 0
+
+
+@pytest.fixture
+def loopback(app: Any, client: Any) -> Any:
+    """Simulated deliveries reach the session's app through an ASGI transport."""
+    import httpx
+
+    from backend.testmode.controllers import LOOPBACK_TRANSPORT
+
+    setattr(app.state, LOOPBACK_TRANSPORT, httpx.ASGITransport(app=app))
+    yield
+    setattr(app.state, LOOPBACK_TRANSPORT, None)
+
+
+@pytest.mark.usefixtures("loopback")
+async def test_a_simulated_calendar_push_syncs_the_calendar_through_the_worker(
+    client, make_tenant, run_worker
+) -> None:
+    """Test mode end to end: the push goes through the webhook receiver, the worker
+    normalizes it, the trigger queues an events job, and the same worker runs it against
+    the Calendar simulator."""
+    tenant = await make_tenant("calendar-push")
+    created = await client.post(
+        "/api/integrations",
+        json={"connector_id": "google_calendar", "name": "Calendar", "test_mode": True},
+        headers=tenant.headers,
+    )
+    assert created.status_code == 201, created.text
+    consented = await client.get(created.json()["authorization_url"])
+    assert "oauth=connected" in consented.headers["location"]
+    integration_id = created.json()["integration"]["id"]
+
+    pushed = await client.post(
+        f"/api/integrations/{integration_id}/simulate",
+        json={"event_type": "exists", "count": 1},
+        headers=tenant.headers,
+    )
+    assert pushed.status_code == 202, pushed.text
+    assert pushed.json()["deliveries"][0]["status"] == 200
+    await run_worker()
+
+    jobs = (
+        await client.get(f"/api/integrations/{integration_id}/sync-jobs", headers=tenant.headers)
+    ).json()["items"]
+    assert [(j["stream"], j["mode"], j["trigger"]) for j in jobs] == [
+        ("events", "incremental", "webhook")
+    ]
+    assert jobs[0]["status"] == "succeeded", jobs[0]["error"]
+    records = await client.get(
+        f"/api/integrations/{integration_id}/records",
+        params={"stream": "events", "include_deleted": "true", "limit": 200},
+        headers=tenant.headers,
+    )
+    assert len(records.json()["items"]) == jobs[0]["records_upserted"] > 0
