@@ -17,7 +17,7 @@ import random
 import signal
 from typing import Any
 
-from arq import cron
+from arq import cron, func
 from arq.connections import ArqRedis, create_pool
 from arq.cron import CronJob
 from arq.worker import Retry, Worker, create_worker
@@ -34,7 +34,7 @@ from backend.observability.alerts import evaluate_alerts
 from backend.observability.logs import purge_expired_logs
 from backend.settings import get_settings
 from backend.tenants.vault import init_vault
-from backend.webhooks.jobs import normalize_event, sweep_unqueued
+from backend.webhooks.jobs import normalize_batch, normalize_event, sweep_unqueued
 
 log = logging.getLogger("switchboard.worker")
 
@@ -112,6 +112,9 @@ class WorkerSettings:
     functions = [
         retry_outages(traced_job(job))
         for job in (normalize_event, *_oauth_functions, *ACTION_FUNCTIONS)
+    ] + [
+        # Wake-ups keep no result: a slot's id is free again as soon as its job ends.
+        func(retry_outages(traced_job(normalize_batch)), keep_result=0),
     ]
     cron_jobs = [
         _traced_cron(job)

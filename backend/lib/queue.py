@@ -91,10 +91,16 @@ class FastEnqueuer:
         self._batch = redis.register_script(_ENQUEUE_MANY)
 
     async def enqueue(
-        self, function: str, *args: Any, job_id: str, traceparent: str | None = None
+        self,
+        function: str,
+        *args: Any,
+        job_id: str,
+        traceparent: str | None = None,
+        due_ms: int | None = None,
     ) -> bool:
         """True when queued, False when a job with this id is queued or finished already.
-        The job continues `traceparent`, by default the current span's trace."""
+        The job continues `traceparent`, by default the current span's trace ("": none);
+        it runs from `due_ms` (epoch milliseconds), by default now."""
         now_ms = int(time.time() * 1000)
         carried, spans = _traced_jobs(
             function,
@@ -106,7 +112,7 @@ class FastEnqueuer:
         try:
             created = await self._script(
                 keys=[job_key_prefix + job_id, result_key_prefix + job_id, self.queue_name],
-                args=[expires_extra_ms, payload, now_ms, job_id],
+                args=[expires_extra_ms, payload, max(now_ms, due_ms or 0), job_id],
             )
         except BaseException as exc:
             _end(spans, exc)

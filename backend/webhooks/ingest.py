@@ -36,7 +36,6 @@ from backend.lib.errors import PROBLEM_BASE, PROBLEM_MEDIA_TYPE, Problem
 from backend.lib.queue import FastEnqueuer
 from backend.lib.telemetry import (
     current_trace_id,
-    current_traceparent,
     describe_integration,
     span_if_tracing,
 )
@@ -45,13 +44,13 @@ from backend.observability.recorder import WebhookOutcome, record_app_webhook, r
 from backend.observability.services import write_log
 from backend.settings import Settings
 from backend.webhooks import material, metrics, routing
-from backend.webhooks.ratelimit import TokenBuckets
+from backend.webhooks.jobs import WAKE_JOB, wake_job_id
+from backend.webhooks.ratelimit import SharedBuckets, TokenBuckets
 from backend.webhooks.schemas import AppWebhookReceipt
 from backend.webhooks.store import store_event, store_routed
 
 log = logging.getLogger("switchboard.webhooks")
 
-NORMALIZE_JOB = "normalize_event"
 # Failed verifications per integration and minute that may reload secrets and write a log
 # row; beyond it a forged delivery is answered 401 from memory.
 _REJECTION_CHECKS_PER_MINUTE = 60
@@ -153,14 +152,14 @@ class Ingestor:
     def __init__(self, settings: Settings, enqueuer: FastEnqueuer) -> None:
         self.settings = settings
         self.enqueuer = enqueuer
-        self.buckets = TokenBuckets(settings.webhook_rate_limit)
+        redis = enqueuer.redis if enqueuer is not None else None
+        self.buckets = SharedBuckets(redis, settings.webhook_rate_limit)
         self.rejections = TokenBuckets(_REJECTION_CHECKS_PER_MINUTE)
         self._redis_down_until = 0.0
         self._background: set[asyncio.Task[Any]] = set()
         self._proxies = TrustedProxies(settings.trusted_proxies)
         self._base_url = settings.public_base_url.rstrip("/")
-        self._pending: list[tuple[str, str]] = []  # (event id, traceparent)
-        self._flusher: asyncio.Task[None] | None = None
+        self._woken = ""  # the last wake-up job id this process sent
 
     # -- helpers -----------------------------------------------------------------------
     def _hook_request(self, inbound: Inbound) -> WebhookRequest:
@@ -203,8 +202,8 @@ class Ingestor:
         except Exception:
             log.warning("could not record a webhook rejection")
 
-    def _spend(self, integration_id: uuid.UUID, connector_id: str) -> None:
-        wait = self.buckets.take(integration_id)
+    async def _spend(self, integration_id: uuid.UUID, connector_id: str) -> None:
+        wait = await self.buckets.take(integration_id)
         if wait:
             metrics.incr("rate_limited", connector_id)
             raise Problem(
@@ -213,36 +212,32 @@ class Ingestor:
                 headers={"Retry-After": str(max(1, int(wait + 0.999)))},
             )
 
-    # -- enqueue, batched off the request ------------------------------------------------
-    def _enqueue_soon(self, event_id: str) -> None:
-        """Queue normalization after the answer: ids collected during one event-loop pass go
-        to Redis in one pipeline. The row is already durable; if this process dies first,
-        the sweeper enqueues it."""
+    # -- wake a worker, off the request ----------------------------------------------------
+    def _wake_soon(self) -> None:
+        """Ask for normalization after the answer: at most one wake-up per slot and process
+        reaches Redis (the worker claims stored rows in batches, not ids from the queue).
+        The row is already durable; if this process dies first, the sweeper wakes a worker."""
         if time.monotonic() < self._redis_down_until:
             return
-        self._pending.append((event_id, current_traceparent()))
-        if self._flusher is None or self._flusher.done():
-            self._flusher = asyncio.ensure_future(self._flush())
+        job_id, due_ms = wake_job_id(int(time.time() * 1000))
+        if job_id == self._woken:
+            return
+        self._woken = job_id
+        self._later(self._wake(job_id, due_ms))
 
-    async def _flush(self) -> None:
-        await asyncio.sleep(0)
-        while self._pending:
-            batch, self._pending = self._pending, []
-            try:
-                await self.enqueuer.enqueue_many(
-                    NORMALIZE_JOB,
-                    [(event_id, f"normalize:{event_id}:0", parent) for event_id, parent in batch],
-                )
-            except Exception:
-                self._redis_down_until = time.monotonic() + _REDIS_BACKOFF_SECONDS
-                metrics.incr("enqueue_failed", "all")
-                log.warning("redis unavailable; %d events left for the sweeper", len(batch))
-                return
+    async def _wake(self, job_id: str, due_ms: int) -> None:
+        try:
+            await self.enqueuer.enqueue(WAKE_JOB, job_id=job_id, traceparent="", due_ms=due_ms)
+        except Exception:
+            self._woken = ""
+            self._redis_down_until = time.monotonic() + _REDIS_BACKOFF_SECONDS
+            metrics.incr("enqueue_failed", "all")
+            log.warning("redis unavailable; stored events left for the sweeper")
 
     async def drain(self) -> None:
-        """Finish pending enqueues (shutdown, tests)."""
-        if self._flusher is not None:
-            await self._flusher
+        """Finish pending wake-ups and log writes (shutdown, tests)."""
+        if self._background:
+            await asyncio.gather(*self._background, return_exceptions=True)
 
     # -- the path ----------------------------------------------------------------------
     async def resolve(self, connector_id: str, token: str) -> Endpoint:
@@ -293,7 +288,7 @@ class Ingestor:
             if inbound.method == "GET":
                 if type(handler).handshake is WebhookHandler.handshake:
                     raise Problem(405, "This provider sends no GET handshake; POST deliveries.")
-                self._spend(m.integration_id, connector_id)
+                await self._spend(m.integration_id, connector_id)
                 try:
                     reply = await handler.handshake(hook_request, m.secrets)
                 except WebhookVerificationError:
@@ -334,7 +329,7 @@ class Ingestor:
         # Only verified deliveries spend the integration's budget: forged traffic cannot
         # crowd out the provider's.
         try:
-            self._spend(m.integration_id, connector_id)
+            await self._spend(m.integration_id, connector_id)
         except Problem:
             record_webhook(
                 m.tenant_id, m.integration_id, connector_id, WebhookOutcome.REJECTED, "rate_limited"
@@ -382,7 +377,7 @@ class Ingestor:
         record_webhook(
             m.tenant_id, m.integration_id, connector_id, WebhookOutcome.ACCEPTED, "", elapsed_ms
         )
-        self._enqueue_soon(str(result.event_id))
+        self._wake_soon()
         return _ok(delivery.reply, b'{"status":"accepted","event_id":"%s"}', result.event_id)
 
     def _check_account(
@@ -481,8 +476,8 @@ class Ingestor:
         record_app_webhook(
             connector_id, WebhookOutcome.REJECTED, "unknown_account", result.unrouted
         )
-        for event_id in result.inserted:
-            self._enqueue_soon(str(event_id))
+        if result.inserted:
+            self._wake_soon()
         if delivery.reply is not None:
             return _reply(delivery.reply)
         receipt = AppWebhookReceipt(

@@ -1,16 +1,27 @@
-"""Per-integration token bucket, in process: no network round trip on the hot path.
+"""Per-integration token buckets: shared in Redis by every api process, or in process.
 
-Each api process enforces the limit on its own share of traffic; with N processes the
-effective ceiling is up to N times the setting (documented in the README).
+`SharedBuckets` holds each integration's bucket in Redis, so the limit is the setting
+whatever the number of api processes (issue 16). Takes asked for during one event-loop pass
+go to Redis as one script call: one round trip for all the deliveries in flight, not one
+each. When Redis fails, each process falls back to its own bucket for a few seconds and
+logs it: the limit then holds per process (as before), and no delivery is refused because
+Redis is down.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
 import uuid
+from typing import Any
+
+log = logging.getLogger("switchboard.webhooks")
 
 
 class TokenBuckets:
+    """In process: no network round trip (the fallback, and limits that need not be shared)."""
+
     def __init__(self, per_minute: int) -> None:
         self.rate = per_minute / 60.0
         self.capacity = float(max(1, per_minute // 6))  # a 10-second burst
@@ -28,3 +39,84 @@ class TokenBuckets:
             return 0.0
         self._state[key] = (tokens, now)
         return (1.0 - tokens) / self.rate
+
+
+# One token from each bucket KEYS[i], in Redis time (every api process agrees on it).
+# A bucket is a hash {tokens, at}; it expires once it would be full again. Waits come back
+# as strings (Lua numbers would be truncated to integers).
+_TAKE = """
+local rate = tonumber(ARGV[1])
+local capacity = tonumber(ARGV[2])
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
+local ttl = math.ceil(capacity / rate * 1000) + 1000
+local waits = {}
+for i, key in ipairs(KEYS) do
+  local state = redis.call('HMGET', key, 'tokens', 'at')
+  local tokens = tonumber(state[1]) or capacity
+  local at = tonumber(state[2]) or now
+  tokens = math.min(capacity, tokens + math.max(0, now - at) * rate)
+  local wait = 0
+  if tokens >= 1 then
+    tokens = tokens - 1
+  else
+    wait = (1 - tokens) / rate
+  end
+  redis.call('HSET', key, 'tokens', tostring(tokens), 'at', tostring(now))
+  redis.call('PEXPIRE', key, ttl)
+  waits[i] = tostring(wait)
+end
+return waits
+"""
+
+_KEY_PREFIX = "switchboard:webhook-rate:"
+_FALLBACK_SECONDS = 5.0
+
+
+class SharedBuckets:
+    """The per-integration webhook limit, in Redis (`redis` None: in process only)."""
+
+    def __init__(self, redis: Any | None, per_minute: int) -> None:
+        self.local = TokenBuckets(per_minute)
+        self.rate = self.local.rate
+        self.capacity = self.local.capacity
+        self._script = redis.register_script(_TAKE) if redis is not None else None
+        self._pending: list[tuple[uuid.UUID, asyncio.Future[float]]] = []
+        self._flusher: asyncio.Task[None] | None = None
+        self._local_until = 0.0
+
+    async def take(self, key: uuid.UUID) -> float:
+        """0 when allowed; otherwise seconds until a token is available."""
+        if self.rate <= 0:
+            return 0.0
+        if self._script is None or time.monotonic() < self._local_until:
+            return self.local.take(key)
+        future: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+        self._pending.append((key, future))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.ensure_future(self._flush())
+        return await future
+
+    async def _flush(self) -> None:
+        await asyncio.sleep(0)  # gather the takes of this event-loop pass
+        while self._pending:
+            pending, self._pending = self._pending, []
+            try:
+                assert self._script is not None
+                waits = await self._script(
+                    keys=[f"{_KEY_PREFIX}{key}" for key, _ in pending],
+                    args=[repr(self.rate), repr(self.capacity)],
+                )
+                results = [float(w) for w in waits]
+            except Exception as exc:
+                self._local_until = time.monotonic() + _FALLBACK_SECONDS
+                log.warning(
+                    "webhook rate limit: Redis unavailable (%s); each api process limits on "
+                    "its own for %.0f s",
+                    type(exc).__name__,
+                    _FALLBACK_SECONDS,
+                )
+                results = [self.local.take(key) for key, _ in pending]
+            for (_, future), wait in zip(pending, results, strict=True):
+                if not future.done():
+                    future.set_result(wait)

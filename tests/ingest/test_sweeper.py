@@ -1,24 +1,20 @@
-"""The sweeper recovers jobs lost with a Redis that restarted empty (issue 10, item 12).
+"""The sweeper recovers deliveries nobody woke a worker for: Redis was down when they were
+stored, or restarted empty (issue 10, item 12; issue 16).
 
-Stored deliveries that never reached the queue are found again from PostgreSQL and queued
-in batches, as fast as the workers take them: one sweep queues a large lost backlog (the
-old sweeper queued at most 500 rows per 15 s run, about 33 events/s), and never fills
-the queue beyond its high-water mark.
+The queue carries wake-ups, not events: however large the lost backlog, one sweep sends a
+fixed handful of wake-ups, and the woken workers claim the rows from PostgreSQL in batches
+until none is left. Rows younger than the sweep's delay are left alone (their wake-up may
+still be on its way).
 """
 
 from __future__ import annotations
 
-import asyncio
 import time
-import uuid
-from typing import Any
 
 import pytest
 from arq.constants import job_key_prefix
-from arq.worker import Worker
 
 from backend.webhooks import jobs
-from backend.worker import WorkerSettings
 
 from .support import Hooks, fixture
 
@@ -42,14 +38,6 @@ async def lose(hooks: Hooks, tenant, integration, count: int) -> list[str]:
     return [str(r["id"]) for r in rows]
 
 
-def job_id(event_id: str) -> str:
-    return f"normalize:{event_id}:0"
-
-
-async def ready_jobs(redis, queue: str) -> int:
-    return int(await redis.zcount(queue, "-inf", int(time.time() * 1000)))
-
-
 @pytest.fixture
 async def queue(app, hooks: Hooks):
     """The run's own queue, drained before the test; the lost rows and the jobs a test
@@ -59,70 +47,42 @@ async def queue(app, hooks: Hooks):
     yield redis, name
     await hooks.rows("DELETE FROM integration_webhook WHERE provider_event_id LIKE 'lost-%'")
     queued = [j.decode() for j in await redis.zrange(name, 0, -1)]
-    for start in range(0, len(queued), 1000):
-        chunk = queued[start : start + 1000]
-        await redis.zrem(name, *chunk)
-        await redis.delete(*(job_key_prefix + j for j in chunk))
+    if queued:
+        await redis.zrem(name, *queued)
+        await redis.delete(*(job_key_prefix + j for j in queued))
 
 
-async def test_one_sweep_requeues_a_large_lost_backlog(
+async def test_one_sweep_wakes_workers_that_drain_a_large_lost_backlog(
     hooks: Hooks, queue, tenant, make_integration
 ) -> None:
     redis, name = queue
     integration = await make_integration(tenant, "github", signing_secrets=("s",))
     lost = await lose(hooks, tenant, integration, 20_000)
+    assert await jobs.sweep_unqueued({"redis": redis}) == jobs.SWEEP_WAKES
+    queued = [j.decode() for j in await redis.zrange(name, 0, -1)]
+    assert len(queued) == jobs.SWEEP_WAKES  # wake-ups, not 20,000 jobs
+    assert all(j.startswith("normalize:wake:sweep:") for j in queued)
     started = time.perf_counter()
-    swept = await jobs.sweep_unqueued({"redis": redis})
+    await hooks.run_worker()
     elapsed = time.perf_counter() - started
-    print(f"\nsweeper re-enqueued {swept} rows in {elapsed:.2f} s: {swept / elapsed:,.0f} rows/s")
-    assert swept >= len(lost)
-    queued = {j.decode() for j in await redis.zrange(name, 0, -1)}
-    assert {job_id(e) for e in lost} <= queued
-    # With room to spare, a second sweep finds them all queued already: nothing twice.
-    assert await jobs.sweep_unqueued({"redis": redis}, high_water=2 * len(lost)) == 0
-
-
-async def test_the_sweeper_fills_the_queue_to_its_high_water_mark_as_workers_drain(
-    hooks: Hooks, queue, tenant, make_integration, wait_for
-) -> None:
-    redis, name = queue
-    integration = await make_integration(tenant, "github", signing_secrets=("s",))
-    lost = await lose(hooks, tenant, integration, 600)
-    limits: dict[str, Any] = {"high_water": 200, "batch": 50}
-
-    # Nobody drains: the sweep stops at the mark instead of parking everything in Redis.
-    assert await jobs.sweep_unqueued({"redis": redis}, **limits, budget_seconds=0.3) == 200
-    assert await ready_jobs(redis, name) == 200
-
-    # A worker drains; the sweep keeps feeding it until no lost row is left.
-    worker = Worker(
-        functions=WorkerSettings.functions,
-        redis_settings=WorkerSettings.redis_settings,
-        on_startup=WorkerSettings.on_startup,
-        on_shutdown=WorkerSettings.on_shutdown,
-        queue_name=name,
-        poll_delay=0.05,
-        handle_signals=False,
-        max_jobs=10,
+    print(f"\nwoken workers drained {len(lost)} rows in {elapsed:.2f} s")
+    rows = await hooks.rows(
+        "SELECT status, attempts, count(*) AS n FROM integration_webhook"
+        " WHERE integration = $1 GROUP BY status, attempts",
+        integration.id,
     )
-    running = asyncio.ensure_future(worker.main())
-    try:
-        swept = await jobs.sweep_unqueued({"redis": redis}, **limits, budget_seconds=60)
-        assert swept >= len(lost) - 200  # (and any row an earlier test left unqueued)
+    assert rows == [{"status": "processed", "attempts": 1, "n": len(lost)}]
+    # Nothing left unclaimed: the next sweep wakes nobody.
+    assert await jobs.sweep_unqueued({"redis": redis}) == 0
 
-        async def all_processed() -> bool:
-            rows = await hooks.rows(
-                "SELECT count(*) AS n FROM integration_webhook"
-                " WHERE integration = $1 AND status = 'processed'",
-                integration.id,
-            )
-            return rows[0]["n"] == len(lost)
 
-        await wait_for(all_processed, timeout=60)
-    finally:
-        running.cancel()
-        await asyncio.gather(running, return_exceptions=True)
-        await worker.close()
-    assert {uuid.UUID(e) for e in lost} == {
-        r["id"] for r in await hooks.events(integration) if r["status"] == "processed"
-    }
+async def test_the_sweeper_leaves_rows_whose_wake_up_may_be_on_its_way(
+    hooks: Hooks, queue, tenant, make_integration
+) -> None:
+    redis, _ = queue
+    integration = await make_integration(tenant, "github", signing_secrets=("s",))
+    (fresh,) = await lose(hooks, tenant, integration, 1)
+    await hooks.rows(
+        "UPDATE integration_webhook SET received_at = now() WHERE id = $1::uuid", fresh
+    )
+    assert await jobs.sweep_unqueued({"redis": redis}) == 0

@@ -86,6 +86,7 @@ class Receiver:
                                     for e in span.events
                                 ],
                                 "status": span.status.message,
+                                "links": [link.trace_id.hex() for link in span.links],
                             }
                         )
 
@@ -216,13 +217,16 @@ async def test_one_signed_webhook_is_one_trace_from_request_to_provider(
     assert processor.force_flush(10_000)
 
     spans = [s for s in received.spans if s["trace_id"] == row["trace_id"]]
-    # ONE trace: every span naming this integration is in the request's trace.
-    naming = [s for s in received.spans if s["attributes"].get("switchboard.integration")]
-    assert {
-        s["trace_id"]
-        for s in naming
-        if s["attributes"]["switchboard.integration"] == str(integration.id)
-    } == {row["trace_id"]}
+    # ONE trace for the request; normalization runs in its batch's trace, linked to it:
+    # every span naming this integration is in the request's trace or links to it.
+    naming = [
+        s
+        for s in received.spans
+        if s["attributes"].get("switchboard.integration") == str(integration.id)
+    ]
+    assert naming and all(
+        s["trace_id"] == row["trace_id"] or row["trace_id"] in s["links"] for s in naming
+    )
     # Connected: one root, the request's server span; every other span's parent is exported.
     ids = {s["span_id"] for s in spans}
     (root,) = [s for s in spans if not s["parent"]]
@@ -234,7 +238,8 @@ async def test_one_signed_webhook_is_one_trace_from_request_to_provider(
     assert root["attributes"]["switchboard.connector"] == "paypal"
     assert root["attributes"]["http.response.status_code"] == 200
 
-    # The request: verification (and PayPal's API under it), the insert, the enqueue.
+    # The request: verification (and PayPal's API under it), the insert; the wake-up it
+    # sends carries no trace (a batch serves many requests).
     under_root = _children(spans, root)
     verify = _one(under_root, "webhook.verify")
     provider_calls = [s for s in _children(spans, verify) if s["name"] == "POST"]
@@ -245,22 +250,29 @@ async def test_one_signed_webhook_is_one_trace_from_request_to_provider(
     assert all(_status(c) == 200 for c in provider_calls)
     statements = [s["attributes"].get("db.query.text", "") for s in under_root]
     assert any("INSERT INTO integration_webhook" in text for text in statements)
-    enqueue = _one(under_root, "enqueue normalize_event")
-    assert enqueue["attributes"]["messaging.destination.name"]
+    assert not [s for s in spans if s["name"].startswith(("job ", "webhook.normalize"))]
 
-    # The worker: the job continues the enqueue span; normalization and mapping under it.
-    job = _one(_children(spans, enqueue), "job normalize_event")
-    normalize = _one(_children(spans, job), "webhook.normalize")
-    assert normalize["attributes"]["event.id"] == str(row["id"])
+    # The worker: a batch span linked to the receipt, under the wake-up job; the event's
+    # own span (linked too) with mapping under it; the batch's one UPDATE under the batch.
+    (normalize,) = [
+        s
+        for s in received.spans
+        if s["name"] == "webhook.normalize" and s["attributes"]["event.id"] == str(row["id"])
+    ]
+    assert row["trace_id"] in normalize["links"]
     assert normalize["attributes"]["switchboard.integration"] == str(integration.id)
     assert normalize["attributes"]["switchboard.tenant"] == str(tenant.id)
-    _one(_children(spans, normalize), "mapping.apply")
+    worker = [s for s in received.spans if s["trace_id"] == normalize["trace_id"]]
+    (batch,) = [s for s in worker if s["span_id"] == normalize["parent"]]
+    assert batch["name"] == "webhook.normalize_batch"
+    assert row["trace_id"] in batch["links"]
+    (job,) = [s for s in worker if s["span_id"] == batch["parent"]]
+    assert job["name"] == "job normalize_batch" and not job["parent"]
+    _one(_children(worker, normalize), "mapping.apply")
     updates = [
-        s
-        for s in _children(spans, normalize)
-        if s["attributes"].get("db.operation.name") == "UPDATE"
+        s for s in _children(worker, batch) if s["attributes"].get("db.operation.name") == "UPDATE"
     ]
-    assert updates, "the worker's UPDATE is a child of the normalization"
+    assert len(updates) == 1, "one UPDATE writes the batch, a child of the batch span"
 
     everything = json.dumps(received.spans)
     secrets = (
