@@ -441,7 +441,7 @@ class MappingState(ProblemMixin, AuthState):
         if text:
             try:
                 params = json.loads(text)
-            except ValueError as exc:
+            except json.JSONDecodeError as exc:
                 self.chip_error = f"The fields are not JSON: {exc.msg}"
                 return None
             if not isinstance(params, dict) or "op" in params:
@@ -482,7 +482,7 @@ class MappingState(ProblemMixin, AuthState):
             return None, "Paste a JSON object to preview against."
         try:
             sample = json.loads(text)
-        except ValueError as exc:
+        except json.JSONDecodeError as exc:
             return None, f"The sample is not JSON: {exc.msg} (line {exc.lineno})"
         if not isinstance(sample, dict):
             return None, "The sample must be a JSON object."
