@@ -31,8 +31,9 @@ _HOUR_MS = 3_600_000
 _ME = "test.user@example.com"
 _SENDERS = ("ada@example.org", "grace@example.net", "linus@example.com", "billing@example.com")
 _SUBJECTS = ("Quarterly report", "Lunch on Friday?", "Your invoice", "Release notes")
-# Messages the history stars (see `_history`).
-_STARRED = {k for k in range(1, CHANGES + 1) if k % 3 == 1}
+# The message the history moves to the trash, and those it stars (see `_history`).
+TRASHED = 7
+_STARRED = {k for k in range(1, CHANGES + 1) if k % 3 == 1 and k != TRASHED}
 
 
 def message_id(index: int) -> str:
@@ -48,7 +49,14 @@ def _index(message: str) -> int | None:
     return index if rest == 0 and 0 <= index < SIZE else None
 
 
+def listed() -> list[int]:
+    """The messages messages.list shows, newest first (spam and trash left out)."""
+    return [i for i in range(SIZE) if i != TRASHED]
+
+
 def _labels(index: int) -> list[str]:
+    if index == TRASHED:
+        return ["TRASH", "CATEGORY_PERSONAL"]
     labels = ["INBOX", "CATEGORY_PERSONAL"]
     if index % 3 == 0:
         labels.append("UNREAD")
@@ -88,7 +96,8 @@ def message(index: int) -> dict[str, Any]:
 
 
 def _history() -> list[dict[str, Any]]:
-    """The last CHANGES records, oldest first: a message added, one starred, one deleted."""
+    """The last CHANGES records, oldest first: messages added, starred (one trashed) and
+    deleted."""
     records = []
     for k in range(CHANGES, 0, -1):
         history_id = str(HISTORY_ID - k + 1)
@@ -99,7 +108,7 @@ def _history() -> list[dict[str, Any]]:
             )
         elif k % 3 == 1:
             stub = {"id": message_id(k), "threadId": message_id(k - k % 2)}
-            change = {"message": stub, "labelIds": ["STARRED"]}
+            change = {"message": stub, "labelIds": ["TRASH" if k == TRASHED else "STARRED"]}
             records.append({"id": history_id, "messages": [stub], "labelsAdded": [change]})
         else:
             # A message deleted since: no longer in the mailbox (ids below the first).
@@ -133,7 +142,7 @@ def list_messages(request: SimRequest) -> SimResponse:
     before = int(bounds["before"]) * 1000 if "before" in bounds else None
     found = [
         i
-        for i in range(SIZE)
+        for i in listed()
         if _NEWEST_MS - i * _HOUR_MS >= after
         and (before is None or _NEWEST_MS - i * _HOUR_MS < before)
     ]

@@ -8,7 +8,8 @@ next incremental run (upserts make the overlap harmless). A historyId Gmail no l
 
 messages.list and history name messages by id only, so each page fetches the messages it
 names with users.messages.get `format=metadata` (headers, labels, snippet: what the
-narrower gmail.metadata scope also allows). A message gone by then is reported deleted.
+narrower gmail.metadata scope also allows). A message gone by then, or one the history
+shows moved to the trash or spam (which a full read does not list), is reported deleted.
 Docs: https://developers.google.com/workspace/gmail/api/guides/sync
 """
 
@@ -33,6 +34,8 @@ FETCH_CONCURRENCY = 10
 # What changes a message: its arrival, its removal, its labels (read, starred, archived).
 HISTORY_TYPES = ("messageAdded", "messageDeleted", "labelAdded", "labelRemoved")
 _CHANGED = ("messagesAdded", "labelsAdded", "labelsRemoved")
+# messages.list leaves these out (includeSpamTrash defaults to false).
+_HIDDEN = {"TRASH", "SPAM"}
 
 
 async def read_messages(adapter: Adapter, stream: StreamSpec, request: PageRequest) -> Page:
@@ -97,8 +100,11 @@ async def _history_page(adapter: Adapter, cursor: dict[str, Any], position: dict
                     deleted[message_id] = kind == "messagesDeleted" or deleted.get(
                         message_id, False
                     )
-    records, gone = await _fetch(adapter, [i for i, d in deleted.items() if not d])
+    fetched, gone = await _fetch(adapter, [i for i, d in deleted.items() if not d])
     gone += [i for i, d in deleted.items() if d]
+    # Moved to the trash or spam: gone from the mailbox a full read lists.
+    records = [m for m in fetched if not _HIDDEN.intersection(m.get("labelIds") or ())]
+    gone += [m["id"] for m in fetched if m not in records and isinstance(m.get("id"), str)]
     next_token = body.get("nextPageToken")
     if isinstance(next_token, str) and next_token:
         return Page(
