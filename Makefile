@@ -79,6 +79,7 @@ bench: $(BACKEND_STAMP) wrk
 	$(VENV)/bin/python -m benchmarks.webhook_ingest
 	$(VENV)/bin/python -m benchmarks.mapping
 	$(VENV)/bin/python -m benchmarks.tracing
+	$(VENV)/bin/python -m benchmarks.sync
 
 clean:
 	rm -rf $(VENV) $(DASHBOARD_VENV) .tools .web var

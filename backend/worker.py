@@ -33,6 +33,7 @@ from backend.observability import recorder as metrics_recorder
 from backend.observability.alerts import evaluate_alerts
 from backend.observability.logs import purge_expired_logs
 from backend.settings import get_settings
+from backend.syncs.jobs import RUN_SYNC_JOB, RUN_SYNC_TIMEOUT_SECONDS, run_sync, sweep_stale_syncs
 from backend.tenants.vault import init_vault
 from backend.webhooks.jobs import normalize_batch, normalize_event, sweep_unqueued
 
@@ -115,11 +116,18 @@ class WorkerSettings:
     ] + [
         # Wake-ups keep no result: a slot's id is free again as soon as its job ends.
         func(retry_outages(traced_job(normalize_batch)), keep_result=0),
+        # A sync slice hands over to a continuation well before this (syncs/runner.py).
+        func(
+            retry_outages(traced_job(run_sync)),
+            name=RUN_SYNC_JOB,
+            timeout=RUN_SYNC_TIMEOUT_SECONDS,
+        ),
     ]
     cron_jobs = [
         _traced_cron(job)
         for job in (
             cron(sweep_unqueued, second={0, 15, 30, 45}, run_at_startup=True),
+            cron(sweep_stale_syncs, second=set(range(2, 60, 5)), timeout=30),
             cron(evaluate_alerts, second={50}, timeout=50),
             cron(purge_expired_logs, minute={17}, second={20}, timeout=300),
             cron(renew_subscriptions, minute={7}, second={40}, timeout=600),

@@ -22,7 +22,7 @@ import datetime as dt
 import logging
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from opentelemetry import trace
@@ -31,6 +31,7 @@ from backend.connectors.base import Adapter, ProviderError
 from backend.connectors.paths import dig, dig_str
 from backend.connectors.registry import Provider, get_provider
 from backend.connectors.spec import StreamSpec
+from backend.connectors.stream_reader import parse_time, reader_for
 from backend.connectors.streams import CursorExpired, Page, PageRequest, ReadPage
 from backend.integrations import provider_calls
 from backend.integrations.provider_calls import RETRIED, RefreshFailed, backoff_seconds
@@ -40,6 +41,7 @@ from backend.lib.telemetry import tracer
 from backend.lib.tenancy import TenantScope
 from backend.lib.vocab import FailureKind, IntegrationStatus
 from backend.mappings.apply import IntegrationRef, mapping_for
+from backend.mappings.engine import CompiledMapping
 from backend.oauth.services import ReauthRequired
 from backend.observability.recorder import record_sync
 from backend.observability.services import write_log
@@ -59,7 +61,7 @@ MAX_WAIT_SECONDS = 3600.0
 # The lease is renewed this often while a page is read or a retry waits; a lease not
 # renewed for STALE_SECONDS belongs to a dead worker.
 HEARTBEAT_SECONDS = 5.0
-STALE_SECONDS = 20.0
+STALE_SECONDS = 15.0
 
 # Statuses a job ends in.
 SUCCEEDED, FAILED, CANCELLED = "succeeded", "failed", "cancelled"
@@ -88,8 +90,8 @@ class _Run:
     refreshed: bool = False
     cursor: dict[str, Any] | None = None
     position: dict[str, Any] | None = None
-    attempts: int = 0  # tries not yet written to the job
-    span_attributes: dict[str, str] = field(default_factory=dict)
+    attempts: int = 0  # tries of a page that ended the run, written with its end
+    mapping: CompiledMapping | None = None
 
     @property
     def job_id(self) -> uuid.UUID:
@@ -104,11 +106,13 @@ class _Run:
 
 
 class _Stop(Exception):
-    """Ends the run: `status` with `error`, or None when the job is no longer ours."""
+    """Ends the run: `status` with `error`, or None when the job is no longer ours;
+    `attempts`: the tries of the page that ended it."""
 
     def __init__(self, status: str | None, error: str = "") -> None:
         super().__init__(error)
         self.status, self.error = status, error
+        self.attempts = 0
 
 
 class _Defer(Exception):
@@ -117,6 +121,7 @@ class _Defer(Exception):
     def __init__(self, seconds: float, tries: int) -> None:
         super().__init__(seconds)
         self.seconds, self.tries = seconds, tries
+        self.attempts = 0
 
 
 async def run(
@@ -180,8 +185,6 @@ async def _prepare(
         raise _Stop(FAILED, f"{provider.spec.name} has no stream {job['stream']!r}")
     if job["mode"] not in stream.modes:
         raise _Stop(FAILED, f"stream {stream.name!r} cannot run a {job['mode']} sync")
-    from backend.connectors.stream_reader import reader_for
-
     try:
         read = reader_for(provider, stream)
     except (KeyError, ValueError) as exc:
@@ -201,33 +204,59 @@ async def _prepare(
 
 
 async def _slice(state: _Run, tries: int) -> _Stop | Continue:
-    """Pages until the stream ends, the slice's time is up, or the run stops."""
+    """Pages until the stream ends, the slice's time is up, or the run stops.
+
+    The next page is read while the current one commits (the reader needs only the
+    position the current page returned), so a page costs about one provider round trip
+    or one commit, whichever is longer. A read is only acted on after the commit before
+    it finished: a cursor reset or a failure never races a commit."""
     deadline = time.monotonic() + SLICE_SECONDS
     current = asyncio.current_task()
     lost = asyncio.Event()
     keeper = asyncio.ensure_future(_keep_alive(state, current, lost))
+    ref = IntegrationRef(state.job["tenant"], state.job["integration"], state.provider.key)
+    # Once per slice: a mapping saved during a run applies from the next slice.
+    state.mapping = await mapping_for(ref, state.stream.name)
+    reading: asyncio.Task[tuple[Page, int]] | None = _start_read(state, state.position, tries)
     try:
-        while True:
+        while reading is not None:
             try:
-                page = await _read_page(state, tries)
+                page, used = await reading
+            except CursorExpired as exc:
+                await _restart_full(state, str(exc))
+                reading = _start_read(state, None, 0)
+                continue
             except _Defer as defer:
+                reading = None
                 return await _defer(state, defer)
-            tries = 0
-            done = await _commit(state, page)
+            more = page.position is not None and time.monotonic() < deadline
+            reading = _start_read(state, page.position, 0) if more else None
+            done = await _commit(state, page, used)
             if done is not None:
                 return done
-            if time.monotonic() > deadline:
-                return Continue(state.lease)
+        return Continue(state.lease)
     except asyncio.CancelledError:
         if not lost.is_set():
             raise  # arq stops the job (shutdown, timeout): the sweeper resumes it
         return _Stop(None)
     except _Stop as stop:
+        state.attempts = stop.attempts
         return stop
     finally:
+        if reading is not None:
+            reading.cancel()
         keeper.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await keeper
+
+
+def _start_read(
+    state: _Run, position: dict[str, Any] | None, tries: int
+) -> asyncio.Task[tuple[Page, int]]:
+    task = asyncio.ensure_future(_read_page(state, position, tries))
+    # A read abandoned (the run stopped first) is not an error to report.
+    task.add_done_callback(lambda t: t.cancelled() or t.exception())
+    return task
 
 
 async def _keep_alive(state: _Run, runner: asyncio.Task[Any] | None, lost: asyncio.Event) -> None:
@@ -244,47 +273,56 @@ async def _keep_alive(state: _Run, runner: asyncio.Task[Any] | None, lost: async
 
 async def _defer(state: _Run, defer: _Defer) -> _Stop | Continue:
     until = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=defer.seconds)
-    if not await store.heartbeat(state.job_id, state.lease, until):
+    if not await store.heartbeat(state.job_id, state.lease, until, defer.attempts):
         return _Stop(None)
     return Continue(state.lease, defer.seconds, defer.tries)
 
 
-async def _read_page(state: _Run, tries: int) -> Page:
-    """One page, retried as the module docstring says; raises _Stop or _Defer."""
-    while True:
-        tries += 1
-        state.attempts += 1
-        request = PageRequest(
-            mode=state.mode,  # type: ignore[arg-type]
-            cursor=state.cursor,
-            position=state.position,
-            since=state.job.get("since"),
-            until=state.job.get("until"),
+async def _read_page(state: _Run, position: dict[str, Any] | None, tries: int) -> tuple[Page, int]:
+    """The page at `position` and the tries it took, retried as the module docstring
+    says; raises _Stop, _Defer (both carrying the tries) or CursorExpired."""
+    used = 0
+    try:
+        while True:
+            tries += 1
+            used += 1
+            page = await _try_read(state, position, tries)
+            if page is not None:
+                return page, used
+    except (_Stop, _Defer) as ended:
+        ended.attempts = used
+        raise
+
+
+async def _try_read(state: _Run, position: dict[str, Any] | None, tries: int) -> Page | None:
+    """One try: the page, or None to try again (after a refresh or a wait)."""
+    request = PageRequest(
+        mode=state.mode,  # type: ignore[arg-type]
+        cursor=state.cursor,
+        position=position,
+        since=state.job.get("since"),
+        until=state.job.get("until"),
+    )
+    try:
+        state.row = await provider_calls.fresh_row(
+            state.scope, state.provider, state.row, state.redis
         )
-        try:
-            state.row = await provider_calls.fresh_row(
-                state.scope, state.provider, state.row, state.redis
-            )
-            if state.adapter is None:
-                state.adapter = await provider_calls.adapter_for(state.provider, state.row)
-            return await state.read(state.adapter, state.stream, request)
-        except CursorExpired as exc:
-            await _restart_full(state, str(exc))
-            tries = 0
-        except ProviderError as exc:
-            if exc.kind == FailureKind.AUTH_FAILED:
-                await _refused_credentials(state, exc)
-                continue
-            await _retry_or_stop(state, exc, tries)
-        except ReauthRequired as exc:  # the refresh before the call met a revoked grant
-            raise _Stop(FAILED, f"needs_reauth: {exc.detail}") from None
-        except Problem as exc:  # a refresh before the call could not be made
-            raise _Stop(FAILED, exc.detail) from None
-        except (KeyError, ValueError, TypeError) as exc:
-            # An answer without the documented fields: the job fails, never the worker.
-            raise _Stop(
-                FAILED, f"unexpected answer from the provider ({type(exc).__name__})"
-            ) from None
+        if state.adapter is None:
+            state.adapter = await provider_calls.adapter_for(state.provider, state.row)
+        return await state.read(state.adapter, state.stream, request)
+    except ProviderError as exc:
+        if exc.kind == FailureKind.AUTH_FAILED:
+            await _refused_credentials(state, exc)
+            return None
+        await _retry_or_stop(state, exc, tries)
+        return None
+    except ReauthRequired as exc:  # the refresh before the call met a revoked grant
+        raise _Stop(FAILED, f"needs_reauth: {exc.detail}") from None
+    except Problem as exc:  # a refresh before the call could not be made
+        raise _Stop(FAILED, exc.detail) from None
+    except (KeyError, ValueError, TypeError) as exc:
+        # An answer without the documented fields: the job fails, never the worker.
+        raise _Stop(FAILED, f"unexpected answer from the provider ({type(exc).__name__})") from None
 
 
 async def _restart_full(state: _Run, reason: str) -> None:
@@ -361,55 +399,40 @@ async def _retry_or_stop(state: _Run, exc: ProviderError, tries: int) -> None:
     await asyncio.sleep(delay)
 
 
-def _record_fields(stream: StreamSpec, record: Any) -> tuple[str, dt.datetime | None, bool] | None:
-    """A record's external id, date and deletion flag; None when it has no id."""
-    external_id = dig_str(record, stream.id_path)
-    if not external_id:
-        return None
-    updated = None
-    if stream.updated_path:
-        from backend.connectors.stream_reader import parse_time
-
-        updated = parse_time(dig(record, stream.updated_path))
-    deleted = bool(stream.deleted_path) and dig(record, stream.deleted_path) == stream.deleted_value
-    return external_id[:255], updated, deleted
-
-
-async def _commit(state: _Run, page: Page) -> _Stop | None:
+async def _commit(state: _Run, page: Page, attempts: int) -> _Stop | None:
     """Store the page with the position after it; on the last page, end the run."""
-    job, stream = state.job, state.stream
-    ref = IntegrationRef(job["tenant"], job["integration"], state.provider.key)
-    mapping = await mapping_for(ref, stream.name)
+    job, stream, mapping = state.job, state.stream, state.mapping
     rows = store.Rows.empty()
+    id_path, updated_path, deleted_path = stream.id_path, stream.updated_path, stream.deleted_path
     for record in page.records:
-        fields = _record_fields(stream, record)
-        if fields is None:
-            continue
+        external_id = dig_str(record, id_path)
+        if not external_id:
+            continue  # no id, nothing to key it by
+        updated = parse_time(dig(record, updated_path)) if updated_path else None
+        deleted = bool(deleted_path) and dig(record, deleted_path) == stream.deleted_value
         mapped = mapping.apply(record) if mapping is not None else None
         rows.add(
-            fields[0],
+            external_id[:255],
             record,
             mapped.mapped if mapped is not None else None,
             mapped.version if mapped is not None else None,
-            fields[1],
-            fields[2],
+            updated,
+            deleted,
         )
     last = page.position is None
-    full = state.mode == "full"
     write = store.PageWrite(
         rows=rows,
         deleted_ids=[str(d) for d in page.deleted],
         position=page.position,
-        attempts=state.attempts,
+        attempts=attempts,
         finish=last,
         cursor=page.cursor if page.cursor is not None else state.cursor,
         move_cursor=job["mode"] != "backfill",
-        mark_unseen=last and full and stream.full_marks_deletions,
+        mark_unseen=last and state.mode == "full" and stream.full_marks_deletions,
     )
     committed = await store.commit_page(job, state.lease, write, bool(state.row["test_mode"]))
     if committed is None:
         return _Stop(None)
-    state.attempts = 0
     state.position = page.position
     job["pages"] = int(job.get("pages") or 0) + 1
     record_sync(job["tenant"], job["integration"], committed.upserted)

@@ -51,7 +51,7 @@ WHERE id = $1 AND lease = $2 AND status = 'running'
 RETURNING id
 """
 
-_UPSERT = """
+_RECORDS = """
 INSERT INTO synced_record AS r
   (id, tenant, integration, stream, external_id, data, mapped, mapping_version,
    external_updated_at, deleted, simulated, first_seen_at, updated_at, synced_at,
@@ -60,6 +60,7 @@ SELECT gen_random_uuid(), $1, $2, $3, u.external_id, u.data::jsonb, u.mapped::js
        u.mapping_version, u.external_updated_at, u.deleted, $5, $6, $6, $6, $4
 FROM unnest($7::text[], $8::text[], $9::text[], $10::int[], $11::timestamptz[], $12::bool[])
   AS u(external_id, data, mapped, mapping_version, external_updated_at, deleted)
+{where}
 ON CONFLICT (integration, stream, external_id) DO UPDATE
 SET data = EXCLUDED.data, mapped = EXCLUDED.mapped, mapping_version = EXCLUDED.mapping_version,
     external_updated_at = EXCLUDED.external_updated_at, deleted = EXCLUDED.deleted,
@@ -67,7 +68,25 @@ SET data = EXCLUDED.data, mapped = EXCLUDED.mapped, mapping_version = EXCLUDED.m
     last_seen_job = EXCLUDED.last_seen_job,
     updated_at = CASE WHEN r.data IS DISTINCT FROM EXCLUDED.data OR r.deleted <> EXCLUDED.deleted
                       THEN EXCLUDED.updated_at ELSE r.updated_at END
+{returning}
 """
+_UPSERT = _RECORDS.format(where="", returning="")
+
+# A page that is not the last, in one statement (one round trip, atomic on its own): the
+# fence moves the job on, and the records go in only if it did.
+_PAGE = f"""
+WITH fence AS (
+  UPDATE integration_sync_job
+  SET position = $13::jsonb, pages = pages + 1,
+      records_upserted = records_upserted + cardinality($7::text[]),
+      records_deleted = records_deleted + $14, attempts = attempts + $15, heartbeat_at = now()
+  WHERE id = $4 AND lease = $16 AND status = 'running'
+  RETURNING id
+), stored AS (
+  {_RECORDS.format(where="WHERE EXISTS (SELECT 1 FROM fence)", returning="RETURNING 1")}
+)
+SELECT (SELECT count(*) FROM fence) AS fenced, (SELECT count(*) FROM stored) AS stored
+"""  # noqa: S608 (built from this module's constants only)
 
 _MARK_DELETED = """
 UPDATE synced_record
@@ -98,7 +117,7 @@ RETURNING *
 """
 
 _HEARTBEAT = """
-UPDATE integration_sync_job SET heartbeat_at = greatest(now(), $3)
+UPDATE integration_sync_job SET heartbeat_at = greatest(now(), $3), attempts = attempts + $4
 WHERE id = $1 AND lease = $2 AND status = 'running'
 RETURNING id
 """
@@ -236,6 +255,29 @@ async def commit_page(
     )
     rows = write.rows.unique()
     now = dt.datetime.now(dt.UTC)
+    if not write.finish and not write.deleted_ids:
+        row = await pool().fetchrow(
+            _PAGE,
+            tenant,
+            integration,
+            stream,
+            job_id,
+            simulated,
+            now,
+            rows.external_ids,
+            rows.data,
+            rows.mapped,
+            rows.mapping_versions,
+            rows.updated_at,
+            rows.deleted,
+            _json(write.position),
+            sum(rows.deleted),
+            write.attempts,
+            lease,
+        )
+        if row is None or not row["fenced"]:
+            return None
+        return Committed(len(rows.external_ids), sum(rows.deleted), None)
     async with pool().acquire() as conn, conn.transaction():
         # The fence first: it locks the job row, so a cancel either commits before us (and
         # we stop here) or waits for this page.
@@ -315,11 +357,14 @@ async def fail(
     return dict(row) if row is not None else None
 
 
-async def heartbeat(job_id: uuid.UUID, lease: uuid.UUID, until: dt.datetime | None = None) -> bool:
-    """Say the run is alive (until `until` when it is about to wait that long elsewhere);
-    False when the job was cancelled or taken over."""
+async def heartbeat(
+    job_id: uuid.UUID, lease: uuid.UUID, until: dt.datetime | None = None, attempts: int = 0
+) -> bool:
+    """Say the run is alive (until `until` when it is about to wait that long elsewhere,
+    adding the `attempts` made meanwhile); False when the job was cancelled or taken
+    over."""
     at = until or dt.datetime.now(dt.UTC)
-    return await pool().fetchval(_HEARTBEAT, job_id, lease, at) is not None
+    return await pool().fetchval(_HEARTBEAT, job_id, lease, at, attempts) is not None
 
 
 async def forget_cursor(job_id: uuid.UUID, lease: uuid.UUID) -> bool:
