@@ -21,6 +21,11 @@ from backend.tenants.tables import Tenant
 
 
 class IntegrationWebhook(Table):
+    """Partitioned by day on `received_at` (the primary key is `(id, received_at)`); its
+    dedupe keys live in `integration_webhook_key` (backend/webhooks/store.py), and old days
+    are dropped whole by backend/lib/partitions.py. A query that knows `received_at` names
+    it, so PostgreSQL reads one partition instead of probing each day's index."""
+
     id = UUID(primary_key=True, default=UUID4())
     tenant = ForeignKey(Tenant, on_delete=OnDelete.cascade, null=False)
     integration = ForeignKey(Integration, on_delete=OnDelete.cascade, null=False)
