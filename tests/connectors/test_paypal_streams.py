@@ -132,6 +132,34 @@ async def test_incremental_reads_from_the_watermark_and_a_resumed_run_loses_noth
         assert ids(pages[:cut]) + ids(rest) == ids(pages)
 
 
+async def test_a_window_too_large_for_one_search_is_halved_and_nothing_is_lost(
+    server: ProviderServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A busy merchant: more transactions in 31 days than one search may hold (PayPal's
+    RESULTSET_TOO_LARGE, here at 8): the window is halved until it fits, later ones grow."""
+    monkeypatch.setattr(reporting, "MAX_ITEMS", 8)
+    recorder = RecordingTransport(lambda request: _NETWORK)
+    until = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
+    since = until - dt.timedelta(days=62)
+    pages = await read_run(
+        server.url, mode="backfill", since=since, until=until, transport=recorder
+    )
+
+    refused = [e for e in recorder.exchanges if e.response.status_code == 400]
+    assert refused and all(e.response.json()["name"] == "RESULTSET_TOO_LARGE" for e in refused)
+    found = ids(pages)
+    assert found == expected(since, until) and len(set(found)) == len(found)
+    found_by = [e for e in recorder.exchanges if e.request.url.path == SEARCH]
+    asked = [
+        _parse(e.request.url.params["end_date"]) - _parse(e.request.url.params["start_date"])
+        for e in found_by
+    ]
+    answered = [a for a, e in zip(asked, found_by, strict=True) if e.response.is_success]
+    assert max(answered) < paypal_streams.WINDOW
+    # After a window that fit, the next one is tried larger again.
+    assert any(later > earlier for earlier, later in itertools.pairwise(asked))
+
+
 async def test_backfill_reads_its_window_and_moves_no_cursor(server: ProviderServer) -> None:
     recorder = RecordingTransport(lambda request: _NETWORK)
     until = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)

@@ -2,8 +2,9 @@
 PayPal's limits (a window of at most 31 days, the last three years, pages of at most 500).
 
 A transaction happens every SPACING from ORIGIN on, each derived from its number (the same
-in every process). Search results reach only as far as `last_refreshed_datetime`, three
-hours back, as PayPal's do.
+in every process); a search holding more than MAX_ITEMS answers RESULTSET_TOO_LARGE.
+Search results reach only as far as `last_refreshed_datetime`, three hours back, as
+PayPal's do.
 Docs: https://developer.paypal.com/docs/api/transaction-search/v1/
 """
 
@@ -22,6 +23,8 @@ MAX_WINDOW = dt.timedelta(days=31)
 KEPT = dt.timedelta(days=3 * 365)
 LAG = dt.timedelta(hours=3)
 MAX_PAGE_SIZE = 500
+# The most transactions one search may hold (else RESULTSET_TOO_LARGE).
+MAX_ITEMS = 10_000
 _ALPHABET = "0123456789ABCDEFGHJKLMNPRSTUVWXY"
 
 
@@ -115,6 +118,18 @@ def search(request: SimRequest) -> SimResponse:
         return _error("INVALID_PARAMETER_VALUE", "page_size", "Invalid page or page_size.")
     refreshed = (now - LAG).replace(minute=0, second=0, microsecond=0)
     numbers = _numbers(start, min(end, refreshed))
+    if len(numbers) > MAX_ITEMS:
+        return json_response(
+            400,
+            {
+                "name": "RESULTSET_TOO_LARGE",
+                "message": "Result set size is greater than the maximum limit. Change the "
+                "filter criteria and try again.",
+                "debug_id": secrets.token_hex(6),
+                "total_items": len(numbers),
+                "maximum_items": MAX_ITEMS,
+            },
+        )
     total_pages = math.ceil(len(numbers) / size)
     body: dict[str, Any] = {
         "account_number": "SIMMERCHANT01",

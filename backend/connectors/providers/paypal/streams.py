@@ -8,7 +8,8 @@ window by `page` up to `total_pages`. The position carries the window and the pa
 
 A transaction appears in search results up to three hours after it happens; the answer's
 `last_refreshed_datetime` says how far the data reaches, so the next run's watermark is the
-end of the last window but never past that moment.
+end of the last window but never past that moment. A window holding more transactions than
+one search may answer (RESULTSET_TOO_LARGE) is halved, and the windows after it grow back.
 Docs: https://developer.paypal.com/docs/api/transaction-search/v1/
 """
 
@@ -31,16 +32,45 @@ WINDOW = dt.timedelta(days=31)
 # PayPal keeps three years; a day less leaves room for a run that starts at midnight.
 HISTORY = dt.timedelta(days=3 * 365 - 1)
 PAGE_SIZE = 500  # the maximum
+# A search holds at most 10,000 transactions: a busier window is halved down to this.
+MIN_WINDOW = dt.timedelta(hours=1)
 
 
 async def read_transactions(adapter: Adapter, stream: StreamSpec, request: PageRequest) -> Page:
     position = request.position or _first_position(request)
     start, until = _parse(position["start"]), _parse(position["until"])
     page = int(position.get("page", 1))
+    span = dt.timedelta(seconds=int(position.get("span", WINDOW.total_seconds())))
     refreshed = position.get("refreshed")
     if start >= until:
         return _last_page([], request, until, refreshed)
-    end = min(start + WINDOW, until)
+    while True:
+        end = min(start + span, until)
+        try:
+            answer = await _search(adapter, start, end, page)
+            break
+        except ProviderError as exc:
+            # More transactions than one search may hold: the same start, half the window.
+            if page != 1 or not _too_large(exc) or span <= MIN_WINDOW:
+                raise
+            span = max(span / 2, MIN_WINDOW)
+    details = answer.get("transaction_details")
+    records = [d for d in details if isinstance(d, dict)] if isinstance(details, list) else []
+    refreshed = _earliest(refreshed, answer.get("last_refreshed_datetime"))
+    here = {**position, "span": int(span.total_seconds()), "refreshed": refreshed}
+    total_pages = answer.get("total_pages")
+    if isinstance(total_pages, int) and page < total_pages:
+        return Page(records, position={**here, "page": page + 1})
+    if end < until:
+        # The next window grows back towards PayPal's 31 days.
+        grown = int(min(span * 2, WINDOW).total_seconds())
+        return Page(records, position={**here, "start": _format(end), "page": 1, "span": grown})
+    return _last_page(records, request, until, refreshed)
+
+
+async def _search(
+    adapter: Adapter, start: dt.datetime, end: dt.datetime, page: int
+) -> dict[str, Any]:
     params = {
         "start_date": _format(start),
         "end_date": _format(end),
@@ -48,17 +78,15 @@ async def read_transactions(adapter: Adapter, stream: StreamSpec, request: PageR
         "page_size": PAGE_SIZE,
         "page": page,
     }
-    answer = _json_object(await adapter.call("GET", PATH, params=params))
-    details = answer.get("transaction_details")
-    records = [d for d in details if isinstance(d, dict)] if isinstance(details, list) else []
-    refreshed = _earliest(refreshed, answer.get("last_refreshed_datetime"))
-    total_pages = answer.get("total_pages")
-    if isinstance(total_pages, int) and page < total_pages:
-        return Page(records, position={**position, "page": page + 1, "refreshed": refreshed})
-    if end < until:
-        next_window = {**position, "start": _format(end), "page": 1, "refreshed": refreshed}
-        return Page(records, position=next_window)
-    return _last_page(records, request, until, refreshed)
+    return _json_object(await adapter.call("GET", PATH, params=params))
+
+
+def _too_large(error: ProviderError) -> bool:
+    """PayPal's RESULTSET_TOO_LARGE: "Result set size is greater than the maximum limit"
+    (https://developer.paypal.com/api/transaction-search/v1/errors/resultset_too_large)."""
+    return error.status_code == 400 and (
+        "RESULTSET_TOO_LARGE" in error.message or "greater than the maximum limit" in error.message
+    )
 
 
 def _first_position(request: PageRequest) -> dict[str, Any]:
