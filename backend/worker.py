@@ -27,6 +27,7 @@ from backend.integrations.renewals import renew_subscriptions
 from backend.lib import db, http
 from backend.lib.json_logs import configure_json_logging
 from backend.lib.outages import OUTAGES, Unavailable, is_outage, outage_source
+from backend.lib.partitions import maintain_partitions
 from backend.lib.redis import redis_settings
 from backend.lib.telemetry import setup_tracing, traced_job
 from backend.observability import recorder as metrics_recorder
@@ -130,6 +131,8 @@ class WorkerSettings:
             cron(sweep_stale_syncs, second=set(range(2, 60, 5)), timeout=30),
             cron(evaluate_alerts, second={50}, timeout=50),
             cron(purge_expired_logs, minute={17}, second={20}, timeout=300),
+            # Partitions ahead and retention; at startup too, after a long outage.
+            cron(maintain_partitions, minute={27}, second={30}, run_at_startup=True, timeout=600),
             cron(renew_subscriptions, minute={7}, second={40}, timeout=600),
             *_oauth_crons,
         )

@@ -271,3 +271,16 @@ async def test_logs_api_pages_across_partitions(
         if cursor is None:
             break
     assert seen == ["entry-2", "entry-1", "entry-0", "entry-3"]
+
+
+async def test_the_worker_keeps_partitions_ahead_from_startup() -> None:
+    from backend.worker import WorkerSettings
+
+    (job,) = [j for j in WorkerSettings.cron_jobs if j.name.endswith("maintain_partitions")]
+    assert job.run_at_startup
+    result = await job.coroutine({})
+    assert result["dropped"] == []  # nothing here is past its retention today
+    tomorrow = partitions.unit_start(dt.datetime.now(UTC) + dt.timedelta(days=1), "day")
+    async with pool().acquire() as conn:
+        days = await partitions.partitions(conn, partitions.WEBHOOK)
+    assert any(p.lower == tomorrow + dt.timedelta(days=6) for p in days)
