@@ -2,7 +2,9 @@
 `GET /api/integrations/{id}/logs` and the per-level retention the worker enforces.
 
 Retention runs across tenants (it is the operator's policy, not a tenant's query) and
-deletes in bounded batches so one run never holds a long lock or a huge transaction.
+deletes in bounded batches so one run never holds a long lock or a huge transaction. The
+log is partitioned by month: whole months past the longest level's retention are dropped
+by backend/lib/partitions.py; this deletes the shorter-lived levels inside live months.
 """
 
 from __future__ import annotations
