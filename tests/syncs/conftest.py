@@ -2,8 +2,9 @@
 provider's published description), connected integrations, sync jobs inserted as the API
 inserts them, and a real arq burst worker running them on the real Redis and PostgreSQL.
 
-Fixture names are stable (the API tests import them): `stripe_prism`, `stripe_api`,
-`stripe_integration`, `make_sync_job`, `run_syncs`, `sync_job`, `synced_records`.
+Fixture names are stable (the API tests import them): `prism_for`, `stripe_prism`,
+`stripe_api`, `provider_api`, `stripe_integration`, `make_sync_job`, `run_syncs`,
+`sync_job`, `synced_records`, `arq_redis`.
 """
 
 from __future__ import annotations
@@ -24,29 +25,61 @@ STRIPE_KEY = "sk_test_51SyncEngineTests000000000000"
 
 
 @pytest.fixture(scope="session")
-def stripe_prism(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrismServer]:
-    """Prism serving Stripe's published description (started once, stopped by PID)."""
-    document = write_test_copy("stripe", tmp_path_factory.mktemp("stripe-description"))
-    with PrismServer(document) as prism:
-        yield prism
+def prism_for(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str], PrismServer]]:
+    """Prism serving a connector's published description, started once per session on
+    first use and stopped by PID at its end."""
+    started: dict[str, PrismServer] = {}
+
+    def get(key: str) -> PrismServer:
+        if key not in started:
+            document = write_test_copy(key, tmp_path_factory.mktemp(f"{key}-description"))
+            started[key] = PrismServer(document).start()
+        return started[key]
+
+    try:
+        yield get
+    finally:
+        for prism in started.values():
+            prism.stop()
+
+
+@pytest.fixture(scope="session")
+def stripe_prism(prism_for: Callable[[str], PrismServer]) -> PrismServer:
+    return prism_for("stripe")
 
 
 @pytest.fixture
-def stripe_api(
-    stripe_prism: PrismServer, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[FakeProvider]:
-    """Stripe's customers list at a local server the Stripe connector is pointed at; the
-    test asserts `violations` is empty (what Prism refused)."""
-    server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
-    server.start()
-    fake = FakeProvider(server, StripeCustomers(), stripe_prism)
-    monkeypatch.setenv("SWITCHBOARD_STRIPE_API_BASE_URL", fake.url)
+def provider_api(
+    prism_for: Callable[[str], PrismServer], monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Callable[..., FakeProvider]]:
+    """`provider_api(key, make_api, base_path="")`: a local server answering with the API
+    `make_api(server_url)` builds, connector `key` pointed at it (its API base is the
+    server plus `base_path`), every request also checked by Prism against `key`'s
+    description; the test asserts the fake's `violations` is empty."""
+    made: list[tuple[FakeProvider, HTTPServer]] = []
+
+    def start(key: str, make_api: Callable[[str], Any], base_path: str = "") -> FakeProvider:
+        server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+        server.start()
+        url = server.url_for("/").rstrip("/")
+        fake = FakeProvider(server, make_api(url), prism_for(key))
+        made.append((fake, server))
+        monkeypatch.setenv(f"SWITCHBOARD_{key.upper()}_API_BASE_URL", url + base_path)
+        return fake
+
     try:
-        yield fake
+        yield start
     finally:
-        fake.close()
-        server.clear()
-        server.stop()
+        for fake, server in made:
+            fake.close()
+            server.clear()
+            server.stop()
+
+
+@pytest.fixture
+def stripe_api(provider_api: Callable[..., FakeProvider]) -> FakeProvider:
+    """Stripe's customers list at a local server the Stripe connector is pointed at."""
+    return provider_api("stripe", lambda url: StripeCustomers())
 
 
 @pytest.fixture

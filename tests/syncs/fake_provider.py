@@ -219,3 +219,156 @@ class FakeProvider:
 
     def close(self) -> None:
         self._prism_client.close()
+
+
+def github_issue(number: int, updated: str, base: str) -> dict[str, Any]:
+    """An Issue as GitHub lists it (https://docs.github.com/en/rest/issues/issues)."""
+    user = {"login": "octocat", "id": 1, "type": "User", "site_admin": False}
+    return {
+        "id": 1_000_000 + number,
+        "node_id": f"I_kwDOA{number:08d}",
+        "url": f"{base}/repos/octocat/Hello-World/issues/{number}",
+        "html_url": f"https://github.com/octocat/Hello-World/issues/{number}",
+        "number": number,
+        "state": "open",
+        "title": f"Issue {number}",
+        "body": None,
+        "user": user,
+        "labels": [],
+        "assignees": [],
+        "locked": False,
+        "comments": 0,
+        "created_at": "2026-01-01T00:00:00Z",
+        "updated_at": updated,
+        "closed_at": None,
+        "author_association": "OWNER",
+    }
+
+
+class GithubIssues:
+    """A repository's issues and GitHub's list call: `per_page`, `page` in the `Link`
+    header's rel="next" URL, `since` on updated_at, oldest update first (`direction=asc`)."""
+
+    path = "/repos/octocat/Hello-World/issues"
+
+    def __init__(self, count: int, base: str) -> None:
+        self.base = base
+        self.records = [
+            github_issue(n, f"2026-02-01T00:{n // 60:02d}:{n % 60:02d}Z", base)
+            for n in range(1, count + 1)
+        ]
+
+    def ids(self) -> set[str]:
+        return {str(r["id"]) for r in self.records}
+
+    def answer(self, request: Request) -> Answer:
+        query = request.args
+        per_page = int(query.get("per_page", "30"))
+        page = int(query.get("page", "1"))
+        listed = sorted(self.records, key=lambda r: r["updated_at"])
+        if "since" in query:
+            listed = [r for r in listed if r["updated_at"] >= query["since"]]
+        chunk = listed[(page - 1) * per_page : page * per_page]
+        headers = {}
+        if page * per_page < len(listed):
+            following = dict(query.items())
+            following["page"] = str(page + 1)
+            headers["Link"] = f'<{self.base}{self.path}?{urlencode(following)}>; rel="next"'
+        return Answer(200, chunk, headers)
+
+
+def github_unauthorized() -> Answer:
+    return Answer(
+        401,
+        {
+            "message": "Bad credentials",
+            "documentation_url": "https://docs.github.com/rest",
+            "status": "401",
+        },
+    )
+
+
+def calendar_event(number: int, status: str = "confirmed") -> dict[str, Any]:
+    """An Event resource (https://developers.google.com/workspace/calendar/api/v3/reference/events)."""
+    return {
+        "kind": "calendar#event",
+        "etag": f'"{3_000_000 + number}"',
+        "id": f"evt{number:06d}",
+        "status": status,
+        "htmlLink": f"https://www.google.com/calendar/event?eid=evt{number:06d}",
+        "created": "2026-01-01T00:00:00.000Z",
+        "updated": f"2026-02-01T00:00:{number % 60:02d}.000Z",
+        "summary": f"Meeting {number}",
+        "start": {"dateTime": "2026-03-01T10:00:00Z"},
+        "end": {"dateTime": "2026-03-01T11:00:00Z"},
+        "iCalUID": f"evt{number:06d}@google.com",
+        "sequence": 0,
+    }
+
+
+class CalendarEvents:
+    """A calendar's events and events.list: `maxResults`, `pageToken`/`nextPageToken`, the
+    last page's `nextSyncToken`; with `syncToken`, only what changed since that token (a
+    token in `expired` answers 410 Gone, as Google does once it drops a token)."""
+
+    path = "/calendar/v3/calendars/primary/events"
+
+    def __init__(self, count: int) -> None:
+        self.events = {e["id"]: e for e in (calendar_event(n) for n in range(1, count + 1))}
+        self.changes: dict[str, list[str]] = {}  # sync token -> ids changed since
+        self.expired: set[str] = set()
+        self.generation = 0
+
+    def ids(self) -> set[str]:
+        return set(self.events)
+
+    def change(self, event: dict[str, Any]) -> None:
+        self.events[event["id"]] = event
+        for changed in self.changes.values():
+            changed.append(event["id"])
+
+    def answer(self, request: Request) -> Answer:
+        query = request.args
+        size = int(query.get("maxResults", "250"))
+        token = query.get("syncToken")
+        if token is not None and (token in self.expired or token not in self.changes):
+            return Answer(
+                410,
+                {
+                    "error": {
+                        "code": 410,
+                        "message": "Sync token is no longer valid, a full sync is required.",
+                        "errors": [
+                            {
+                                "domain": "calendar",
+                                "reason": "fullSyncRequired",
+                                "message": "Sync token is no longer valid, a full sync is "
+                                "required.",
+                            }
+                        ],
+                    }
+                },
+            )
+        if token is not None:
+            listed = [self.events[i] for i in dict.fromkeys(self.changes[token])]
+        else:
+            listed = [e for e in self.events.values() if e["status"] != "cancelled"]
+        start = int(query.get("pageToken", "0") or 0)
+        chunk = listed[start : start + size]
+        body: dict[str, Any] = {
+            "kind": "calendar#events",
+            "etag": '"p33c9"',
+            "summary": "primary",
+            "updated": "2026-02-01T00:00:00.000Z",
+            "timeZone": "UTC",
+            "accessRole": "owner",
+            "items": chunk,
+        }
+        if start + size < len(listed):
+            body["nextPageToken"] = str(start + size)
+        else:
+            self.generation += 1
+            new_token = f"sync-{self.generation}"
+            self.changes[new_token] = []
+            body["nextSyncToken"] = new_token
+        return Answer(200, body)
