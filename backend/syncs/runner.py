@@ -37,6 +37,7 @@ from backend.integrations import provider_calls
 from backend.integrations.provider_calls import RETRIED, RefreshFailed, backoff_seconds
 from backend.integrations.tables import Integration
 from backend.lib.errors import Problem
+from backend.lib.outages import is_outage
 from backend.lib.telemetry import tracer
 from backend.lib.tenancy import TenantScope
 from backend.lib.vocab import FailureKind, IntegrationStatus
@@ -150,7 +151,7 @@ async def run(
         try:
             state = await _prepare(scope, job, lease, redis, claimed)
         except _Stop as stop:
-            return await _end(scope, job, lease, stop, 0, None)
+            return await _end(scope, job, lease, stop, 0)
         if claimed.fresh or handed_over is None:
             resumed = " (resumed after its worker stopped)" if not claimed.fresh else ""
             await write_log(
@@ -160,12 +161,19 @@ async def run(
                 f"{job['stream']}: {job['mode']} sync started{resumed}",
                 context=_context(job),
             )
-        outcome = await _slice(state, tries)
+        try:
+            outcome = await _slice(state, tries)
+        except Exception as exc:
+            if is_outage(exc):
+                raise  # the worker retries the slice once PostgreSQL or Redis is back
+            # A fault of ours: fail the job (a retry would meet it again), never loop.
+            log.exception("sync job %s failed", job["id"])
+            outcome = _Stop(FAILED, f"the sync failed unexpectedly ({type(exc).__name__})")
         span.set_attribute("switchboard.sync_pages", int(job.get("pages") or 0))
         if isinstance(outcome, _Stop):
             if outcome.status == FAILED:
                 span.set_status(trace.Status(trace.StatusCode.ERROR, "failed"))
-            return await _end(scope, job, lease, outcome, state.attempts, state.provider)
+            return await _end(scope, job, lease, outcome, state.attempts)
         return outcome
 
 
@@ -448,7 +456,6 @@ async def _end(
     lease: uuid.UUID,
     stop: _Stop,
     attempts: int,
-    provider: Provider | None,
 ) -> str:
     """Write the run's end (a failure is fenced like a page) and log it."""
     if stop.status is None:

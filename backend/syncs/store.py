@@ -167,9 +167,9 @@ class Rows:
         updated_at: dt.datetime | None,
         deleted: bool,
     ) -> None:
-        self.external_ids.append(external_id)
-        self.data.append(_encode(data).decode())
-        self.mapped.append(None if mapped is None else _encode(mapped).decode())
+        self.external_ids.append(external_id.replace("\x00", "\ufffd"))
+        self.data.append(_json_text(data))
+        self.mapped.append(None if mapped is None else _json_text(mapped))
         self.mapping_versions.append(mapping_version)
         self.updated_at.append(updated_at)
         self.deleted.append(deleted)
@@ -195,6 +195,13 @@ class Claimed:
     job: dict[str, Any]
     stored_cursor: dict[str, Any] | None
     fresh: bool  # queued until this claim (not a resume)
+
+
+def _json_text(value: Any) -> str:
+    """JSON text PostgreSQL's jsonb accepts: it refuses U+0000 in strings, which a provider
+    may send; it becomes U+FFFD instead of failing the page (and the stream) for good."""
+    text = _encode(value).decode()
+    return text.replace("\\u0000", "\\ufffd") if "\\u0000" in text else text
 
 
 def _json(value: Any) -> str | None:

@@ -449,3 +449,68 @@ async def test_a_job_whose_worker_went_silent_is_swept_and_resumes_where_it_was(
         sorted(stripe_api.api.ids())[-200],
     ]
     assert stripe_api.violations == []
+
+
+async def test_a_run_goes_on_in_slices_handed_from_job_to_job(
+    stripe_api,
+    stripe_integration,
+    make_sync_job,
+    run_syncs,
+    sync_job,
+    synced_records,
+    monkeypatch,
+) -> None:
+    from backend.syncs import runner
+
+    monkeypatch.setattr(runner, "SLICE_SECONDS", 0.0)  # every page ends its slice
+    stripe_api.api.add(250)
+    made = await stripe_integration()
+    job_id = await make_sync_job(made, STREAM, "full")
+
+    completed = await run_syncs(job_id)
+
+    job = await sync_job(job_id)
+    assert job["status"] == "succeeded" and job["pages"] == 3
+    assert completed == 3  # the first slice and two continuations
+    assert {r["external_id"] for r in await synced_records(made.id, STREAM)} == (
+        stripe_api.api.ids()
+    )
+    assert len(stripe_api.list_requests()) == 3
+    assert stripe_api.violations == []
+
+
+async def test_a_long_retry_wait_is_a_deferred_continuation_not_a_sleeping_worker(
+    stripe_api, stripe_integration, make_sync_job, run_syncs, sync_job, monkeypatch
+) -> None:
+    from backend.syncs import runner
+    from tests.syncs.fake_provider import stripe_rate_limited
+
+    monkeypatch.setattr(runner, "INLINE_WAIT_SECONDS", 0.5)
+    stripe_api.api.add(150)
+    stripe_api.fail_next(stripe_rate_limited(retry_after=2))
+    made = await stripe_integration()
+    job_id = await make_sync_job(made, STREAM, "full")
+
+    completed = await run_syncs(job_id)
+
+    job = await sync_job(job_id)
+    assert job["status"] == "succeeded", job["error"]
+    assert completed == 2 and job["attempts"] == 3 and job["records_upserted"] == 150
+    first, retried = stripe_api.requests[0], stripe_api.requests[1]
+    assert first["query"] == retried["query"]
+    assert stripe_api.violations == []
+
+
+async def test_a_record_postgresql_cannot_hold_as_sent_is_stored_not_the_stream_blocked(
+    stripe_api, stripe_integration, make_sync_job, run_syncs, sync_job, synced_records
+) -> None:
+    (record,) = stripe_api.api.add(1)
+    record["name"] = "Nul\x00Byte"  # jsonb refuses U+0000
+    made = await stripe_integration()
+    job_id = await make_sync_job(made, STREAM, "full")
+
+    await run_syncs(job_id)
+
+    assert (await sync_job(job_id))["status"] == "succeeded"
+    (stored,) = await synced_records(made.id, STREAM)
+    assert json.loads(stored["data"])["name"] == "Nul\ufffdByte"
