@@ -4,12 +4,14 @@ OpenAPI document serves (test_client_openapi.py holds the client's types to it).
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
 import httpx
 from dashboard_testkit import FakeApi, make_state, problem, run, signed_in
 
+from dashboard import live
 from dashboard.state.integration_actions import (
     ActionsPanelState,
     action_input,
@@ -441,3 +443,31 @@ async def test_a_refused_action_names_the_field(fake_api: FakeApi) -> None:
     await run(state.run({"email": "nope"}))
     assert state.result_status == "failed" and state.problem_title == "Invalid request"
     assert state.field_errors == {"email": "is not an email"} and state.busy == ""
+
+
+# -- the panels' live loops --------------------------------------------------------------------
+
+
+async def test_a_panel_loop_polls_until_unmounted(fake_api: FakeApi) -> None:
+    fake_api.on("GET", BASE + "/metrics", METRICS)
+    state = panel(MetricsPanelState, fake_api)
+    live.client_connected = lambda _token: True
+    loop = asyncio.create_task(state._run_panel_loop("metrics-test", state._refresh, 0.01))
+    await asyncio.sleep(0.1)
+    polls = len(sent(fake_api, "GET", BASE + "/metrics"))
+    assert polls >= 2 and not state.panel_loading
+    state._stop_panel_loop("metrics-test")
+    assert await asyncio.wait_for(loop, 1) is None
+    await asyncio.sleep(0.05)
+    assert len(sent(fake_api, "GET", BASE + "/metrics")) == polls
+
+
+async def test_a_refused_key_ends_the_panel_loop_at_the_login_page(fake_api: FakeApi) -> None:
+    fake_api.on("GET", BASE + "/metrics", problem(401, "unauthorized", "Unauthorized"))
+    state = panel(MetricsPanelState, fake_api)
+    live.client_connected = lambda _token: True
+    redirect = await asyncio.wait_for(
+        state._run_panel_loop("metrics-test", state._refresh, 0.01), 1
+    )
+    assert redirect is not None and "/login" in str(redirect)
+    assert state.session_id == "" and not live.is_running("tab-1", "metrics-test")
