@@ -103,10 +103,16 @@ def _oauth_jobs() -> tuple[list[Any], list[Any]]:
 _oauth_functions, _oauth_crons = _oauth_jobs()
 
 
-def _traced_cron(job: CronJob) -> CronJob:
+def traced_cron(job: CronJob, queue_name: str) -> CronJob:
     """A cron run is a trace of its own: its queries and provider calls (token refreshes)
-    become its children instead of being dropped as parentless client spans."""
-    return dataclasses.replace(job, coroutine=traced_job(job.coroutine))
+    become its children instead of being dropped as parentless client spans.
+
+    Its name carries the queue: arq's job id for a cron run is `<name>:<ms>` under a key
+    prefix every queue shares, so without it a worker of another stack on the same Redis
+    (another deployment, a parallel test run) takes the run and this stack skips it.
+    """
+    name = f"cron:{queue_name}:{job.name.removeprefix('cron:')}"
+    return dataclasses.replace(job, coroutine=traced_job(job.coroutine), name=name)
 
 
 class WorkerSettings:
@@ -125,7 +131,7 @@ class WorkerSettings:
         ),
     ]
     cron_jobs = [
-        _traced_cron(job)
+        traced_cron(job, get_settings().queue_name)
         for job in (
             cron(sweep_unqueued, second={0, 15, 30, 45}, run_at_startup=True),
             cron(sweep_stale_syncs, second=set(range(2, 60, 5)), timeout=30),
