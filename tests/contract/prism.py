@@ -56,7 +56,13 @@ def violations(response: httpx.Response) -> list[Violation]:
     raw = response.headers.get("sl-violations")
     if not raw:
         return []
-    entries: list[dict[str, Any]] = json.loads(raw)
+    try:
+        entries: list[dict[str, Any]] = json.loads(raw)
+    except ValueError:
+        # Past a limit Prism writes "Too many violations! ..." instead of JSON. A request it
+        # refused is answered 4xx (the body names why), so a 2xx means its own made-up answer.
+        side = "request" if response.status_code >= 400 else "response"
+        return [Violation((side,), "too_many_violations", raw[:300])]
     return [
         Violation(tuple(str(p) for p in e.get("location", ())), str(e.get("code")), e["message"])
         for e in entries
