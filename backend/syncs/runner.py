@@ -185,7 +185,8 @@ async def _prepare(
     row = await scope.select(Integration).where(Integration.id == job["integration"]).first()
     if row is None:
         raise _Stop(FAILED, "the integration no longer exists")
-    if row["status"] != IntegrationStatus.CONNECTED:
+    # `error` (the last health check failed) may still read: the sync is the better test.
+    if row["status"] not in (IntegrationStatus.CONNECTED, IntegrationStatus.ERROR):
         raise _Stop(FAILED, f"the integration is {row['status']}, not connected")
     provider = get_provider(row["connector"])
     stream = next((s for s in provider.spec.streams if s.name == job["stream"]), None)

@@ -514,3 +514,18 @@ async def test_a_record_postgresql_cannot_hold_as_sent_is_stored_not_the_stream_
     assert (await sync_job(job_id))["status"] == "succeeded"
     (stored,) = await synced_records(made.id, STREAM)
     assert json.loads(stored["data"])["name"] == "Nul\ufffdByte"
+
+
+async def test_a_job_whose_integration_needs_reauth_fails_without_calling_the_provider(
+    stripe_api, stripe_integration, make_sync_job, run_syncs, sync_job
+) -> None:
+    stripe_api.api.add(5)
+    made = await stripe_integration()
+    job_id = await make_sync_job(made, STREAM, "full")
+    await pool().execute("UPDATE integration SET status = 'needs_reauth' WHERE id = $1", made.id)
+
+    await run_syncs(job_id)
+
+    job = await sync_job(job_id)
+    assert job["status"] == "failed" and "needs_reauth" in job["error"]
+    assert stripe_api.requests == []
