@@ -35,6 +35,7 @@ from backend.observability.alerts import evaluate_alerts
 from backend.observability.logs import purge_expired_logs
 from backend.settings import get_settings
 from backend.syncs.jobs import RUN_SYNC_JOB, RUN_SYNC_TIMEOUT_SECONDS, run_sync, sweep_stale_syncs
+from backend.syncs.schedules import enqueue_scheduled_syncs
 from backend.tenants.vault import init_vault
 from backend.webhooks.jobs import normalize_batch, normalize_event, sweep_unqueued
 
@@ -135,6 +136,7 @@ class WorkerSettings:
         for job in (
             cron(sweep_unqueued, second={0, 15, 30, 45}, run_at_startup=True),
             cron(sweep_stale_syncs, second=set(range(2, 60, 5)), timeout=30),
+            cron(enqueue_scheduled_syncs, second={25}, timeout=50),
             cron(evaluate_alerts, second={50}, timeout=50),
             cron(purge_expired_logs, minute={17}, second={20}, timeout=300),
             # Partitions ahead and retention; at startup too, after a long outage.

@@ -316,3 +316,11 @@ async def test_saved_streams_the_connector_no_longer_has_are_dropped(
 
     assert schedule["streams"] == {"customers": {"every_minutes": 5, "mode": "incremental"}}
     assert [j["stream"] for j in await jobs_of(raw_rows, made)] == ["customers"]
+
+
+def test_the_worker_runs_the_cron_every_minute() -> None:
+    from backend.worker import WorkerSettings
+
+    [job] = [c for c in WorkerSettings.cron_jobs if c.name.endswith(":enqueue_scheduled_syncs")]
+
+    assert job.second == {25} and job.minute is None
