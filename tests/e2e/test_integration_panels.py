@@ -85,6 +85,17 @@ async def test_sync_action_simulate_and_fault_from_the_panels(
     found = re.search(r"(\d+) pages · (\d+) records", progress)
     assert found and int(found[1]) >= 1 and int(found[2]) >= 1, progress
     await expect(page.locator(".sync-record").first).to_be_visible(timeout=UI_TIMEOUT)
+    # A schedule for the stream, paused and resumed.
+    await by_id(page, "schedule-minutes").fill("60")
+    await page.locator("#schedule-save").click()
+    await expect(page.locator("#schedule-customers")).to_contain_text("every 60 min")
+    await page.locator("#schedule-pause").click()
+    await expect(page.locator("#schedule-state")).to_have_text("paused", timeout=UI_TIMEOUT)
+    await page.locator("#schedule-resume").click()
+    await expect(page.locator("#schedule-state")).to_have_text("active", timeout=UI_TIMEOUT)
+    schedule = await api.get(f"/api/integrations/{integration_id}/schedule", headers=tenant.headers)
+    assert schedule.json()["streams"]["customers"]["every_minutes"] == 60
+    assert schedule.json()["paused"] is False
     await shoot(page, "integration-syncs")
 
     # -- an action from its form: a customer is created, a refused input names the field -----
