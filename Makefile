@@ -77,6 +77,8 @@ wrk:
 
 bench: $(BACKEND_STAMP) wrk
 	$(VENV)/bin/python -m benchmarks.webhook_ingest
+	$(VENV)/bin/python -m benchmarks.api_processes
+	$(VENV)/bin/python -m benchmarks.growth
 	$(VENV)/bin/python -m benchmarks.mapping
 	$(VENV)/bin/python -m benchmarks.tracing
 	$(VENV)/bin/python -m benchmarks.sync
