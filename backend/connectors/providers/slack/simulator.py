@@ -217,6 +217,10 @@ def _listing_answer(
     body: dict[str, Any] = {"ok": True, field: chunk}
     if field == "messages":
         body.update(has_more=more, pin_count=0, channel_actions_ts=[], channel_actions_count=0)
+    if field == "members":
+        # users.list answers say when their member list was cached (Slack's published
+        # description requires `cache_ts`, https://docs.slack.dev/reference/methods/users.list).
+        body["cache_ts"] = int(time.time())
     body["response_metadata"] = {"next_cursor": next_cursor}
     return json_response(200, body)
 
