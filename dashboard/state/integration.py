@@ -1,4 +1,5 @@
-"""The integration page: status, webhook setup, actions, live events and logs."""
+"""The integration page: status, webhook setup, actions and live events (the logs have their
+own tab: dashboard/state/integration_logs.py)."""
 
 from __future__ import annotations
 
@@ -11,13 +12,12 @@ from typing import Any
 import reflex as rx
 
 from dashboard import live
-from dashboard.client import ApiError, Event, EventDetail, Integration, LogEntry
+from dashboard.client import ApiError, Event, EventDetail, Integration
 from dashboard.state.session import AuthState, ProblemMixin
 
 LIVE_NAME = "integration-events"
 EVENTS_LIMIT = 50
-LOGS_LIMIT = 50
-# Events every tick (1 s); the integration and its logs every few ticks.
+# Events every tick (1 s); the integration (its health badge) every few ticks.
 SLOW_EVERY_TICKS = 5
 
 OAUTH_CONNECTED = "The provider accepted the connection. This integration is now connected."
@@ -68,16 +68,6 @@ class EventRow:
     error: str
 
 
-@dataclass
-class LogRow:
-    id: str
-    level: str
-    event: str
-    message: str
-    trace_id: str
-    created_at: str
-
-
 def integration_view(i: Integration) -> IntegrationView:
     health = i.get("health") or {}
     registration = i.get("webhook_registration") or {}
@@ -114,17 +104,6 @@ def event_row(e: Event) -> EventRow:
     )
 
 
-def log_row(entry: LogEntry) -> LogRow:
-    return LogRow(
-        id=str(entry.get("id", "")),
-        level=str(entry.get("level") or "info"),
-        event=str(entry.get("event") or ""),
-        message=str(entry.get("message") or ""),
-        trace_id=str(entry.get("trace_id") or ""),
-        created_at=str(entry.get("created_at") or ""),
-    )
-
-
 def raw_body_text(detail: EventDetail) -> str:
     """The raw body as text; a JSON body pretty-printed, a binary one shown as base64."""
     body = str(detail.get("raw_body") or "")
@@ -146,7 +125,6 @@ def _pretty(value: Any) -> str:
 class IntegrationState(ProblemMixin, AuthState):
     integration: IntegrationView = IntegrationView()
     events: list[EventRow] = []
-    logs: list[LogRow] = []
     loading: bool = False
     missing: bool = False
     oauth_message: str = ""
@@ -171,6 +149,10 @@ class IntegrationState(ProblemMixin, AuthState):
     connector_name: str = ""
     auth_type: str = ""
     _ticks: int = 0
+    # Bumped by every write of what a poll also writes (the integration, the events): a poll
+    # applies its answer only if none happened since it started, so a poll that began before
+    # "Test connection" cannot put the health from before the test back on screen.
+    _writes: int = 0
     # Set by the live loop when the session stopped working (401, or it expired): the loop
     # ends and the tab is sent to /login instead of showing stale data.
     _session_lost: bool = False
@@ -190,6 +172,10 @@ class IntegrationState(ProblemMixin, AuthState):
     @rx.var
     def event_count(self) -> int:
         return len(self.events)
+
+    def _show_integration(self, integration: Integration) -> None:
+        self.integration = integration_view(integration)
+        self._writes += 1
 
     def _hand_over_secret(self, integration_id: str, secret: str | None) -> None:
         self._pending_secret = secret or ""
@@ -221,7 +207,6 @@ class IntegrationState(ProblemMixin, AuthState):
         if self.integration.id != integration_id:
             self.integration = IntegrationView(id=integration_id)
             self.events = []
-            self.logs = []
         self.revealed_secret = self._take_pending_secret(integration_id)
         self._read_oauth_outcome()
         self.event_open = False
@@ -237,13 +222,12 @@ class IntegrationState(ProblemMixin, AuthState):
                 integration = await api.get_integration(integration_id)
                 connector = await api.get_connector(str(integration.get("connector_id", "")))
                 events = await api.list_events(integration_id, limit=EVENTS_LIMIT)
-                logs = await api.list_logs(integration_id, limit=LOGS_LIMIT)
         except ApiError as exc:
             self.loading = False
             self.missing = exc.status == 404
             yield self._show_problem(exc)
             return
-        self.integration = integration_view(integration)
+        self._show_integration(integration)
         if (
             self.oauth_message
             and not self.oauth_ok
@@ -256,7 +240,6 @@ class IntegrationState(ProblemMixin, AuthState):
         self.connector_name = str(connector.get("name") or self.integration.connector_id)
         self.auth_type = str(connector.get("auth_type") or "")
         self.events = [event_row(e) for e in events["items"]]
-        self.logs = [log_row(entry) for entry in logs["items"]]
         self.loading = False
 
     @rx.event
@@ -278,7 +261,6 @@ class IntegrationState(ProblemMixin, AuthState):
             self.revealed_secret = ""
             self.integration = IntegrationView()
             self.events = []
-            self.logs = []
             self.oauth_message = ""
             self.action_message = ""
             self._clear_problem()
@@ -314,7 +296,7 @@ class IntegrationState(ProblemMixin, AuthState):
     async def test_connection(self):
         async def call(api):
             answer = await api.test_integration(self.integration.id)
-            self.integration = integration_view(answer["integration"])
+            self._show_integration(answer["integration"])
             health = answer.get("health") or {}
             status = health.get("status") or "unknown"
             reason = health.get("reason")
@@ -327,7 +309,7 @@ class IntegrationState(ProblemMixin, AuthState):
     async def refresh_token(self):
         async def call(api):
             answer = await api.refresh_integration(self.integration.id)
-            self.integration = integration_view(answer["integration"])
+            self._show_integration(answer["integration"])
             return "The access token was refreshed."
 
         async for update in self._act("refresh", call):
@@ -337,7 +319,7 @@ class IntegrationState(ProblemMixin, AuthState):
     async def rotate_secret(self):
         async def call(api):
             answer = await api.rotate_webhook_secret(self.integration.id)
-            self.integration = integration_view(answer["integration"])
+            self._show_integration(answer["integration"])
             self.revealed_secret = answer.get("webhook_signing_secret") or ""
             if self.integration.registration_status == "registered":
                 return "The webhook URL was rotated and updated at the provider."
@@ -350,7 +332,7 @@ class IntegrationState(ProblemMixin, AuthState):
     async def register_webhook(self):
         async def call(api):
             answer = await api.register_webhook(self.integration.id)
-            self.integration = integration_view(answer["integration"])
+            self._show_integration(answer["integration"])
             view = self.integration
             if view.registration_status == "registered":
                 return "The webhook is registered at the provider."
@@ -371,7 +353,7 @@ class IntegrationState(ProblemMixin, AuthState):
 
         async def call(api):
             answer = await api.revoke_integration(self.integration.id)
-            self.integration = integration_view(answer["integration"])
+            self._show_integration(answer["integration"])
             return "The integration was revoked. Its webhook URL no longer accepts deliveries."
 
         async for update in self._act("revoke", call):
@@ -427,6 +409,7 @@ class IntegrationState(ProblemMixin, AuthState):
             event = await api.replay_event(self.integration.id, event_id)
             row = event_row(event)
             self.events = [row if e.id == row.id else e for e in self.events]
+            self._writes += 1
             self.event_status = row.status
             return f"Event {event_id} was queued for replay."
 
@@ -436,13 +419,15 @@ class IntegrationState(ProblemMixin, AuthState):
     # -- live ------------------------------------------------------------------------------
 
     async def _poll_once(self) -> bool:
-        """One live tick: fetch the newest events (and now and then the rest).
+        """One live tick: fetch the newest events (and now and then the integration).
 
         After a click in the catalog the page mounts, and starts this loop, before its
         on_load has loaded the integration: until then a tick waits instead of ending the loop.
+        An answer that an action's newer write overtook is dropped; the next tick asks again.
         """
         async with self:
             integration_id = self.integration.id
+            writes = self._writes
             settled = bool(integration_id) and not self.loading and not self.missing
             api = self._api()
             self._ticks += 1
@@ -457,7 +442,6 @@ class IntegrationState(ProblemMixin, AuthState):
             async with api:
                 events = await api.list_events(integration_id, limit=EVENTS_LIMIT)
                 integration = await api.get_integration(integration_id) if slow else None
-                logs = await api.list_logs(integration_id, limit=LOGS_LIMIT) if slow else None
         except ApiError as exc:
             async with self:
                 if exc.unauthorized:
@@ -469,7 +453,7 @@ class IntegrationState(ProblemMixin, AuthState):
                 self.problem_detail = str(exc)
             return True
         async with self:
-            if self.integration.id != integration_id:
+            if self.integration.id != integration_id or self._writes != writes:
                 return True
             if self.problem_title == "Live updates paused":
                 self._clear_problem()
@@ -478,8 +462,6 @@ class IntegrationState(ProblemMixin, AuthState):
                 self.events = rows
             if integration is not None:
                 self.integration = integration_view(integration)
-            if logs is not None:
-                self.logs = [log_row(entry) for entry in logs["items"]]
         return True
 
     @rx.event(background=True)

@@ -47,7 +47,6 @@ def serve_integration(fake_api: FakeApi, integration_id: str, name: str) -> None
             "next_cursor": None,
         },
     )
-    fake_api.on("GET", base + "/logs", {"items": [], "next_cursor": None})
 
 
 def navigate(state: Any, integration_id: str) -> None:
@@ -110,6 +109,29 @@ async def test_loop_started_before_load_waits_for_it_then_streams(fake_api: Fake
     assert await asyncio.wait_for(loop, 1) is True
 
 
+async def test_loop_refreshes_what_the_page_shows_and_nothing_else(fake_api: FakeApi) -> None:
+    """Events every tick and the summary (its health badge) every few; the logs are the Logs
+    tab's own loop (dashboard/state/integration_logs.py), never fetched by this one."""
+    serve_integration(fake_api, "i1", "One")
+    state = page_state(fake_api, "i1")
+    await run(state.load())
+    assert state.integration.health_status == "healthy"
+    failing = {**integration("i1", "One"), "health": {"status": "auth_failed", "reason": "401"}}
+    fake_api.on("GET", "/api/integrations/i1", failing)
+    loop = await start_loop(state)
+    await eventually(lambda: state.integration.health_status == "auth_failed")
+    assert state.integration.health_reason == "401"
+    assert len(event_polls(fake_api)) >= 2
+    paths = {r.url.path for r in fake_api.requests}
+    assert paths <= {
+        "/api/integrations/i1",
+        "/api/integrations/i1/events",
+        "/api/connectors/stripe",
+    }, paths
+    live.stop(TOKEN, LIVE_NAME)
+    await asyncio.wait_for(loop, 1)
+
+
 async def test_loop_follows_the_integration_on_screen(fake_api: FakeApi) -> None:
     serve_integration(fake_api, "i1", "One")
     serve_integration(fake_api, "i2", "Two")
@@ -144,7 +166,7 @@ async def test_leaving_stops_the_loop_and_forgets_the_page(fake_api: FakeApi) ->
     await asyncio.sleep(0.05)
     assert len(event_polls(fake_api)) == polls
     # The next integration page mounts before its on_load: it must not show this one.
-    assert state.integration.id == "" and state.events == [] and state.logs == []
+    assert state.integration.id == "" and state.events == []
     assert state.revealed_secret == ""
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import httpx
 from dashboard_testkit import API_KEY, FakeApi, make_state, problem, run, signed_in
 
 from dashboard import live
@@ -242,7 +243,6 @@ async def test_one_time_secret_is_handed_over_then_gone(fake_api: FakeApi) -> No
     fake_api.on("GET", "/api/integrations/i1", INTEGRATION)
     fake_api.on("GET", "/api/connectors/twilio", TWILIO)
     fake_api.on("GET", "/api/integrations/i1/events", {"items": [], "next_cursor": None})
-    fake_api.on("GET", "/api/integrations/i1/logs", {"items": [], "next_cursor": None})
     connect = signed_in(
         make_state(ConnectState, "/connect/webhook", params={"connector_id": "webhook"})
     )
@@ -375,6 +375,50 @@ async def test_live_tick_updates_events(fake_api: FakeApi) -> None:
     # background machinery.
     assert await state._poll_once() is True
     assert [e.id for e in state.events] == ["e1"] and state.event_count == 1
+
+
+async def test_a_poll_started_before_a_connection_test_does_not_undo_it(
+    fake_api: FakeApi,
+) -> None:
+    """The poll asks for the integration, "Test connection" answers meanwhile with the new
+    health, then the poll's older answer arrives: the badge keeps the test's result."""
+    from dashboard.state.integration import SLOW_EVERY_TICKS
+
+    before = {**INTEGRATION, "health": {"status": "auth_failed", "reason": "401 from provider"}}
+    after = {**INTEGRATION, "health": {"status": "healthy", "reason": "200 from provider"}}
+    asked, answer_now = asyncio.Event(), asyncio.Event()
+
+    async def slow_get(_request: httpx.Request) -> httpx.Response:
+        asked.set()
+        await answer_now.wait()
+        return httpx.Response(200, json=before)  # read before the test changed it
+
+    fake_api.on("GET", "/api/integrations/i1", slow_get)
+    fake_api.on("GET", "/api/integrations/i1/events", {"items": [], "next_cursor": None})
+    fake_api.on(
+        "POST",
+        "/api/integrations/i1/test",
+        {"integration": after, "health": after["health"]},
+    )
+    state = signed_in(make_state(IntegrationState, "/integrations/i1"))
+    state.integration.id = "i1"
+    state.integration.health_status = "auth_failed"
+    state._ticks = SLOW_EVERY_TICKS - 1  # the next tick also fetches the integration
+    poll = asyncio.create_task(state._poll_once())
+    await asyncio.wait_for(asked.wait(), 1)
+
+    await run(state.test_connection())
+    assert state.integration.health_status == "healthy"
+    answer_now.set()
+    assert await asyncio.wait_for(poll, 1) is True
+    assert state.integration.health_status == "healthy"
+    assert state.action_message.startswith("Connection test: healthy")
+
+    # With no action in between, the next slow poll's answer is shown as usual.
+    fake_api.on("GET", "/api/integrations/i1", before)
+    state._ticks = SLOW_EVERY_TICKS - 1
+    assert await state._poll_once() is True
+    assert state.integration.health_status == "auth_failed"
 
 
 def test_api_readiness_words() -> None:
