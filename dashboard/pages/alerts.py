@@ -119,4 +119,6 @@ def alerts_page() -> rx.Component:
                 id="alerts-load-more",
             ),
         ),
+        # The list is live while the page is mounted (dashboard/live.py).
+        rx.box(on_mount=S.start_live, on_unmount=S.stop_live, display="none"),
     )

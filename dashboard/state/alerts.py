@@ -7,6 +7,10 @@ the badge's loop; one loop per tab (a second start is refused) asks the api ever
 seconds and is kept across pages, so a page change can never leave the badge without one.
 It ends when the tab's socket is gone (dashboard/live.py) or the key stops working; the
 next page mounted after a new sign-in starts it again.
+
+The page's list is live too, while the page is mounted (its own loop, dashboard/live.py):
+each tick reads again what is shown (the filter, as many rows as were loaded) and drops its
+answer when the person changed something meanwhile (a filter, "Load more", an acknowledge).
 """
 
 from __future__ import annotations
@@ -21,6 +25,11 @@ from dashboard.state.session import AuthState, ProblemMixin
 
 BADGE_LIVE_NAME = "alerts-badge"
 BADGE_INTERVAL_SECONDS = 3.0
+PAGE_LIVE_NAME = "alerts-page"
+PAGE_INTERVAL_SECONDS = 3.0
+# The api's largest page: a live tick re-reads at most this many rows in one call.
+MAX_PAGE = 200
+PAUSED = "Live updates paused"
 # One page of open alerts is plenty for a count; beyond it the badge says "200+".
 BADGE_PAGE = 200
 PAGE_SIZE = 50
@@ -118,6 +127,10 @@ class AlertsState(ProblemMixin, AuthState):
     loading: bool = False
     message: str = ""
     _names: dict[str, str] = {}
+    # Bumped by every write of the list; a live tick applies its answer only if none happened
+    # since it started (a filter change or an acknowledge is never undone by an older read).
+    _writes: int = 0
+    _session_lost: bool = False
 
     @rx.var
     def has_more(self) -> bool:
@@ -152,6 +165,7 @@ class AlertsState(ProblemMixin, AuthState):
         self.alerts = [*self.alerts, *rows] if cursor else rows
         self.next_cursor = page.get("next_cursor") or ""
         self.loading = False
+        self._writes += 1
 
     @rx.event
     async def load(self):
@@ -198,6 +212,80 @@ class AlertsState(ProblemMixin, AuthState):
         self.busy = ""
         row = alert_row(entry, self._names)
         self.alerts = [row if a.id == row.id else a for a in self.alerts]
+        self._writes += 1
         self.message = f"Acknowledged: {row.message}"
         badge = await self.get_state(AlertBadgeState)
         badge._set_badge(count, more)
+
+    # -- live ------------------------------------------------------------------------------
+
+    async def _live_tick(self) -> bool:
+        """Read again what the page shows; False (the loop ends) when the key stopped working.
+
+        The page mounts, and starts this loop, before its on_load ran: a tick then reads the
+        default filter, and load's own answer (a newer write) replaces it.
+        """
+        async with self:
+            api = self._api()
+            writes = self._writes
+            status = None if self.status_filter == "all" else self.status_filter
+            limit = min(max(len(self.alerts), PAGE_SIZE), MAX_PAGE)
+            names = dict(self._names)
+            busy = self.loading or self.busy != ""
+        if api is None:
+            async with self:
+                self._session_lost = True
+            return False
+        if busy:
+            return True  # an action or a load is writing the list: the next tick reads it
+        try:
+            async with api:
+                page = await api.list_alerts(status=status, limit=limit)  # type: ignore[arg-type]
+                if any(str(a.get("integration_id") or "") not in names for a in page["items"]):
+                    integrations = await api.list_integrations(limit=MAX_PAGE)
+                    names = {
+                        str(i.get("id")): str(i.get("name") or "") for i in integrations["items"]
+                    }
+        except ApiError as exc:
+            async with self:
+                if exc.unauthorized:
+                    self._forget_session()
+                    self._session_lost = True
+                    return False
+                # Keep what is shown and keep polling: the api may come back.
+                self.problem_title, self.problem_detail = PAUSED, str(exc)
+            return True
+        async with self:
+            if self._writes != writes:
+                return True
+            if self.problem_title == PAUSED:
+                self._clear_problem()
+            self._names = names
+            rows = [alert_row(a, names) for a in page["items"]]
+            if len(self.alerts) > limit:
+                # More loaded than one call reads: the rest stays as it was, and so does the
+                # cursor after it.
+                fresh = {r.id for r in rows}
+                rows += [a for a in self.alerts[limit:] if a.id not in fresh]
+            else:
+                self.next_cursor = page.get("next_cursor") or ""
+            if rows != self.alerts:
+                self.alerts = rows
+        return True
+
+    @rx.event(background=True)
+    async def start_live(self):
+        """on_mount. Background, like stop_live: see dashboard/live.py."""
+        await live.run_poll_loop(
+            self, PAGE_LIVE_NAME, self._live_tick, interval=PAGE_INTERVAL_SECONDS
+        )
+        async with self:
+            if self._session_lost:
+                self._session_lost = False
+                return self._to_login()
+        return None
+
+    @rx.event(background=True)
+    async def stop_live(self):
+        """on_unmount: the list stops polling when the page is left."""
+        live.stop(self.router.session.client_token, PAGE_LIVE_NAME)

@@ -3,13 +3,22 @@ open alerts nobody acknowledged — the api faked at the network boundary."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
 import httpx
 from dashboard_testkit import FakeApi, make_state, problem, run, signed_in
 
-from dashboard.state.alerts import AlertBadgeState, AlertsState, badge_text
+from dashboard import live
+from dashboard.state import alerts as alerts_state
+from dashboard.state.alerts import (
+    PAGE_LIVE_NAME,
+    PAUSED,
+    AlertBadgeState,
+    AlertsState,
+    badge_text,
+)
 
 
 def alert(alert_id: str, **changes: Any) -> dict[str, Any]:
@@ -125,3 +134,105 @@ def test_badge_text() -> None:
     assert badge_text(0, False) == ""
     assert badge_text(3, False) == "3"
     assert badge_text(200, True) == "200+"
+
+
+# -- the live list ---------------------------------------------------------------------------
+
+
+async def test_the_list_follows_the_api_while_shown(fake_api: FakeApi) -> None:
+    store = AlertsApi(fake_api, [alert("a1")])
+    state = signed_in(make_state(AlertsState, "/alerts"))
+    await run(state.load())
+    # A new alert on an integration the page has not seen yet, named once it appears.
+    store.alerts.insert(0, alert("a2", integration_id="i2", kind="health_check_failed"))
+    fake_api.on(
+        "GET",
+        "/api/integrations",
+        {"items": [{"id": "i1", "name": "Billing"}, {"id": "i2", "name": "Payroll"}]},
+    )
+    assert await state._live_tick() is True
+    assert [(a.id, a.integration_name) for a in state.alerts] == [
+        ("a2", "Payroll"),
+        ("a1", "Billing"),
+    ]
+    # A resolved alert leaves the open list; the filter in force is what a tick reads.
+    store.alerts[1]["status"] = "resolved"
+    assert await state._live_tick() is True
+    assert [a.id for a in state.alerts] == ["a2"]
+    assert fake_api.requests[-1].url.params["status"] == "open"
+    await run(state.set_status_filter("resolved"))
+    assert await state._live_tick() is True
+    assert [a.id for a in state.alerts] == ["a1"]
+    assert fake_api.requests[-1].url.params["status"] == "resolved"
+    # The api down: the list stays, the page says updates paused, then recovers.
+    fake_api.on("GET", "/api/alerts", problem(503, "unavailable", "Service unavailable"))
+    assert await state._live_tick() is True
+    assert [a.id for a in state.alerts] == ["a1"] and state.problem_title == PAUSED
+    fake_api.on("GET", "/api/alerts", store.list)
+    assert await state._live_tick() is True and state.problem_title == ""
+
+
+async def test_a_tick_never_undoes_an_acknowledge(fake_api: FakeApi) -> None:
+    """The tick reads the list, an acknowledge lands meanwhile, the older read arrives."""
+    store = AlertsApi(fake_api, [alert("a1")])
+    state = signed_in(make_state(AlertsState, "/alerts"))
+    await run(state.load())
+    asked, answer_now = asyncio.Event(), asyncio.Event()
+    stale = [dict(a) for a in store.alerts]
+
+    async def slow_list(_request: httpx.Request) -> httpx.Response:
+        asked.set()
+        await answer_now.wait()
+        return httpx.Response(200, json={"items": stale, "next_cursor": None})
+
+    fake_api.on("GET", "/api/alerts", slow_list)
+    tick = asyncio.create_task(state._live_tick())
+    await asyncio.wait_for(asked.wait(), 1)
+    fake_api.on("GET", "/api/alerts", store.list)
+    await run(state.acknowledge("a1"))
+    answer_now.set()
+    assert await asyncio.wait_for(tick, 1) is True
+    assert state.alerts[0].acknowledged_at == "2026-11-27T14:02:00Z"
+
+
+async def test_the_loop_runs_while_mounted_and_stops(fake_api: FakeApi, monkeypatch) -> None:
+    AlertsApi(fake_api, [alert("a1")])
+    monkeypatch.setattr(alerts_state, "PAGE_INTERVAL_SECONDS", 0.01)
+    live.client_connected = lambda _token: True
+    state = signed_in(make_state(AlertsState, "/alerts", token="tab-a"))
+    loop = asyncio.create_task(AlertsState.start_live.fn(state))
+    await eventually(lambda: list_calls(fake_api) >= 2)
+    assert live.is_running("tab-a", PAGE_LIVE_NAME)
+    await run(AlertsState.stop_live.fn(state))  # on_unmount
+    assert await asyncio.wait_for(loop, 1) is None
+    calls = list_calls(fake_api)
+    await asyncio.sleep(0.05)
+    assert list_calls(fake_api) == calls and not live.is_running("tab-a", PAGE_LIVE_NAME)
+
+    # The tab's socket gone: the page's loop ends by itself.
+    live.client_connected = lambda _token: False
+    gone = live.run_poll_loop(state, PAGE_LIVE_NAME, state._live_tick, interval=0.01, grace=0.02)
+    assert await asyncio.wait_for(gone, 1) is True
+    assert not live.is_running("tab-a", PAGE_LIVE_NAME)
+
+    # The key revoked: the loop ends and the tab goes to /login.
+    live.client_connected = lambda _token: True
+    fake_api.on("GET", "/api/alerts", problem(401, "unauthorized", "Unauthorized"))
+    outcome = await asyncio.wait_for(AlertsState.start_live.fn(state), 1)
+    assert "/login" in str(outcome) and not state.signed_in
+
+
+def test_the_page_starts_and_stops_its_loop_in_the_background() -> None:
+    handlers = AlertsState.event_handlers
+    assert handlers["start_live"].is_background and handlers["stop_live"].is_background
+
+
+def list_calls(fake_api: FakeApi) -> int:
+    return sum(1 for r in fake_api.requests if r.url.path == "/api/alerts")
+
+
+async def eventually(check: Any, timeout: float = 1.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not check():
+        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
+        await asyncio.sleep(0.01)
