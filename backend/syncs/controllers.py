@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 from litestar import Controller, Request, Response, get, post, put
 from litestar.di import Provide
 from litestar.openapi import ResponseSpec
 from litestar.params import Parameter
 
-from backend.integrations.controllers import provide_scope
+from backend.integrations.controllers import provide_scope, request_meta
 from backend.lib.bodies import strict_body
 from backend.lib.pagination import (
     choice_parameter,
@@ -20,6 +21,7 @@ from backend.lib.pagination import (
     parse_choice,
 )
 from backend.lib.tenancy import TenantScope
+from backend.observability.services import write_audit
 from backend.syncs import schedules, services
 from backend.syncs.schemas import (
     SyncedRecordPage,
@@ -31,6 +33,27 @@ from backend.syncs.schemas import (
     SyncScheduleUpdate,
 )
 from backend.tenants.services import TenantContext
+
+
+async def audit(
+    request: Request[TenantContext, Any, Any],
+    tenancy: TenantScope,
+    action: str,
+    target: tuple[str, str],
+    details: dict[str, Any],
+) -> None:
+    """Who started, cancelled or rescheduled syncs, from where (GET /api/audit)."""
+    meta = request_meta(request)
+    await write_audit(
+        tenancy.tenant_id,
+        meta.actor,
+        action,
+        target[0],
+        target[1],
+        ip=meta.ip,
+        user_agent=meta.user_agent,
+        details=details,
+    )
 
 
 class SyncController(Controller):
@@ -62,6 +85,10 @@ class SyncController(Controller):
         job, created = await services.trigger(
             tenancy, integration_id, body, request.app.state.redis
         )
+        if created:
+            details = {"integration_id": str(job["integration"]), "stream": job["stream"]}
+            details["mode"] = job["mode"]
+            await audit(request, tenancy, "sync.triggered", ("sync_job", str(job["id"])), details)
         return Response(
             SyncJobResult(services.to_wire(job)),
             status_code=202 if created else 200,
@@ -105,9 +132,16 @@ class SyncController(Controller):
         status_code=200,
     )
     async def cancel_sync_job(
-        self, tenancy: TenantScope, integration_id: str, job_id: str
+        self,
+        request: Request[TenantContext, Any, Any],
+        tenancy: TenantScope,
+        integration_id: str,
+        job_id: str,
     ) -> SyncJobResult:
-        job = await services.cancel_job(tenancy, integration_id, job_id)
+        job, cancelled = await services.cancel_job(tenancy, integration_id, job_id)
+        if cancelled:
+            details = {"integration_id": str(job["integration"]), "stream": job["stream"]}
+            await audit(request, tenancy, "sync.cancelled", ("sync_job", str(job["id"])), details)
         return SyncJobResult(services.to_wire(job))
 
     @get(
@@ -164,4 +198,9 @@ class SyncController(Controller):
         data: SyncScheduleUpdate,
     ) -> SyncSchedule:
         body: SyncScheduleUpdate = await strict_body(request, SyncScheduleUpdate)
-        return await schedules.update_schedule(tenancy, integration_id, body)
+        schedule = await schedules.update_schedule(tenancy, integration_id, body)
+        changes = msgspec.to_builtins(body)
+        await audit(
+            request, tenancy, "sync.schedule_updated", ("integration", integration_id), changes
+        )
+        return schedule

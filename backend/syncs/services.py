@@ -281,15 +281,21 @@ async def list_jobs(
     return await paginate(query, time_column="created_at", cursor=cursor, limit=limit)
 
 
-async def cancel_job(scope: TenantScope, integration_id: str, job_id: str) -> dict[str, Any]:
+async def cancel_job(
+    scope: TenantScope, integration_id: str, job_id: str
+) -> tuple[dict[str, Any], bool]:
     """Cancel a queued or running job (a running one stops at its next page commit, which
-    is fenced on the job still running). Cancelling a cancelled job answers it again; a
-    job that already succeeded or failed is 409."""
+    is fenced on the job still running). Returns (job, cancelled now). Cancelling a
+    cancelled job answers it again; a job that already succeeded or failed is 409."""
     job = await get_job(scope, integration_id, job_id)
-    await scope.update(
-        IntegrationSyncJob,
-        {IntegrationSyncJob.status: "cancelled", IntegrationSyncJob.finished_at: utc_now()},
-    ).where((IntegrationSyncJob.id == job["id"]) & IntegrationSyncJob.status.is_in(list(LIVE)))
+    changed = (
+        await scope.update(
+            IntegrationSyncJob,
+            {IntegrationSyncJob.status: "cancelled", IntegrationSyncJob.finished_at: utc_now()},
+        )
+        .where((IntegrationSyncJob.id == job["id"]) & IntegrationSyncJob.status.is_in(list(LIVE)))
+        .returning(IntegrationSyncJob.id)
+    )
     job = await scope.get(IntegrationSyncJob, job["id"], "sync job")
     if job["status"] != "cancelled":
         raise Problem(
@@ -299,7 +305,7 @@ async def cancel_job(scope: TenantScope, integration_id: str, job_id: str) -> di
             kind="job-finished",
             title="Sync job finished",
         )
-    return job
+    return job, bool(changed)
 
 
 def to_wire(job: dict[str, Any]) -> schemas.SyncJob:

@@ -65,6 +65,14 @@ async def test_a_trigger_queues_a_job_and_answers_202_with_it(
     [row] = await raw_rows("SELECT * FROM integration_sync_job WHERE id = $1::uuid", job["id"])
     assert row["tenant"] == tenant.id and row["status"] == "queued"
     assert job["id"] in await queued_sync_ids()
+    audit = (await client.get("/api/audit", headers=tenant.headers)).json()["items"]
+    [entry] = [a for a in audit if a["action"] == "sync.triggered"]
+    assert (entry["target_type"], entry["target_id"]) == ("sync_job", job["id"])
+    assert entry["details"] == {
+        "integration_id": str(made.id),
+        "stream": "customers",
+        "mode": "incremental",
+    }
 
 
 async def test_a_second_trigger_answers_200_with_the_live_job(
@@ -294,6 +302,8 @@ async def test_cancelling_a_queued_job(client, tenant, make_integration, raw_row
     # Idempotent, and the stream is free for a new job.
     again = await client.post(cancel_url, headers=tenant.headers)
     assert again.status_code == 200 and again.json()["job"] == body
+    audit = (await client.get("/api/audit", headers=tenant.headers)).json()["items"]
+    assert [a["target_id"] for a in audit if a["action"] == "sync.cancelled"] == [job["id"]]
     assert (await trigger(client, tenant, made, stream="customers")).status_code == 202
 
 

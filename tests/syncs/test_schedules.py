@@ -91,6 +91,10 @@ async def test_a_schedule_round_trips_and_pauses(client, tenant, make_integratio
     assert short.json()["streams"] == {"customers": {"every_minutes": 5, "mode": "incremental"}}
     off = await client.put(url(made), json={"streams": {}}, headers=tenant.headers)
     assert off.json() == {"streams": {}, "paused": False}
+    audit = (await client.get("/api/audit", headers=tenant.headers)).json()["items"]
+    changes = [a for a in audit if a["action"] == "sync.schedule_updated"]
+    assert {a["target_id"] for a in changes} == {str(made.id)} and len(changes) == 5
+    assert changes[-1]["details"] == {"streams": wanted, "paused": None}
 
 
 async def test_pausing_an_unsaved_schedule_keeps_the_defaults(
