@@ -20,6 +20,8 @@ log = logging.getLogger(__name__)
 DEFAULT_API_URL = "http://127.0.0.1:8000"
 # Short: the dashboard polls every second, and a page must answer even when the api is down.
 DEFAULT_TIMEOUT = httpx.Timeout(5.0, connect=2.0)
+# The media type of a YAML body (the mapping import with ?format=yaml).
+YAML_MEDIA_TYPE = "application/yaml"
 
 # The api's vocabularies (backend/lib/vocab.py), mirrored because the dashboard imports nothing
 # from backend/; tests/dashboard/test_vocab.py checks that the two agree.
@@ -331,10 +333,18 @@ class SwitchboardClient:
         *,
         params: dict[str, Any] | None = None,
         json: Any = None,
+        content: bytes | None = None,
+        content_type: str | None = None,
     ) -> Any:
+        headers = {"Content-Type": content_type} if content_type else None
         try:
             response = await self._http.request(
-                method, path, params=_clean(params or {}), json=json
+                method,
+                path,
+                params=_clean(params or {}),
+                json=json,
+                content=content,
+                headers=headers,
             )
         except httpx.TimeoutException:
             raise ApiError(
@@ -543,10 +553,18 @@ class SwitchboardClient:
     async def export_mappings(self, integration_id: str) -> MappingExport:
         return await self._request("GET", _mapping_path(integration_id, "/export"))
 
-    async def import_mappings(self, integration_id: str, document: Any) -> list[Mapping]:
-        answer = await self._request(
-            "POST", _mapping_path(integration_id, "/import"), json=document
-        )
+    async def import_mappings(
+        self, integration_id: str, document: Any, *, yaml: bytes | None = None
+    ) -> list[Mapping]:
+        """Import `document` (sent as JSON), or with `yaml` a YAML file's bytes as they are
+        (`?format=yaml`: the api reads them, refusing anchors and aliases)."""
+        path = _mapping_path(integration_id, "/import")
+        if yaml is not None:
+            answer = await self._request(
+                "POST", path, params={"format": "yaml"}, content=yaml, content_type=YAML_MEDIA_TYPE
+            )
+        else:
+            answer = await self._request("POST", path, json=document)
         return answer["items"]
 
     async def list_alerts(
