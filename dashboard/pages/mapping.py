@@ -78,14 +78,30 @@ def _source_bar() -> rx.Component:
 
 
 def _chip(t: TransformChip, position: rx.Var[int], index: rx.Var[int]) -> rx.Component:
+    editing = (S.chip_rule == index) & (S.chip_position == position)
     return rx.badge(
-        rx.text(
-            t.label,
-            font_family="monospace",
-            size="1",
-            overflow="hidden",
-            text_overflow="ellipsis",
-            white_space="nowrap",
+        # The label is a button: a click opens the transform form filled with this one.
+        rx.el.button(
+            rx.text(
+                t.label,
+                font_family="monospace",
+                size="1",
+                overflow="hidden",
+                text_overflow="ellipsis",
+                white_space="nowrap",
+            ),
+            type="button",
+            on_click=S.edit_transform(index, position),
+            aria_label="Edit transform " + t.label,
+            aria_pressed=editing,
+            id=f"rule-{index}-transform-{position}",
+            style={
+                "all": "unset",
+                "cursor": "pointer",
+                "min_width": "0",
+                "overflow": "hidden",
+                "display": "inline-flex",
+            },
         ),
         rx.icon_button(
             rx.icon("x", size=10),
@@ -95,7 +111,7 @@ def _chip(t: TransformChip, position: rx.Var[int], index: rx.Var[int]) -> rx.Com
             aria_label="Remove transform",
             id=f"rule-{index}-remove-transform-{position}",
         ),
-        variant="soft",
+        variant=rx.cond(editing, "solid", "soft"),
         radius="full",
         class_name="transform-chip",
         title=t.label,
@@ -119,7 +135,23 @@ def _chip_form(index: rx.Var[int]) -> rx.Component:
                 flex="1",
                 min_width="12rem",
             ),
-            rx.button("Add transform", size="1", on_click=S.add_transform, id="chip-add"),
+            rx.button(
+                rx.cond(S.chip_position >= 0, "Save transform", "Add transform"),
+                size="1",
+                on_click=S.add_transform,
+                id="chip-add",
+            ),
+            rx.cond(
+                S.chip_position >= 0,
+                rx.button(
+                    "Cancel",
+                    size="1",
+                    variant="soft",
+                    color_scheme="gray",
+                    on_click=S.edit_transform(index, S.chip_position),
+                    id="chip-cancel",
+                ),
+            ),
             rx.cond(S.chip_error != "", rx.text(S.chip_error, color_scheme="red", size="1")),
             spacing="2",
             wrap="wrap",
@@ -452,10 +484,15 @@ def _transfer() -> rx.Component:
                 variant="soft",
                 loading=S.busy == "import",
                 type="button",
+                title="Import an export: a .json, .yaml or .yml file",
                 id="mapping-import-button",
             ),
             id=IMPORT_ID,
-            accept={"application/json": [".json"]},
+            accept={
+                "application/json": [".json"],
+                "application/yaml": [".yaml", ".yml"],
+                "text/yaml": [".yaml", ".yml"],
+            },
             multiple=False,
             max_files=1,
             on_drop=S.import_file(rx.upload_files(upload_id=IMPORT_ID)),

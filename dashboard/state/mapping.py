@@ -26,6 +26,8 @@ from dashboard.state.session import AuthState, ProblemMixin
 ALL_SOURCES = "*"
 VERSIONS_LIMIT = 50
 IMPORT_MAX_BYTES = 2_000_000
+# Files named so are sent as they are, as YAML (`?format=yaml`); any other is read as JSON.
+YAML_SUFFIXES = (".yaml", ".yml")
 # The transform ops the api knows (docs/api.md "Field mappings"), offered in the editor.
 TRANSFORM_OPS = [
     "trim",
@@ -207,8 +209,10 @@ class MappingState(ProblemMixin, AuthState):
     rule_errors: list[str] = []
     dirty: bool = False  # the draft differs from the rules in force
     _baseline: str = ""
-    # A new transform being added to a rule (op + its fields as JSON).
+    # The transform form: on rule `chip_rule`, adding a transform (`chip_position` -1) or
+    # editing the one at `chip_position` in place (op + its fields as JSON).
     chip_rule: int = -1
+    chip_position: int = -1
     chip_op: str = "trim"
     chip_args: str = ""
     chip_error: str = ""
@@ -291,7 +295,7 @@ class MappingState(ProblemMixin, AuthState):
         self.rule_errors = [""] * len(self.rules)
         self._baseline = self._draft_json()
         self.dirty = False
-        self.chip_rule = -1
+        self._close_chip_form()
 
     def _draft_json(self) -> str:
         return json.dumps([to_rule(r) for r in self.rules], sort_keys=True)
@@ -392,7 +396,7 @@ class MappingState(ProblemMixin, AuthState):
             return None
         self.rules = [r for i, r in enumerate(self.rules) if i != index]
         self.rule_errors = [e for i, e in enumerate(self.rule_errors) if i != index]
-        self.chip_rule = -1
+        self._close_chip_form()
         return self._edited()
 
     @rx.event
@@ -404,7 +408,7 @@ class MappingState(ProblemMixin, AuthState):
         rules[index], rules[other] = rules[other], rules[index]
         errors[index], errors[other] = errors[other], errors[index]
         self.rules, self.rule_errors = rules, errors
-        self.chip_rule = -1
+        self._close_chip_form()
         return self._edited()
 
     @rx.event
@@ -414,12 +418,38 @@ class MappingState(ProblemMixin, AuthState):
         row = self.rules[index]
         row.transforms = [t for i, t in enumerate(row.transforms) if i != position]
         self.rules = list(self.rules)
+        if self.chip_rule == index and self.chip_position >= 0:
+            self._close_chip_form()  # the chip being edited moved or is gone
         return self._edited()
+
+    def _close_chip_form(self) -> None:
+        self.chip_rule, self.chip_position = -1, -1
+        self.chip_args, self.chip_error = "", ""
 
     @rx.event
     def open_chip_form(self, index: int):
-        self.chip_rule = index if self.chip_rule != index else -1
+        """The "+" of a rule: a form to add a transform (a second click closes it)."""
+        if self.chip_rule == index and self.chip_position < 0:
+            self._close_chip_form()
+            return
+        self.chip_rule, self.chip_position = index, -1
         self.chip_op, self.chip_args, self.chip_error = "trim", "", ""
+
+    @rx.event
+    def edit_transform(self, index: int, position: int):
+        """A click on a chip: the same form, filled with that transform, to change it in
+        place (a second click on the chip closes it)."""
+        if not 0 <= index < len(self.rules):
+            return
+        transforms = self.rules[index].transforms
+        if not 0 <= position < len(transforms):
+            return
+        if (self.chip_rule, self.chip_position) == (index, position):
+            self._close_chip_form()
+            return
+        current = transforms[position]
+        self.chip_rule, self.chip_position = index, position
+        self.chip_op, self.chip_args, self.chip_error = current.op, current.args, ""
 
     @rx.event
     def set_chip_op(self, value: str):
@@ -448,9 +478,14 @@ class MappingState(ProblemMixin, AuthState):
                 self.chip_error = 'Give the fields as a JSON object, e.g. {"sep": ","}'
                 return None
         row = self.rules[index]
-        row.transforms = [*row.transforms, chip({"op": self.chip_op, **params})]
+        made = chip({"op": self.chip_op, **params})
+        position = self.chip_position
+        if 0 <= position < len(row.transforms):
+            row.transforms = [made if i == position else t for i, t in enumerate(row.transforms)]
+        else:
+            row.transforms = [*row.transforms, made]
         self.rules = list(self.rules)
-        self.chip_rule, self.chip_args, self.chip_error = -1, "", ""
+        self._close_chip_form()
         return self._edited()
 
     @rx.event
@@ -661,7 +696,9 @@ class MappingState(ProblemMixin, AuthState):
 
     @rx.event
     async def import_file(self, files: list[rx.UploadFile]):
-        """Import an export document (JSON): every source saved, or none."""
+        """Import an export document: every source saved, or none. A .json file is read
+        here (a clear message when it is not JSON); a .yaml/.yml file is sent to the api as
+        it is, as YAML, and the api says where it is malformed."""
         if not files:
             return
         self.message = ""
@@ -672,12 +709,19 @@ class MappingState(ProblemMixin, AuthState):
             self.problem_title = "The file was not imported"
             self.problem_detail = f"It is over {IMPORT_MAX_BYTES // 1_000_000} MB."
             return
-        try:
-            document = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError) as exc:
-            self.problem_title = "The file was not imported"
-            self.problem_detail = f"{upload.name or 'The file'} is not a JSON export: {exc}"
-            return
+        name = str(upload.name or "")
+        as_yaml = name.lower().endswith(YAML_SUFFIXES)
+        document: Any = None
+        if not as_yaml:
+            try:
+                document = json.loads(raw.decode("utf-8"))
+            except (UnicodeDecodeError, ValueError) as exc:
+                self.problem_title = "The file was not imported"
+                self.problem_detail = (
+                    f"{name or 'The file'} is not a JSON export: {exc} "
+                    "(a YAML export is read from a .yaml or .yml file)"
+                )
+                return
         api = self._api()
         if api is None:
             yield self._to_login()
@@ -686,7 +730,9 @@ class MappingState(ProblemMixin, AuthState):
         yield
         try:
             async with api:
-                mappings = await api.import_mappings(self.integration_id, document)
+                mappings = await api.import_mappings(
+                    self.integration_id, document, yaml=raw if as_yaml else None
+                )
                 everything = await api.list_mappings(self.integration_id)
         except ApiError as exc:
             self.busy = ""

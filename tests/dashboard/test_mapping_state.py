@@ -392,3 +392,96 @@ def test_rules_round_trip_and_defaults() -> None:
     assert "default" not in to_rule(RuleRow(target="x", source="y"))
     at_rule, other = errors_at_rules({"rules.0": "dup", "sample": "missing"}, 1)
     assert at_rule == ["rule: dup"] and other == ["sample: missing"]
+
+
+async def test_a_chip_is_edited_in_place(fake_api: FakeApi) -> None:
+    serve(fake_api)
+    state = await loaded(fake_api)
+    state.edit_transform(0, 0)  # a click on minor_to_major(currency=…)
+    assert (state.chip_rule, state.chip_position) == (0, 0)
+    assert state.chip_op == "minor_to_major"
+    assert json.loads(state.chip_args) == {"currency": "data.object.currency"}
+    state.set_chip_args("{oops")
+    assert state.add_transform() is None and "not JSON" in state.chip_error
+    assert to_rule(state.rules[0])["transforms"] == CHARGE_RULES[0]["transforms"]
+    state.set_chip_args('{"currency": "data.object.currency_code"}')
+    assert state.add_transform() == MappingState.refresh_preview  # the preview follows
+    assert to_rule(state.rules[0])["transforms"] == [
+        {"op": "minor_to_major", "currency": "data.object.currency_code"}
+    ]
+    assert (
+        state.rules[0].transforms[0].label == "minor_to_major(currency=data.object.currency_code)"
+    )
+    assert state.dirty and (state.chip_rule, state.chip_position) == (-1, -1)
+
+    # Another op in place of `upper`, its neighbours untouched; not appended.
+    state.open_chip_form(1)
+    state.set_chip_op("trim")
+    state.add_transform()
+    assert [t.op for t in state.rules[1].transforms] == ["upper", "trim"]
+    state.edit_transform(1, 0)
+    state.set_chip_op("lower")
+    state.set_chip_args("")
+    state.add_transform()
+    assert [t.op for t in state.rules[1].transforms] == ["lower", "trim"]
+
+    # A second click on the chip closes the form; "+" switches it to adding.
+    state.edit_transform(1, 1)
+    state.edit_transform(1, 1)
+    assert state.chip_rule == -1
+    state.edit_transform(1, 1)
+    state.open_chip_form(1)
+    assert (state.chip_rule, state.chip_position, state.chip_args) == (1, -1, "")
+    # Removing the chip being edited closes the form instead of editing its neighbour.
+    state.edit_transform(1, 0)
+    state.remove_transform(1, 0)
+    assert (state.chip_rule, state.chip_position) == (-1, -1)
+    assert [t.op for t in state.rules[1].transforms] == ["trim"]
+    state.edit_transform(1, 5)  # no such chip: nothing opens
+    assert state.chip_rule == -1
+
+
+YAML_EXPORT = b"""connector: stripe
+mappings:
+- source: invoice.paid
+  rules:
+  - target: n
+    source: number
+    transforms:
+    - op: trim
+"""
+
+
+async def test_a_yaml_file_is_imported_as_yaml(fake_api: FakeApi) -> None:
+    serve(fake_api)
+    state = await loaded(fake_api)
+    rules = [{"target": "n", "source": "number", "transforms": [{"op": "trim"}]}]
+    imported = {"source": "invoice.paid", "rules": rules, "version": 1, "updated_at": None}
+    fake_api.on("POST", BASE + "/import", {"items": [imported]})
+    serve(fake_api, [imported])
+    await run(state.import_file([Upload("mappings.yaml", YAML_EXPORT)]))
+    request = [r for r in fake_api.requests if r.url.path == BASE + "/import"][-1]
+    assert request.url.params["format"] == "yaml"
+    assert request.headers["content-type"] == "application/yaml"
+    assert request.content == YAML_EXPORT  # as the file has it, never re-encoded
+    assert state.message == "Imported 1 source: invoice.paid." and state.problem_title == ""
+    assert "invoice.paid" in state.sources
+
+    # The api's words on a malformed file are shown; a .yml is YAML too.
+    fake_api.on(
+        "POST",
+        BASE + "/import",
+        problem(400, "validation", "Bad request", "YAML is malformed (line 2)"),
+    )
+    await run(state.import_file([Upload("m.YML", b"mappings: [\n  - {")]))
+    assert state.problem_title == "The file was not imported: nothing was saved"
+    assert state.problem_detail == "YAML is malformed (line 2)"
+    request = [r for r in fake_api.requests if r.url.path == BASE + "/import"][-1]
+    assert request.url.params["format"] == "yaml" and request.content == b"mappings: [\n  - {"
+
+    # A .json file is still read here, and sent as JSON.
+    await run(state.import_file([Upload("m.json", YAML_EXPORT)]))
+    assert "m.json is not a JSON export" in state.problem_detail
+    assert "YAML" in state.problem_detail
+    requests = [r for r in fake_api.requests if r.url.path == BASE + "/import"]
+    assert len(requests) == 2
