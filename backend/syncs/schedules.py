@@ -27,8 +27,9 @@ from backend.lib.tenancy import TenantScope
 from backend.settings import get_settings
 from backend.syncs import services
 from backend.syncs.schedule_tables import SyncSchedule
-from backend.syncs.schemas import ScheduledMode, StreamSchedule, SyncScheduleUpdate
+from backend.syncs.schemas import StreamSchedule, SyncScheduleUpdate
 from backend.syncs.schemas import SyncSchedule as SyncScheduleWire
+from backend.syncs.triggers import run_pending_webhook_syncs
 
 log = logging.getLogger("switchboard.syncs.schedules")
 
@@ -37,10 +38,6 @@ DEFAULT_EVERY_MINUTES = 60
 # few seconds after one firing is due again at the firing one interval later.
 DUE_SLACK = dt.timedelta(seconds=30)
 _BATCH = 500
-
-
-def default_mode(stream: StreamSpec) -> ScheduledMode:
-    return "incremental" if "incremental" in stream.modes else "full"
 
 
 def _granted(provider: Provider, stream: StreamSpec, scopes: Any) -> bool:
@@ -54,7 +51,7 @@ def default_streams(provider: Provider, integration: dict[str, Any]) -> dict[str
     if integration["test_mode"]:
         return {}
     return {
-        s.name: StreamSchedule(every_minutes=DEFAULT_EVERY_MINUTES, mode=default_mode(s))
+        s.name: StreamSchedule(every_minutes=DEFAULT_EVERY_MINUTES, mode=services.default_mode(s))
         for s in provider.spec.streams
         if s.modes and _granted(provider, s, integration["scopes"])
     }
@@ -175,11 +172,6 @@ FROM unnest($1::uuid[], $2::text[]) AS p(integration, stream)
 """
 
 
-def decode_jsonb(value: Any) -> Any:
-    """A jsonb value as asyncpg returns it (text: the pool has no JSON codec), decoded."""
-    return msgspec.json.decode(value) if isinstance(value, (str, bytes)) else value
-
-
 async def _due_in_batch(
     rows: list[Any], now: dt.datetime
 ) -> list[tuple[dict[str, Any], Provider, StreamSpec, str]]:
@@ -192,8 +184,8 @@ async def _due_in_batch(
             provider = get_provider(row["connector"])
         except KeyError:
             continue
-        integration = {**dict(row), "scopes": decode_jsonb(row["scopes"])}
-        streams = effective_streams(provider, integration, decode_jsonb(row["streams"]))
+        integration = {**dict(row), "scopes": services.decode_jsonb(row["scopes"])}
+        streams = effective_streams(provider, integration, services.decode_jsonb(row["streams"]))
         for name, schedule in streams.items():
             spec = services.find_stream(provider, name)
             if spec is not None and _granted(provider, spec, integration["scopes"]):
@@ -216,7 +208,8 @@ async def _due_in_batch(
 
 async def enqueue_scheduled_syncs(ctx: dict[str, Any]) -> int:
     """Worker cron: start every scheduled stream whose interval has passed (a stream with a
-    live job keeps it: the live-job index). Returns how many jobs it created."""
+    live job keeps it: the live-job index), and the webhook-triggered streams that waited
+    for their running job to end. Returns how many jobs it created."""
     now = utc_now()
     total = 0
     after = uuid.UUID(int=0)
@@ -234,6 +227,7 @@ async def enqueue_scheduled_syncs(ctx: dict[str, Any]) -> int:
         if len(rows) < _BATCH:
             break
         after = rows[-1]["id"]
+    total += await run_pending_webhook_syncs(ctx.get("redis"))
     if total:
         log.info("scheduled %d sync jobs", total)
     return total

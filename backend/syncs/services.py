@@ -14,6 +14,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
 from piccolo.columns.combination import WhereRaw
 
 from backend.connectors.registry import Provider, get_provider
@@ -49,6 +50,16 @@ class Target:
 
 def find_stream(provider: Provider, name: str) -> StreamSpec | None:
     return next((s for s in provider.spec.streams if s.name == name), None)
+
+
+def default_mode(stream: StreamSpec) -> schemas.ScheduledMode:
+    """How automatic syncs read a stream: incremental where it can."""
+    return "incremental" if "incremental" in stream.modes else "full"
+
+
+def decode_jsonb(value: Any) -> Any:
+    """A jsonb value as asyncpg returns it (text: the pool has no JSON codec), decoded."""
+    return msgspec.json.decode(value) if isinstance(value, (str, bytes)) else value
 
 
 def _streams_hint(provider: Provider) -> str:

@@ -177,6 +177,45 @@ async def test_a_burst_of_events_starts_one_job_per_stream(
 
 
 @pytest.mark.usefixtures("stripe_triggered")
+async def test_a_change_during_a_running_job_is_read_once_that_job_ends(
+    client, tenant, make_integration, raw_rows
+) -> None:
+    """The running job may be past the change: the stream waits in the pending set, and
+    the schedule cron starts it after the job ends (not while it still runs)."""
+    from backend.syncs.schedules import enqueue_scheduled_syncs
+    from backend.syncs.triggers import pending_key
+
+    made = await stripe(make_integration, tenant)
+    await client.put(
+        f"/api/integrations/{made.id}/schedule", json={"streams": {}}, headers=tenant.headers
+    )
+    event = ProcessedEvent(tenant.id, made.id, "stripe", "customer.updated")
+    assert await trigger(event) == 1
+    [first] = await jobs_of(raw_rows, made)
+    await set_job(first["id"], status="running")
+    client_redis = await redis()
+    try:
+        assert await trigger(event, event) == 0
+        member = f"{tenant.id}:{made.id}:customers"
+        assert await client_redis.sismember(pending_key(), member)
+
+        await enqueue_scheduled_syncs({"redis": client_redis})  # still running: still pending
+        assert len(await jobs_of(raw_rows, made)) == 1
+        assert await client_redis.sismember(pending_key(), member)
+
+        await set_job(first["id"], status="succeeded")
+        await enqueue_scheduled_syncs({"redis": client_redis})
+        jobs = await jobs_of(raw_rows, made)
+        assert [(j["stream"], j["trigger"], j["status"]) for j in jobs[1:]] == [
+            ("customers", "webhook", "queued")
+        ]
+        assert not await client_redis.sismember(pending_key(), member)
+        assert jobs[1]["id"] in await queued_sync_ids()
+    finally:
+        await client_redis.aclose()
+
+
+@pytest.mark.usefixtures("stripe_triggered")
 async def test_paused_disconnected_and_foreign_integrations_start_nothing(
     client, tenant, make_tenant, make_integration, raw_rows
 ) -> None:
