@@ -58,6 +58,13 @@ async def test_a_worker_killed_mid_sync_is_taken_over_with_nothing_lost_or_dupli
     stripe_api.delay = 0.2  # so the kill lands mid-run
     made = await stripe_integration()
     job_id = await make_sync_job(made, "customers", "full")
+    # The worker process sweeps every live job of this database: earlier tests' leftovers
+    # would read this test's provider too.
+    await pool().execute(
+        "UPDATE integration_sync_job SET status = 'cancelled', finished_at = now() "
+        "WHERE status IN ('queued', 'running') AND id <> $1",
+        job_id,
+    )
     log = tempfile.NamedTemporaryFile(prefix="sync-crash-", suffix=".log")  # noqa: SIM115
     first = start_worker(log)
     second = None

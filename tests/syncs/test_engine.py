@@ -166,6 +166,15 @@ async def test_one_live_job_per_stream(stripe_integration, make_sync_job) -> Non
     again = await make_sync_job(made, STREAM, "incremental")
     other = await make_sync_job(made, "charges", "full")
     assert again == first and other != first
+    # A finished job frees the stream.
+    await pool().execute(
+        "UPDATE integration_sync_job SET status = 'cancelled' WHERE id = ANY($1::uuid[])",
+        [first, other],
+    )
+    assert await make_sync_job(made, STREAM, "full") not in (first, other)
+    await pool().execute(
+        "UPDATE integration_sync_job SET status = 'cancelled' WHERE integration = $1", made.id
+    )
 
 
 async def test_a_cancelled_job_stops_at_its_next_page(
