@@ -262,8 +262,14 @@ async def test_oauth_connect_through_the_local_authorization_server(
     # The person refuses at the provider: the page says so in words, and the status shows it.
     auth.deny = True
     try:
-        await page.goto(stack.url("/connect/github"))
+        # By clicking, and only once the form has loaded: a name typed before the page's
+        # state arrives is lost, and the form then (rightly) asks for one.
+        await page.locator("#sidebar #nav-catalog").click()
+        await page.locator("#connect-github").click()
+        await expect(page.locator("#page-title")).to_have_text("Connect GitHub", timeout=UI_TIMEOUT)
+        await expect(submit).to_have_text("Connect with GitHub")
         await page.locator("#field-name").fill("GitHub (declined)")
+        await expect(page.locator("#field-name")).to_have_value("GitHub (declined)")
         await page.locator("#connect-submit").click()
         await expect(page).to_have_url(re.compile(r"\?oauth=error"), timeout=UI_TIMEOUT)
     finally:
