@@ -187,35 +187,25 @@ class AlertsState(ProblemMixin, AuthState):
         async for update in self._fetch(self.next_cursor):
             yield update
 
+    def _action_message(self, text: str) -> None:
+        self.message = text
+
     @rx.event
     async def acknowledge(self, alert_id: str):
-        if self.busy:
-            return
-        api = self._api()
-        if api is None:
-            yield self._to_login()
-            return
-        self.busy = f"ack-{alert_id}"
-        self.message = ""
-        self._clear_problem()
-        yield
-        try:
-            async with api:
-                entry = await api.ack_alert(alert_id)
-                count, more = await count_unacknowledged(api)
-        except ApiError as exc:
-            self.busy = ""
-            yield self._show_problem(exc)
-            if self.problem_title:
-                self.problem_title = f"The alert was not acknowledged: {self.problem_title}"
-            return
-        self.busy = ""
-        row = alert_row(entry, self._names)
-        self.alerts = [row if a.id == row.id else a for a in self.alerts]
-        self._writes += 1
-        self.message = f"Acknowledged: {row.message}"
-        badge = await self.get_state(AlertBadgeState)
-        badge._set_badge(count, more)
+        async def call(api: SwitchboardClient) -> str:
+            entry = await api.ack_alert(alert_id)
+            count, more = await count_unacknowledged(api)
+            row = alert_row(entry, self._names)
+            self.alerts = [row if a.id == row.id else a for a in self.alerts]
+            self._writes += 1
+            badge = await self.get_state(AlertBadgeState)
+            badge._set_badge(count, more)
+            return f"Acknowledged: {row.message}"
+
+        async for update in self._api_action(
+            f"ack-{alert_id}", call, failed="The alert was not acknowledged"
+        ):
+            yield update
 
     # -- live ------------------------------------------------------------------------------
 

@@ -267,30 +267,13 @@ class IntegrationState(ProblemMixin, AuthState):
 
     # -- actions -----------------------------------------------------------------------------
 
+    def _action_message(self, text: str) -> None:
+        self.action_message = text
+
     async def _act(self, name: str, call):  # type: ignore[no-untyped-def]
         """Run one action against the api with a busy flag and a readable failure."""
-        if self.busy:
-            return
-        api = self._api()
-        if api is None:
-            yield self._to_login()
-            return
-        self.busy = name
-        self.action_message = ""
-        self._clear_problem()
-        yield
-        try:
-            async with api:
-                message = await call(api)
-        except ApiError as exc:
-            self.busy = ""
-            yield self._show_problem(exc)
-            return
-        self.busy = ""
-        if isinstance(message, str):
-            self.action_message = message
-        elif message is not None:
-            yield message
+        async for update in self._api_action(name, call):
+            yield update
 
     @rx.event
     async def test_connection(self):

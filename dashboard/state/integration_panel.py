@@ -103,33 +103,8 @@ class PanelState(rx.State, mixin=True):
         live.stop(self.router.session.client_token, name)
 
     async def _act(self, name: str, call: Callable[[SwitchboardClient, str], Awaitable[Any]]):  # type: ignore[no-untyped-def]
-        """A person's action (an ordinary event): busy while it runs, its failure in words.
-
-        Yields state updates; `call` returns None, a message for the panel, or an EventSpec.
-        """
-        if self.busy:
-            return
-        api = self._api()
-        if api is None:
-            yield self._to_login()
-            return
+        """A person's action (an ordinary event) on this panel's integration: see
+        ProblemMixin._api_action; each panel names its own `_action_message` field."""
         integration_id = self._current_integration_id()
-        self.busy = name
-        self._clear_problem()
-        self._panel_message("")
-        yield
-        try:
-            async with api:
-                outcome = await call(api, integration_id)
-        except ApiError as exc:
-            self.busy = ""
-            yield self._show_problem(exc)
-            return
-        self.busy = ""
-        if isinstance(outcome, str):
-            self._panel_message(outcome)
-        elif outcome is not None:
-            yield outcome
-
-    def _panel_message(self, text: str) -> None:
-        """Where a panel says what its last action did (each panel has its own field)."""
+        async for update in self._api_action(name, lambda api: call(api, integration_id)):  # type: ignore[attr-defined]
+            yield update

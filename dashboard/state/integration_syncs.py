@@ -167,7 +167,7 @@ class SyncPanelState(PanelState, ProblemMixin, AuthState):
     def job_count(self) -> int:
         return len(self.jobs)
 
-    def _panel_message(self, text: str) -> None:
+    def _action_message(self, text: str) -> None:
         self.sync_message = text
 
     # -- live ------------------------------------------------------------------------------

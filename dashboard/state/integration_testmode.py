@@ -77,7 +77,7 @@ class SimulationPanelState(PanelState, ProblemMixin, AuthState):
     def fault_count(self) -> int:
         return len(self.faults)
 
-    def _panel_message(self, text: str) -> None:
+    def _action_message(self, text: str) -> None:
         self.testmode_message = text
 
     @rx.event

@@ -20,7 +20,15 @@ from typing import Any
 
 import reflex as rx
 
-from dashboard.client import ApiError, Event, Mapping, MappingVersion, PreviewResult, Rule
+from dashboard.client import (
+    ApiError,
+    Event,
+    Mapping,
+    MappingVersion,
+    PreviewResult,
+    Rule,
+    SwitchboardClient,
+)
 from dashboard.state.session import AuthState, ProblemMixin
 
 ALL_SOURCES = "*"
@@ -629,6 +637,14 @@ class MappingState(ProblemMixin, AuthState):
         self.version = int(mapping["version"])
         self._set_draft(list(mapping["rules"]))
         self.message = f"Saved {self.source} as version {self.version}."
+        async for update in self._reload_saved():
+            yield update
+
+    def _action_message(self, text: str) -> None:
+        self.message = text
+
+    async def _reload_saved(self):
+        """After a save or a restore: the versions list and the preview of the new draft."""
         async for update in self._load_versions():
             yield update
         async for update in self._run_preview():
@@ -636,33 +652,16 @@ class MappingState(ProblemMixin, AuthState):
 
     @rx.event
     async def restore(self, version: int):
-        if self.busy:
-            return
-        api = self._api()
-        if api is None:
-            yield self._to_login()
-            return
-        self.busy = f"restore-{version}"
-        self.message = ""
-        self._clear_problem()
-        yield
-        try:
-            async with api:
-                mapping = await api.restore_mapping_version(
-                    self.integration_id, self.source, int(version)
-                )
-        except ApiError as exc:
-            self.busy = ""
-            yield self._show_problem(exc)
-            return
-        self.busy = ""
-        self._saved = {**self._saved, self.source: mapping}
-        self.version = int(mapping["version"])
-        self._set_draft(list(mapping["rules"]))
-        self.message = f"Restored version {version} as version {self.version}."
-        async for update in self._load_versions():
-            yield update
-        async for update in self._run_preview():
+        async def call(api: SwitchboardClient) -> str:
+            mapping = await api.restore_mapping_version(
+                self.integration_id, self.source, int(version)
+            )
+            self._saved = {**self._saved, self.source: mapping}
+            self.version = int(mapping["version"])
+            self._set_draft(list(mapping["rules"]))
+            return f"Restored version {version} as version {self.version}."
+
+        async for update in self._api_action(f"restore-{version}", call, then=self._reload_saved):
             yield update
 
     # -- export, import -------------------------------------------------------------------

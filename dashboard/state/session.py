@@ -14,8 +14,9 @@ import hashlib
 import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import unquote
 
 import reflex as rx
@@ -232,6 +233,53 @@ class ProblemMixin(rx.State, mixin=True):
             detail = f"{detail} Retry after {exc.retry_after} s.".strip()
         self.problem_detail = detail
         return None
+
+    def _action_message(self, text: str) -> None:
+        """Where a page says what its last action did; a page with such words names its field."""
+
+    async def _api_action(
+        self,
+        name: str,
+        call: Callable[[SwitchboardClient], Awaitable[Any]],
+        *,
+        failed: str = "",
+        then: Callable[[], AsyncIterator[Any]] | None = None,
+    ) -> AsyncIterator[Any]:
+        """A person's action against the api: refused while another runs, `busy` is `name`
+        while it runs (the page shows it), its failure in the api's words (after `failed`, when
+        given); a 401 signs out and goes to /login.
+
+        Yields state updates; `call` returns None, a message (`_action_message`), or an
+        EventSpec (yielded); after a success, `then` (a reload with updates of its own) runs.
+        """
+        if self.busy:
+            return
+        api = self._api() if isinstance(self, AuthState) else None
+        if api is None:
+            if isinstance(self, AuthState):
+                yield self._to_login()
+            return
+        self.busy = name
+        self._clear_problem()
+        self._action_message("")
+        yield
+        try:
+            async with api:
+                outcome = await call(api)
+        except ApiError as exc:
+            self.busy = ""
+            yield self._show_problem(exc)
+            if failed and self.problem_title:
+                self.problem_title = f"{failed}: {self.problem_title}"
+            return
+        self.busy = ""
+        if isinstance(outcome, str):
+            self._action_message(outcome)
+        elif outcome is not None:
+            yield outcome
+        if then is not None:
+            async for update in then():
+                yield update
 
     @rx.event
     def dismiss_problem(self):
