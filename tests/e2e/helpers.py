@@ -1,12 +1,15 @@
-"""Helpers for the browser tests: sign-in, screenshots, signed webhook deliveries, timings."""
+"""Helpers for the browser tests: sign-in and navigation, screenshots, a test-mode Stripe
+integration and its signed webhook deliveries, timings."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import json
+import re
 import secrets
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +41,38 @@ async def sign_in(page: Page, base_url: str, api_key: str) -> None:
     await expect(page.locator("#page-title")).to_have_text("Catalog", timeout=UI_TIMEOUT)
 
 
+async def click_integration(page: Page, integration_id: str, name: str) -> None:
+    """Click the integration's link in the catalog and wait for its page's title."""
+    await page.locator(f"#integration-link-{integration_id}").click()
+    await expect(page.locator("#page-title")).to_have_text(name, timeout=UI_TIMEOUT)
+
+
+async def mark_document(page: Page) -> None:
+    """Tag the loaded document: a full page load would drop the tag."""
+    await page.evaluate("() => { window.__sbSameDocument = true; }")
+
+
+async def assert_same_document(page: Page) -> None:
+    assert await page.evaluate("() => window.__sbSameDocument === true"), (
+        "the page was reloaded: the test must reach it by client-side navigation"
+    )
+
+
+async def open_from_catalog(page: Page, integration_id: str, name: str) -> None:
+    """Click the integration's link in the catalog, as a person does (no page.goto)."""
+    await click_integration(page, integration_id, name)
+    await expect(page).to_have_url(re.compile(rf"/integrations/{integration_id}$"))
+    await expect(page.locator("#integration-status")).to_have_text("connected")
+    await assert_same_document(page)
+
+
+async def choose(page: Page, select_id: str, option: str) -> None:
+    """Pick an option of a Radix select as a person does: open it, click the option."""
+    await by_id(page, select_id).click()
+    await page.get_by_role("option", name=option, exact=True).click()
+    await expect(by_id(page, select_id)).to_contain_text(option)
+
+
 async def shoot(page: Page, name: str) -> None:
     """Full-page screenshots of what is on screen now at 1280 px and 390 px wide; the
     viewport is put back afterwards."""
@@ -55,7 +90,29 @@ async def shoot(page: Page, name: str) -> None:
         await page.set_viewport_size(original)
 
 
-# -- webhook deliveries ------------------------------------------------------------------------
+# -- a Stripe integration and its webhook deliveries ------------------------------------------
+
+
+async def create_stripe_integration(api: Any, tenant: Any, name: str) -> tuple[str, str, str]:
+    """A test-mode Stripe integration whose endpoint is set up by hand with a known signing
+    secret; returns (integration id, webhook URL, signing secret)."""
+    from backend.connectors.registry import get_provider
+
+    secret = "whsec_e2e_" + uuid.uuid4().hex
+    created = await api.post(
+        "/api/integrations",
+        json={
+            "connector_id": "stripe",
+            "name": name,
+            "credentials": get_provider("stripe").simulator.sample_credentials,
+            "test_mode": True,
+            "webhook_signing_secret": secret,
+        },
+        headers=tenant.headers,
+    )
+    assert created.status_code == 201, created.text
+    integration = created.json()["integration"]
+    return str(integration["id"]), str(integration["webhook_url"]), secret
 
 
 def stripe_event(event_type: str = "charge.succeeded") -> tuple[str, bytes]:

@@ -21,8 +21,15 @@ from typing import Any
 import pytest
 from playwright.async_api import Page, expect
 
-from .helpers import UI_TIMEOUT, by_id, shoot, sign_in, time_to_interactive
-from .test_mapping_editor import stripe_integration
+from .helpers import (
+    UI_TIMEOUT,
+    by_id,
+    click_integration,
+    create_stripe_integration,
+    shoot,
+    sign_in,
+    time_to_interactive,
+)
 
 # The badge polls every 3 s.
 BADGE_BUDGET_MS = 10_000
@@ -62,8 +69,8 @@ async def test_alert_from_a_fault_badge_acknowledge_and_overview(
     stack: Any, page: Page, api: Any, make_e2e_tenant: Any, metrics: Any, db_access: None
 ) -> None:
     tenant = await make_e2e_tenant("Acme Alerts")
-    integration_id, _, _ = await stripe_integration(api, tenant, "Checkout")
-    await stripe_integration(api, tenant, "Refunds")  # stays healthy
+    integration_id, _, _ = await create_stripe_integration(api, tenant, "Checkout")
+    await create_stripe_integration(api, tenant, "Refunds")  # stays healthy
     fault = await api.put(
         f"/api/integrations/{integration_id}/faults",
         json={"kind": "server_error"},
@@ -73,8 +80,7 @@ async def test_alert_from_a_fault_badge_acknowledge_and_overview(
 
     await sign_in(page, stack.dashboard_url, tenant.api_key)
     await expect(by_id(page, "alerts-badge-sidebar")).to_have_count(0)
-    await page.locator(f"#integration-link-{integration_id}").click()
-    await expect(page.locator("#page-title")).to_have_text("Checkout", timeout=UI_TIMEOUT)
+    await click_integration(page, integration_id, "Checkout")
     await page.locator("#action-test").click()
     await expect(page.locator("#action-message")).to_contain_text(
         "Connection test:", timeout=UI_TIMEOUT

@@ -13,20 +13,21 @@ from typing import Any
 import pytest
 from playwright.async_api import Page, expect
 
-from .helpers import UI_TIMEOUT, by_id, shoot, sign_in
-from .test_live_navigation import create_stripe_integration, mark_document, open_from_catalog
+from .helpers import (
+    UI_TIMEOUT,
+    by_id,
+    choose,
+    create_stripe_integration,
+    mark_document,
+    open_from_catalog,
+    shoot,
+    sign_in,
+)
 
 SYNC_TIMEOUT = 60_000
 METRICS_TIMEOUT = 30_000
 # The worker evaluates alert rules once a minute (at second 50); a margin for a busy machine.
 ALERT_TIMEOUT = 120_000
-
-
-async def choose(page: Page, select_id: str, option: str) -> None:
-    """Pick an option of a Radix select as a person does: open it, click the option."""
-    await by_id(page, select_id).click()
-    await page.get_by_role("option", name=option, exact=True).click()
-    await expect(by_id(page, select_id)).to_contain_text(option)
 
 
 async def open_tab(page: Page, name: str) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-import uuid
 from typing import Any
 
 from playwright.async_api import Page, expect
@@ -18,6 +17,10 @@ from playwright.async_api import Page, expect
 from .helpers import (
     LIVE_BUDGET_MS,
     UI_TIMEOUT,
+    assert_same_document,
+    create_stripe_integration,
+    mark_document,
+    open_from_catalog,
     seen_at,
     sign_in,
     stripe_event,
@@ -29,28 +32,6 @@ from .helpers import (
 LOOP_STOPPED_AFTER_S = 3.5
 
 
-async def create_stripe_integration(api: Any, tenant: Any, name: str) -> tuple[str, str, str]:
-    """A test-mode Stripe integration whose endpoint is set up by hand with a known signing
-    secret; returns (integration id, webhook URL, signing secret)."""
-    from backend.connectors.registry import get_provider
-
-    secret = "whsec_e2e_" + uuid.uuid4().hex
-    created = await api.post(
-        "/api/integrations",
-        json={
-            "connector_id": "stripe",
-            "name": name,
-            "credentials": get_provider("stripe").simulator.sample_credentials,
-            "test_mode": True,
-            "webhook_signing_secret": secret,
-        },
-        headers=tenant.headers,
-    )
-    assert created.status_code == 201, created.text
-    integration = created.json()["integration"]
-    return str(integration["id"]), str(integration["webhook_url"]), secret
-
-
 async def deliver(api: Any, webhook_url: str, secret: str, event_type: str) -> float:
     """POST a Stripe-signed delivery; returns when the api accepted it (epoch ms)."""
     _, body = stripe_event(event_type)
@@ -58,26 +39,6 @@ async def deliver(api: Any, webhook_url: str, secret: str, event_type: str) -> f
     accepted_at = time.time() * 1000
     assert response.is_success, response.text
     return accepted_at
-
-
-async def mark_document(page: Page) -> None:
-    """Tag the loaded document: a full page load would drop the tag."""
-    await page.evaluate("() => { window.__sbSameDocument = true; }")
-
-
-async def assert_same_document(page: Page) -> None:
-    assert await page.evaluate("() => window.__sbSameDocument === true"), (
-        "the page was reloaded: the test must reach it by client-side navigation"
-    )
-
-
-async def open_from_catalog(page: Page, integration_id: str, name: str) -> None:
-    """Click the integration's link in the catalog, as a person does (no page.goto)."""
-    await page.locator(f"#integration-link-{integration_id}").click()
-    await expect(page).to_have_url(re.compile(rf"/integrations/{integration_id}$"))
-    await expect(page.locator("#page-title")).to_have_text(name, timeout=UI_TIMEOUT)
-    await expect(page.locator("#integration-status")).to_have_text("connected")
-    await assert_same_document(page)
 
 
 async def delivery_appears_live(

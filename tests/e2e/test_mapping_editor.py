@@ -9,38 +9,26 @@ import asyncio
 import json
 import re
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.async_api import Page, expect
 
-from .helpers import UI_TIMEOUT, shoot, sign_in, stripe_event, stripe_headers, time_to_interactive
+from .helpers import (
+    UI_TIMEOUT,
+    choose,
+    click_integration,
+    create_stripe_integration,
+    shoot,
+    sign_in,
+    stripe_event,
+    stripe_headers,
+    time_to_interactive,
+)
 
 WORKER_BUDGET_S = 30.0
 IMPORT_ID = "mapping-import"
-
-
-async def stripe_integration(api: Any, tenant: Any, name: str) -> tuple[str, str, str]:
-    """A test-mode Stripe integration set up by hand with a known signing secret."""
-    from backend.connectors.registry import get_provider
-
-    secret = "whsec_e2e_" + uuid.uuid4().hex
-    created = await api.post(
-        "/api/integrations",
-        json={
-            "connector_id": "stripe",
-            "name": name,
-            "credentials": get_provider("stripe").simulator.sample_credentials,
-            "test_mode": True,
-            "webhook_signing_secret": secret,
-        },
-        headers=tenant.headers,
-    )
-    assert created.status_code == 201, created.text
-    integration = created.json()["integration"]
-    return str(integration["id"]), str(integration["webhook_url"]), secret
 
 
 async def event_when(
@@ -57,19 +45,13 @@ async def event_when(
         await asyncio.sleep(0.3)
 
 
-async def choose_source(page: Page, source: str) -> None:
-    await page.locator("#mapping-source").click()
-    await page.get_by_role("option", name=source, exact=True).click()
-    await expect(page.locator("#mapping-source")).to_contain_text(source)
-
-
 # The first test of a run also waits for the stack to start (a prod Reflex build).
 @pytest.mark.timeout(300)
 async def test_edit_preview_save_and_replay_with_the_new_mapping(
     stack: Any, page: Page, api: Any, make_e2e_tenant: Any, metrics: Any, tmp_path: Path
 ) -> None:
     tenant = await make_e2e_tenant("Acme Mappings")
-    integration_id, webhook_url, secret = await stripe_integration(api, tenant, "Payments")
+    integration_id, webhook_url, secret = await create_stripe_integration(api, tenant, "Payments")
     _, body = stripe_event("charge.succeeded")
     delivered = await api.post(webhook_url, content=body, headers=stripe_headers(body, secret))
     assert delivered.is_success, delivered.text
@@ -80,8 +62,7 @@ async def test_edit_preview_save_and_replay_with_the_new_mapping(
 
     # -- by clicking: catalog -> integration -> Field mappings -------------------------------
     await sign_in(page, stack.dashboard_url, tenant.api_key)
-    await page.locator(f"#integration-link-{integration_id}").click()
-    await expect(page.locator("#page-title")).to_have_text("Payments", timeout=UI_TIMEOUT)
+    await click_integration(page, integration_id, "Payments")
     await page.locator("#open-field-mappings").click()
     await expect(page).to_have_url(re.compile(rf"/integrations/{integration_id}/mappings$"))
     await expect(page.locator("#page-title")).to_have_text(
@@ -89,7 +70,7 @@ async def test_edit_preview_save_and_replay_with_the_new_mapping(
     )
 
     # -- the connector's default for charge.succeeded, previewed on the stored event ---------
-    await choose_source(page, "charge.succeeded")
+    await choose(page, "mapping-source", "charge.succeeded")
     await expect(page.locator("#mapping-version")).to_contain_text("connector default")
     preview = page.locator("#mapping-preview")
     await expect(preview).to_contain_text('"currency": "USD"', timeout=UI_TIMEOUT)

@@ -18,8 +18,15 @@ from typing import Any
 import pytest
 from playwright.async_api import Page, expect
 
-from .helpers import ARTIFACTS, UI_TIMEOUT, WIDTHS, by_id, sign_in, time_to_interactive
-from .test_live_navigation import create_stripe_integration
+from .helpers import (
+    ARTIFACTS,
+    UI_TIMEOUT,
+    WIDTHS,
+    by_id,
+    create_stripe_integration,
+    sign_in,
+    time_to_interactive,
+)
 
 SHOTS = ARTIFACTS / "screenshots"
 # Per page: the route and what shows only once its data is loaded (a comma list: the first
