@@ -9,7 +9,6 @@ queued or running job does nothing and the caller gets that job instead. The eng
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -28,8 +27,6 @@ from backend.lib.tenancy import TenantScope
 from backend.lib.vocab import IntegrationStatus
 from backend.syncs import schemas
 from backend.syncs.tables import IntegrationSyncJob, SyncedRecord
-
-log = logging.getLogger("switchboard.syncs")
 
 LIVE = ("queued", "running")
 FINISHED = ("succeeded", "failed", "cancelled")
