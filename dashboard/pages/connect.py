@@ -5,21 +5,13 @@ from __future__ import annotations
 import reflex as rx
 
 from dashboard.components.feedback import error_callout, loading_block
+from dashboard.components.forms import field_error
 from dashboard.components.layout import page_layout
 from dashboard.state.connect import NAME_FIELD, SECRET_FIELD, ConnectState, FieldView
 
 
 def _field_error(name: rx.Var[str] | str) -> rx.Component:
-    return rx.cond(
-        ConnectState.field_errors.contains(name),
-        rx.text(
-            ConnectState.field_errors[name],
-            color_scheme="red",
-            size="1",
-            id="error-" + rx.Var.create(name).to(str),
-            role="alert",
-        ),
-    )
+    return field_error(ConnectState.field_errors, name, "error-", role="alert")
 
 
 def _label(text, required, html_for) -> rx.Component:

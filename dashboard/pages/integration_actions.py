@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from dashboard.components.feedback import error_callout, status_badge
+from dashboard.components.forms import field_error
 from dashboard.state.integration_actions import ActionField, ActionsPanelState, RunRow
 
 S = ActionsPanelState
@@ -45,12 +46,7 @@ def _field(f: ActionField) -> rx.Component:
         ),
         _input(f),
         rx.cond(f.help != "", rx.text(f.help, size="1", color_scheme="gray")),
-        rx.cond(
-            S.field_errors.contains(f.name),
-            rx.text(
-                S.field_errors[f.name], size="1", color_scheme="red", id="action-error-" + f.name
-            ),
-        ),
+        field_error(S.field_errors, f.name, "action-error-"),
         spacing="1",
         width="100%",
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import reflex as rx
 
 from dashboard.components.feedback import error_callout, info_callout, loading_block, status_badge
+from dashboard.components.forms import field_error, labelled
 from dashboard.state.integration_syncs import (
     JobRow,
     RecordRow,
@@ -18,10 +19,7 @@ S = SyncPanelState
 
 
 def _field_error(name: str) -> rx.Component:
-    return rx.cond(
-        S.form_errors.contains(name),
-        rx.text(S.form_errors[name], color_scheme="red", size="1", id="sync-error-" + name),
-    )
+    return field_error(S.form_errors, name, "sync-error-")
 
 
 def _trigger_form() -> rx.Component:
@@ -30,8 +28,8 @@ def _trigger_form() -> rx.Component:
             rx.vstack(
                 rx.heading("Run a sync", size="3"),
                 rx.flex(
-                    rx.vstack(
-                        rx.text("Stream", size="2", weight="bold"),
+                    labelled(
+                        "Stream",
                         rx.select(
                             S.stream_names,
                             value=S.stream,
@@ -39,26 +37,22 @@ def _trigger_form() -> rx.Component:
                             id="sync-stream",
                         ),
                         _field_error("stream"),
-                        spacing="1",
                     ),
-                    rx.vstack(
-                        rx.text("Mode", size="2", weight="bold"),
+                    labelled(
+                        "Mode",
                         rx.select(S.modes, value=S.mode, on_change=S.set_mode, id="sync-mode"),
-                        spacing="1",
                     ),
                     rx.cond(
                         S.is_backfill,
                         rx.flex(
-                            rx.vstack(
-                                rx.text("Since (UTC)", size="2", weight="bold"),
+                            labelled(
+                                "Since (UTC)",
                                 rx.input(type="datetime-local", name="since", id="sync-since"),
                                 _field_error("since"),
-                                spacing="1",
                             ),
-                            rx.vstack(
-                                rx.text("Until (UTC)", size="2", weight="bold"),
+                            labelled(
+                                "Until (UTC)",
                                 rx.input(type="datetime-local", name="until", id="sync-until"),
-                                spacing="1",
                             ),
                             spacing="3",
                             wrap="wrap",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from dashboard.components.feedback import error_callout, info_callout
+from dashboard.components.forms import field_error, labelled
 from dashboard.state.integration_testmode import (
     FAULT_KINDS,
     MAX_SIMULATED,
@@ -17,14 +18,7 @@ S = SimulationPanelState
 
 
 def _error(name: str) -> rx.Component:
-    return rx.cond(
-        S.form_errors.contains(name),
-        rx.text(S.form_errors[name], color_scheme="red", size="1", id="testmode-error-" + name),
-    )
-
-
-def _labelled(label: str, *children: rx.Component) -> rx.Component:
-    return rx.vstack(rx.text(label, size="2", weight="bold"), *children, spacing="1")
+    return field_error(S.form_errors, name, "testmode-error-")
 
 
 def _simulate() -> rx.Component:
@@ -39,7 +33,7 @@ def _simulate() -> rx.Component:
                     color_scheme="gray",
                 ),
                 rx.flex(
-                    _labelled(
+                    labelled(
                         "Event type",
                         rx.select(
                             S.type_choices,
@@ -48,7 +42,7 @@ def _simulate() -> rx.Component:
                             id="simulate-type",
                         ),
                     ),
-                    _labelled(
+                    labelled(
                         "Count",
                         rx.input(
                             name="count",
@@ -61,7 +55,7 @@ def _simulate() -> rx.Component:
                         ),
                         _error("count"),
                     ),
-                    _labelled(
+                    labelled(
                         "Variant",
                         rx.select(
                             VARIANTS,
@@ -142,7 +136,7 @@ def _faults() -> rx.Component:
             ),
             rx.form(
                 rx.flex(
-                    _labelled(
+                    labelled(
                         "Kind",
                         rx.select(
                             FAULT_KINDS,
@@ -151,7 +145,7 @@ def _faults() -> rx.Component:
                             id="fault-kind",
                         ),
                     ),
-                    _labelled(
+                    labelled(
                         "Probability",
                         rx.input(
                             name="probability",
@@ -165,7 +159,7 @@ def _faults() -> rx.Component:
                         ),
                         _error("probability"),
                     ),
-                    _labelled(
+                    labelled(
                         "Calls",
                         rx.input(
                             name="fault_count",
@@ -177,7 +171,7 @@ def _faults() -> rx.Component:
                         ),
                         _error("fault_count"),
                     ),
-                    _labelled(
+                    labelled(
                         "Retry-After (s)",
                         rx.input(
                             name="retry_after",
