@@ -1,8 +1,9 @@
-"""Small feedback pieces: status badge, copy button, error callout, loading, confirm dialog."""
+"""Small feedback pieces: status badge, copy button, error callout, loading, confirm dialog,
+a table that scrolls in its own box."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import reflex as rx
@@ -169,4 +170,25 @@ def confirm_dialog(
             id=id,
         ),
         **controlled,
+    )
+
+
+def scroll_table(
+    items: rx.Var[list[Any]],
+    row: Callable[[Any], rx.Component],
+    id: str,
+    headers: Sequence[str] = (),
+) -> rx.Component:
+    """A full-width table of `items`, one `row` each, under `headers` when given; it scrolls
+    sideways in its own box, so a narrow screen never scrolls the whole page."""
+    head = [rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers]))]
+    return rx.box(
+        rx.table.root(
+            *(head if headers else []),
+            rx.table.body(rx.foreach(items, row)),
+            width="100%",
+            id=id,
+        ),
+        overflow_x="auto",
+        width="100%",
     )

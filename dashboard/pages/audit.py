@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from dashboard.components.feedback import error_callout
+from dashboard.components.feedback import error_callout, scroll_table
 from dashboard.components.layout import page_layout
 from dashboard.state.audit import AuditRow, AuditState
 
@@ -30,23 +30,11 @@ def audit_page() -> rx.Component:
             AuditState.problem_detail,
             on_dismiss=AuditState.dismiss_problem,
         ),
-        rx.box(
-            rx.table.root(
-                rx.table.header(
-                    rx.table.row(
-                        rx.table.column_header_cell("When"),
-                        rx.table.column_header_cell("Who"),
-                        rx.table.column_header_cell("Action"),
-                        rx.table.column_header_cell("Target"),
-                        rx.table.column_header_cell("Details"),
-                    )
-                ),
-                rx.table.body(rx.foreach(AuditState.entries, _row)),
-                width="100%",
-                id="audit-table",
-            ),
-            overflow_x="auto",
-            width="100%",
+        scroll_table(
+            AuditState.entries,
+            _row,
+            "audit-table",
+            headers=("When", "Who", "Action", "Target", "Details"),
         ),
         rx.cond(
             (AuditState.entries.length() == 0) & ~AuditState.loading,

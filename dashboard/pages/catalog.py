@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from dashboard.components.feedback import error_callout, skeleton_cards, status_badge
+from dashboard.components.feedback import error_callout, scroll_table, skeleton_cards, status_badge
 from dashboard.components.layout import page_layout
 from dashboard.state.catalog import CatalogState, ConnectorCard, IntegrationRow
 
@@ -123,22 +123,11 @@ def _integrations() -> rx.Component:
         rx.heading("Your integrations", size="4"),
         rx.cond(
             CatalogState.filtered_integrations.length() > 0,
-            rx.box(
-                rx.table.root(
-                    rx.table.header(
-                        rx.table.row(
-                            rx.table.column_header_cell("Name"),
-                            rx.table.column_header_cell("Connector"),
-                            rx.table.column_header_cell("Status"),
-                            rx.table.column_header_cell("Health"),
-                        )
-                    ),
-                    rx.table.body(rx.foreach(CatalogState.filtered_integrations, _integration_row)),
-                    width="100%",
-                    id="integrations-table",
-                ),
-                overflow_x="auto",
-                width="100%",
+            scroll_table(
+                CatalogState.filtered_integrations,
+                _integration_row,
+                "integrations-table",
+                headers=("Name", "Connector", "Status", "Health"),
             ),
             rx.text(
                 rx.cond(

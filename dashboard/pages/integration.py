@@ -11,6 +11,7 @@ from dashboard.components.feedback import (
     error_callout,
     info_callout,
     loading_block,
+    scroll_table,
     status_badge,
 )
 from dashboard.components.layout import page_layout
@@ -263,23 +264,11 @@ def _events() -> rx.Component:
         ),
         rx.cond(
             S.event_count > 0,
-            rx.box(
-                rx.table.root(
-                    rx.table.header(
-                        rx.table.row(
-                            rx.table.column_header_cell("Received"),
-                            rx.table.column_header_cell("Type"),
-                            rx.table.column_header_cell("Status"),
-                            rx.table.column_header_cell("Attempts"),
-                            rx.table.column_header_cell("Error"),
-                        )
-                    ),
-                    rx.table.body(rx.foreach(S.events, _event_row)),
-                    width="100%",
-                    id="events-table",
-                ),
-                overflow_x="auto",
-                width="100%",
+            scroll_table(
+                S.events,
+                _event_row,
+                "events-table",
+                headers=("Received", "Type", "Status", "Attempts", "Error"),
             ),
             rx.text(
                 "No events yet. Deliveries appear here within a couple of seconds.",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from dashboard.components.feedback import error_callout, status_badge
+from dashboard.components.feedback import error_callout, scroll_table, status_badge
 from dashboard.components.forms import field_error
 from dashboard.state.integration_actions import ActionField, ActionsPanelState, RunRow
 
@@ -151,15 +151,7 @@ def actions_panel() -> rx.Component:
                 rx.heading("Latest runs", size="3"),
                 rx.cond(
                     S.runs.length() > 0,
-                    rx.box(
-                        rx.table.root(
-                            rx.table.body(rx.foreach(S.runs, _run)),
-                            width="100%",
-                            id="action-runs-table",
-                        ),
-                        overflow_x="auto",
-                        width="100%",
-                    ),
+                    scroll_table(S.runs, _run, "action-runs-table"),
                     rx.text(
                         "No action has run yet.",
                         color_scheme="gray",

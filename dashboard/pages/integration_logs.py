@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from dashboard.components.feedback import error_callout, loading_block, status_badge
+from dashboard.components.feedback import error_callout, loading_block, scroll_table, status_badge
 from dashboard.state.integration_logs import LEVELS, LogLine, LogsPanelState
 
 S = LogsPanelState
@@ -74,13 +74,7 @@ def logs_panel() -> rx.Component:
         error_callout(S.problem_title, S.problem_detail, S.dismiss_problem, id="logs-error"),
         rx.cond(
             S.line_count > 0,
-            rx.box(
-                rx.table.root(
-                    rx.table.body(rx.foreach(S.lines, _line)), width="100%", id="logs-table"
-                ),
-                overflow_x="auto",
-                width="100%",
-            ),
+            scroll_table(S.lines, _line, "logs-table"),
             rx.cond(
                 S.panel_loading,
                 loading_block("Loading the log…", id="logs-loading"),

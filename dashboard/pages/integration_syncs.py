@@ -5,7 +5,13 @@ from __future__ import annotations
 
 import reflex as rx
 
-from dashboard.components.feedback import error_callout, info_callout, loading_block, status_badge
+from dashboard.components.feedback import (
+    error_callout,
+    info_callout,
+    loading_block,
+    scroll_table,
+    status_badge,
+)
 from dashboard.components.forms import field_error, labelled
 from dashboard.state.integration_syncs import (
     JobRow,
@@ -130,30 +136,11 @@ def _jobs() -> rx.Component:
         rx.heading("Sync jobs", size="3"),
         rx.cond(
             S.job_count > 0,
-            rx.box(
-                rx.table.root(
-                    rx.table.header(
-                        rx.table.row(
-                            *[
-                                rx.table.column_header_cell(h)
-                                for h in (
-                                    "Stream",
-                                    "Status",
-                                    "Progress",
-                                    "",
-                                    "Mode",
-                                    "Created",
-                                    "Error",
-                                )
-                            ]
-                        )
-                    ),
-                    rx.table.body(rx.foreach(S.jobs, _job)),
-                    width="100%",
-                    id="sync-jobs-table",
-                ),
-                overflow_x="auto",
-                width="100%",
+            scroll_table(
+                S.jobs,
+                _job,
+                "sync-jobs-table",
+                headers=("Stream", "Status", "Progress", "", "Mode", "Created", "Error"),
             ),
             rx.text("No sync has run yet.", color_scheme="gray", id="sync-jobs-empty"),
         ),
@@ -190,15 +177,7 @@ def _records() -> rx.Component:
             rx.heading("Latest records of ", rx.code(S.records_stream), size="3"),
             rx.cond(
                 S.records.length() > 0,
-                rx.box(
-                    rx.table.root(
-                        rx.table.body(rx.foreach(S.records, _record)),
-                        width="100%",
-                        id="sync-records-table",
-                    ),
-                    overflow_x="auto",
-                    width="100%",
-                ),
+                scroll_table(S.records, _record, "sync-records-table"),
                 rx.text("No record stored yet.", color_scheme="gray", id="sync-records-empty"),
             ),
             width="100%",

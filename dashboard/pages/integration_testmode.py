@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from dashboard.components.feedback import error_callout, info_callout
+from dashboard.components.feedback import error_callout, info_callout, scroll_table
 from dashboard.components.forms import field_error, labelled
 from dashboard.state.integration_testmode import (
     FAULT_KINDS,
@@ -115,22 +115,11 @@ def _faults() -> rx.Component:
             ),
             rx.cond(
                 S.fault_count > 0,
-                rx.box(
-                    rx.table.root(
-                        rx.table.header(
-                            rx.table.row(
-                                *[
-                                    rx.table.column_header_cell(h)
-                                    for h in ("Kind", "Probability", "Remaining", "Retry-After")
-                                ]
-                            )
-                        ),
-                        rx.table.body(rx.foreach(S.faults, _fault)),
-                        width="100%",
-                        id="faults-table",
-                    ),
-                    overflow_x="auto",
-                    width="100%",
+                scroll_table(
+                    S.faults,
+                    _fault,
+                    "faults-table",
+                    headers=("Kind", "Probability", "Remaining", "Retry-After"),
                 ),
                 rx.text("No fault in force.", color_scheme="gray", size="2", id="faults-empty"),
             ),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from dashboard.components.feedback import error_callout, info_callout, loading_block
+from dashboard.components.feedback import error_callout, info_callout, loading_block, scroll_table
 from dashboard.components.layout import page_layout
 from dashboard.state.mapping import TRANSFORM_OPS, MappingState, RuleRow, TransformChip, VersionRow
 
@@ -445,15 +445,7 @@ def _versions() -> rx.Component:
             rx.heading("Versions", size="4"),
             rx.cond(
                 S.versions.length() > 0,
-                rx.box(
-                    rx.table.root(
-                        rx.table.body(rx.foreach(S.versions, _version_row)),
-                        width="100%",
-                        id="mapping-versions",
-                    ),
-                    overflow_x="auto",
-                    width="100%",
-                ),
+                scroll_table(S.versions, _version_row, "mapping-versions"),
                 rx.text(
                     "Not saved yet: the connector's default applies.",
                     color_scheme="gray",

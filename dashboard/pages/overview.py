@@ -6,7 +6,7 @@ from __future__ import annotations
 import reflex as rx
 
 from dashboard.components.alert_badges import health_badge, severity_badge
-from dashboard.components.feedback import error_callout, loading_block
+from dashboard.components.feedback import error_callout, loading_block, scroll_table
 from dashboard.components.layout import page_layout
 from dashboard.state.alerts import AlertRow
 from dashboard.state.overview import HealthGroup, OverviewRow, OverviewState
@@ -104,24 +104,11 @@ def _integrations() -> rx.Component:
         rx.heading("Integrations by health", size="4"),
         rx.cond(
             S.rows.length() > 0,
-            rx.box(
-                rx.table.root(
-                    rx.table.header(
-                        rx.table.row(
-                            rx.table.column_header_cell("Name"),
-                            rx.table.column_header_cell("Connector"),
-                            rx.table.column_header_cell("Health"),
-                            rx.table.column_header_cell("Why"),
-                            rx.table.column_header_cell("Events 24 h"),
-                            rx.table.column_header_cell("Errors 24 h"),
-                        )
-                    ),
-                    rx.table.body(rx.foreach(S.rows, _row)),
-                    width="100%",
-                    id="overview-integrations",
-                ),
-                overflow_x="auto",
-                width="100%",
+            scroll_table(
+                S.rows,
+                _row,
+                "overview-integrations",
+                headers=("Name", "Connector", "Health", "Why", "Events 24 h", "Errors 24 h"),
             ),
             rx.text(
                 "No integrations yet: connect one from the ",
