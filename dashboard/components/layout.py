@@ -180,3 +180,8 @@ def page_layout(title: rx.Var[str] | str, *children: rx.Component, actions=None)
         width="100%",
         min_height="100vh",
     )
+
+
+def back_link(label: str, href: rx.Var[str] | str, id: str) -> rx.Component:
+    """The way back up, above a page's content ("Catalog", "Back to the integration")."""
+    return rx.link(rx.hstack(rx.icon("arrow-left", size=14), rx.text(label)), href=href, id=id)

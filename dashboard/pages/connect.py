@@ -6,7 +6,7 @@ import reflex as rx
 
 from dashboard.components.feedback import error_callout, loading_block
 from dashboard.components.forms import field_error
-from dashboard.components.layout import page_layout
+from dashboard.components.layout import back_link, page_layout
 from dashboard.state.connect import NAME_FIELD, SECRET_FIELD, ConnectState, FieldView
 
 
@@ -173,11 +173,7 @@ def connect_page() -> rx.Component:
         rx.cond(
             ConnectState.connector.name != "", "Connect " + ConnectState.connector.name, "Connect"
         ),
-        rx.link(
-            rx.hstack(rx.icon("arrow-left", size=14), rx.text("Catalog")),
-            href="/",
-            id="back-to-catalog",
-        ),
+        back_link("Catalog", "/", "back-to-catalog"),
         error_callout(
             ConnectState.problem_title,
             ConnectState.problem_detail,

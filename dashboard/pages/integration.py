@@ -14,7 +14,7 @@ from dashboard.components.feedback import (
     scroll_table,
     status_badge,
 )
-from dashboard.components.layout import page_layout
+from dashboard.components.layout import back_link, page_layout
 from dashboard.pages.integration_actions import actions_panel
 from dashboard.pages.integration_health import health_panel
 from dashboard.pages.integration_logs import logs_panel
@@ -419,11 +419,7 @@ def _panel_tabs() -> rx.Component:
 def integration_page() -> rx.Component:
     return page_layout(
         rx.cond(I.name != "", I.name, "Integration"),
-        rx.link(
-            rx.hstack(rx.icon("arrow-left", size=14), rx.text("Catalog")),
-            href="/",
-            id="back-to-catalog",
-        ),
+        back_link("Catalog", "/", "back-to-catalog"),
         rx.cond(
             I.id != "",
             rx.link(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from dashboard.components.feedback import error_callout, info_callout, loading_block, scroll_table
-from dashboard.components.layout import page_layout
+from dashboard.components.layout import back_link, page_layout
 from dashboard.state.mapping import TRANSFORM_OPS, MappingState, RuleRow, TransformChip, VersionRow
 
 S = MappingState
@@ -501,11 +501,7 @@ def mapping_page() -> rx.Component:
             S.integration_name != "", "Field mappings · " + S.integration_name, "Field mappings"
         ),
         rx.flex(
-            rx.link(
-                rx.hstack(rx.icon("arrow-left", size=14), rx.text("Back to the integration")),
-                href=S.back_href,
-                id="back-to-integration",
-            ),
+            back_link("Back to the integration", S.back_href, "back-to-integration"),
             rx.spacer(),
             _transfer(),
             width="100%",
