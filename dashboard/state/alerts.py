@@ -141,31 +141,21 @@ class AlertsState(ProblemMixin, AuthState):
         return len(self.alerts)
 
     async def _fetch(self, cursor: str | None):
-        api = self._api()
-        if api is None:
-            yield self._to_login()
-            return
-        self.loading = True
-        self._clear_problem()
-        yield
-        status = None if self.status_filter == "all" else self.status_filter
-        try:
-            async with api:
-                if not cursor:
-                    integrations = await api.list_integrations(limit=200)
-                    self._names = {
-                        str(i.get("id")): str(i.get("name") or "") for i in integrations["items"]
-                    }
-                page = await api.list_alerts(status=status, limit=PAGE_SIZE, cursor=cursor)  # type: ignore[arg-type]
-        except ApiError as exc:
-            self.loading = False
-            yield self._show_problem(exc)
-            return
-        rows = [alert_row(a, self._names) for a in page["items"]]
-        self.alerts = [*self.alerts, *rows] if cursor else rows
-        self.next_cursor = page.get("next_cursor") or ""
-        self.loading = False
-        self._writes += 1
+        async def call(api: SwitchboardClient) -> None:
+            status = None if self.status_filter == "all" else self.status_filter
+            if not cursor:
+                integrations = await api.list_integrations(limit=200)
+                self._names = {
+                    str(i.get("id")): str(i.get("name") or "") for i in integrations["items"]
+                }
+            page = await api.list_alerts(status=status, limit=PAGE_SIZE, cursor=cursor)  # type: ignore[arg-type]
+            rows = [alert_row(a, self._names) for a in page["items"]]
+            self.alerts = [*self.alerts, *rows] if cursor else rows
+            self.next_cursor = page.get("next_cursor") or ""
+            self._writes += 1
+
+        async for update in self._api_load(call):
+            yield update
 
     @rx.event
     async def load(self):

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import reflex as rx
 
-from dashboard.client import ApiError, AuditEntry
+from dashboard.client import AuditEntry, SwitchboardClient
 from dashboard.state.session import AuthState, ProblemMixin
 
 PAGE_SIZE = 50
@@ -50,24 +50,14 @@ class AuditState(ProblemMixin, AuthState):
         return self.next_cursor != ""
 
     async def _fetch(self, cursor: str | None):
-        api = self._api()
-        if api is None:
-            yield self._to_login()
-            return
-        self.loading = True
-        self._clear_problem()
-        yield
-        try:
-            async with api:
-                page = await api.list_audit(limit=PAGE_SIZE, cursor=cursor)
-        except ApiError as exc:
-            self.loading = False
-            yield self._show_problem(exc)
-            return
-        rows = [audit_row(e) for e in page["items"]]
-        self.entries = [*self.entries, *rows] if cursor else rows
-        self.next_cursor = page.get("next_cursor") or ""
-        self.loading = False
+        async def call(api: SwitchboardClient) -> None:
+            page = await api.list_audit(limit=PAGE_SIZE, cursor=cursor)
+            rows = [audit_row(e) for e in page["items"]]
+            self.entries = [*self.entries, *rows] if cursor else rows
+            self.next_cursor = page.get("next_cursor") or ""
+
+        async for update in self._api_load(call):
+            yield update
 
     @rx.event
     async def load(self):

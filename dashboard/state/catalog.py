@@ -7,7 +7,7 @@ from typing import get_args
 
 import reflex as rx
 
-from dashboard.client import ApiError, Connector, Integration, IntegrationStatus
+from dashboard.client import Connector, Integration, IntegrationStatus, SwitchboardClient
 from dashboard.state.session import AuthState, ProblemMixin
 
 ALL = "all"
@@ -150,37 +150,27 @@ class CatalogState(ProblemMixin, AuthState):
 
     @rx.event
     async def load(self):
-        api = self._api()
-        if api is None:
-            yield self._to_login()
-            return
-        self.loading = True
-        self._clear_problem()
-        yield
-        try:
-            async with api:
-                connectors = await api.list_connectors()
-                integrations: list[Integration] = []
-                cursor: str | None = None
-                # A tenant has a handful of integrations; a few pages at most.
-                for _ in range(10):
-                    page = await api.list_integrations(limit=200, cursor=cursor)
-                    integrations.extend(page["items"])
-                    cursor = page.get("next_cursor")
-                    if not cursor:
-                        break
-        except ApiError as exc:
-            self.loading = False
-            yield self._show_problem(exc)
-            return
-        counts: dict[str, int] = {}
-        for i in integrations:
-            if i.get("status") != "revoked":
-                key = str(i.get("connector_id", ""))
-                counts[key] = counts.get(key, 0) + 1
-        cards = [connector_card(c, counts.get(str(c.get("id", "")), 0)) for c in connectors]
-        by_id = {c.id: c for c in cards}
-        self.connectors = cards
-        self.integrations = [integration_row(i, by_id) for i in integrations]
-        self.loading = False
-        self.loaded = True
+        async def call(api: SwitchboardClient) -> None:
+            connectors = await api.list_connectors()
+            integrations: list[Integration] = []
+            cursor: str | None = None
+            # A tenant has a handful of integrations; a few pages at most.
+            for _ in range(10):
+                page = await api.list_integrations(limit=200, cursor=cursor)
+                integrations.extend(page["items"])
+                cursor = page.get("next_cursor")
+                if not cursor:
+                    break
+            counts: dict[str, int] = {}
+            for i in integrations:
+                if i.get("status") != "revoked":
+                    key = str(i.get("connector_id", ""))
+                    counts[key] = counts.get(key, 0) + 1
+            cards = [connector_card(c, counts.get(str(c.get("id", "")), 0)) for c in connectors]
+            by_id = {c.id: c for c in cards}
+            self.connectors = cards
+            self.integrations = [integration_row(i, by_id) for i in integrations]
+            self.loaded = True
+
+        async for update in self._api_load(call):
+            yield update

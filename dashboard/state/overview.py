@@ -147,32 +147,22 @@ class OverviewState(ProblemMixin, AuthState):
 
     @rx.event
     async def load(self):
-        api = self._api()
-        if api is None:
-            yield self._to_login()
-            return
-        self.loading = True
-        self._clear_problem()
-        yield
-        try:
-            async with api:
-                page = await api.list_integrations(limit=INTEGRATIONS_LIMIT)
-                integrations = [i for i in page["items"] if i.get("status") != "revoked"]
-                assessed = await assess_all(api, integrations)
-                summary = await api.get_metrics_summary(window="24h")
-                alerts = await api.list_alerts(status="open", limit=ALERTS_SHOWN)
-        except ApiError as exc:
-            self.loading = False
-            yield self._show_problem(exc)
-            return
-        names = {str(i.get("id")): str(i.get("name") or "") for i in page["items"]}
-        self.rows = overview_rows(integrations, assessed, summary)
-        self.groups = health_groups(self.rows)
-        self.chart = chart_points(summary)
-        self.events_24h = events_of(summary.get("totals") or {})
-        self.errors_24h = errors_of(summary.get("totals") or {})
-        self.open_alerts = [alert_row(a, names) for a in alerts["items"]]
-        shown = len(self.open_alerts)
-        self.open_alert_count = f"{shown}+" if alerts.get("next_cursor") else str(shown)
-        self.loading = False
-        self.loaded = True
+        async def call(api: SwitchboardClient) -> None:
+            page = await api.list_integrations(limit=INTEGRATIONS_LIMIT)
+            integrations = [i for i in page["items"] if i.get("status") != "revoked"]
+            assessed = await assess_all(api, integrations)
+            summary = await api.get_metrics_summary(window="24h")
+            alerts = await api.list_alerts(status="open", limit=ALERTS_SHOWN)
+            names = {str(i.get("id")): str(i.get("name") or "") for i in page["items"]}
+            self.rows = overview_rows(integrations, assessed, summary)
+            self.groups = health_groups(self.rows)
+            self.chart = chart_points(summary)
+            self.events_24h = events_of(summary.get("totals") or {})
+            self.errors_24h = errors_of(summary.get("totals") or {})
+            self.open_alerts = [alert_row(a, names) for a in alerts["items"]]
+            shown = len(self.open_alerts)
+            self.open_alert_count = f"{shown}+" if alerts.get("next_cursor") else str(shown)
+            self.loaded = True
+
+        async for update in self._api_load(call):
+            yield update

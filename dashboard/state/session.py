@@ -281,6 +281,45 @@ class ProblemMixin(rx.State, mixin=True):
             async for update in then():
                 yield update
 
+    async def _api_load(
+        self,
+        call: Callable[[SwitchboardClient], Awaitable[None]],
+        *,
+        prepare: Callable[[], None] | None = None,
+        note_missing: bool = False,
+        then: Callable[[], AsyncIterator[Any]] | None = None,
+    ) -> AsyncIterator[Any]:
+        """A page's read of what it shows: `loading` (which the state declares) while it
+        runs, the api's words on failure, /login on 401 or when signed out.
+
+        `prepare` resets what the page shows once it is known to be signed in; `call` reads
+        and applies the answers; with `note_missing`, a 404 sets the state's `missing`; after
+        a success, `then` (further reads with updates of their own) runs.
+        """
+        api = self._api() if isinstance(self, AuthState) else None
+        if api is None:
+            if isinstance(self, AuthState):
+                yield self._to_login()
+            return
+        if prepare is not None:
+            prepare()
+        self.loading = True
+        self._clear_problem()
+        yield
+        try:
+            async with api:
+                await call(api)
+        except ApiError as exc:
+            self.loading = False
+            if note_missing:
+                self.missing = exc.status == 404
+            yield self._show_problem(exc)
+            return
+        self.loading = False
+        if then is not None:
+            async for update in then():
+                yield update
+
     @rx.event
     def dismiss_problem(self):
         self._clear_problem()
