@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import reflex as rx
 
-from dashboard.client import ApiError, Connector, IntegrationCreate
+from dashboard.client import ApiError, Connector, IntegrationCreate, SwitchboardClient
 from dashboard.state.catalog import AUTH_LABELS
 from dashboard.state.integration import IntegrationState
 from dashboard.state.session import AuthState, ProblemMixin
@@ -118,31 +118,23 @@ class ConnectState(ProblemMixin, AuthState):
 
     @rx.event
     async def load(self):
-        api = self._api()
-        if api is None:
-            yield self._to_login()
-            return
         connector_id = self._route_param("connector_id")
-        self.connector = ConnectorView(id=connector_id, name=connector_id)
-        self.fields = []
-        self.field_errors = {}
-        self.test_mode = False
-        self.missing = False
-        self.busy = ""
-        self.loading = True
-        self._clear_problem()
-        yield
-        try:
-            async with api:
-                connector = await api.get_connector(connector_id)
-        except ApiError as exc:
-            self.loading = False
-            self.missing = exc.status == 404
-            yield self._show_problem(exc)
-            return
-        self.connector = connector_view(connector)
-        self.fields = field_views(connector)
-        self.loading = False
+
+        def prepare() -> None:
+            self.connector = ConnectorView(id=connector_id, name=connector_id)
+            self.fields = []
+            self.field_errors = {}
+            self.test_mode = False
+            self.missing = False
+            self.busy = ""
+
+        async def call(api: SwitchboardClient) -> None:
+            connector = await api.get_connector(connector_id)
+            self.connector = connector_view(connector)
+            self.fields = field_views(connector)
+
+        async for update in self._api_load(call, prepare=prepare, note_missing=True):
+            yield update
 
     def _build_request(self, form_data: dict) -> IntegrationCreate | None:
         """The create body, or None after marking the required fields left empty."""

@@ -12,7 +12,7 @@ from typing import Any
 import reflex as rx
 
 from dashboard import live
-from dashboard.client import ApiError, Event, EventDetail, Integration
+from dashboard.client import ApiError, Event, EventDetail, Integration, SwitchboardClient
 from dashboard.state.session import AuthState, ProblemMixin
 
 LIVE_NAME = "integration-events"
@@ -199,48 +199,40 @@ class IntegrationState(ProblemMixin, AuthState):
 
     @rx.event
     async def load(self):
-        api = self._api()
-        if api is None:
-            yield self._to_login()
-            return
         integration_id = self._route_param("integration_id")
-        if self.integration.id != integration_id:
-            self.integration = IntegrationView(id=integration_id)
-            self.events = []
-        self.revealed_secret = self._take_pending_secret(integration_id)
-        self._read_oauth_outcome()
-        self.event_open = False
-        self.confirm_revoke_open = False
-        self.missing = False
-        self.busy = ""
-        self.action_message = ""
-        self.loading = True
-        self._clear_problem()
-        yield
-        try:
-            async with api:
-                integration = await api.get_integration(integration_id)
-                connector = await api.get_connector(str(integration.get("connector_id", "")))
-                events = await api.list_events(integration_id, limit=EVENTS_LIMIT)
-        except ApiError as exc:
-            self.loading = False
-            self.missing = exc.status == 404
-            yield self._show_problem(exc)
-            return
-        self._show_integration(integration)
-        if (
-            self.oauth_message
-            and not self.oauth_ok
-            and self.integration.health_status == ("auth_failed")
-        ):
-            # The stored health reason is the authoritative wording.
-            self.oauth_message = oauth_error_text(
-                self._query_param("reason"), self.integration.health_reason
-            )
-        self.connector_name = str(connector.get("name") or self.integration.connector_id)
-        self.auth_type = str(connector.get("auth_type") or "")
-        self.events = [event_row(e) for e in events["items"]]
-        self.loading = False
+
+        def prepare() -> None:
+            if self.integration.id != integration_id:
+                self.integration = IntegrationView(id=integration_id)
+                self.events = []
+            self.revealed_secret = self._take_pending_secret(integration_id)
+            self._read_oauth_outcome()
+            self.event_open = False
+            self.confirm_revoke_open = False
+            self.missing = False
+            self.busy = ""
+            self.action_message = ""
+
+        async def call(api: SwitchboardClient) -> None:
+            integration = await api.get_integration(integration_id)
+            connector = await api.get_connector(str(integration.get("connector_id", "")))
+            events = await api.list_events(integration_id, limit=EVENTS_LIMIT)
+            self._show_integration(integration)
+            if (
+                self.oauth_message
+                and not self.oauth_ok
+                and self.integration.health_status == ("auth_failed")
+            ):
+                # The stored health reason is the authoritative wording.
+                self.oauth_message = oauth_error_text(
+                    self._query_param("reason"), self.integration.health_reason
+                )
+            self.connector_name = str(connector.get("name") or self.integration.connector_id)
+            self.auth_type = str(connector.get("auth_type") or "")
+            self.events = [event_row(e) for e in events["items"]]
+
+        async for update in self._api_load(call, prepare=prepare, note_missing=True):
+            yield update
 
     @rx.event
     def dismiss_secret(self):

@@ -256,39 +256,33 @@ class MappingState(ProblemMixin, AuthState):
 
     @rx.event
     async def load(self):
-        api = self._api()
-        if api is None:
-            yield self._to_login()
-            return
         integration_id = self._route_param("integration_id")
-        if integration_id != self.integration_id:
-            self.source = ""
-            self.sample_text = ""
-            self.sample_mode = "latest"
-        self.integration_id = integration_id
-        self.loading = True
-        self.missing = False
-        self.message = ""
-        self._clear_problem()
-        yield
-        try:
-            async with api:
-                integration = await api.get_integration(integration_id)
-                mappings = await api.list_mappings(integration_id)
-                latest = await api.list_events(integration_id, limit=1)
-        except ApiError as exc:
-            self.loading = False
-            self.missing = exc.status == 404
-            yield self._show_problem(exc)
-            return
-        self.integration_name = str(integration.get("name") or "")
-        self.connector_id = str(integration.get("connector_id") or "")
-        self._take_mappings(mappings)
-        self.loading = False
-        chosen = self.source or latest_source(latest["items"], self.connector_id)
-        if chosen not in self._saved:
-            chosen = self._first_source()
-        async for update in self._open_source(chosen):
+        chosen = ""
+
+        def prepare() -> None:
+            if integration_id != self.integration_id:
+                self.source = ""
+                self.sample_text = ""
+                self.sample_mode = "latest"
+            self.integration_id = integration_id
+            self.missing = False
+            self.message = ""
+
+        async def call(api: SwitchboardClient) -> None:
+            nonlocal chosen
+            integration = await api.get_integration(integration_id)
+            mappings = await api.list_mappings(integration_id)
+            latest = await api.list_events(integration_id, limit=1)
+            self.integration_name = str(integration.get("name") or "")
+            self.connector_id = str(integration.get("connector_id") or "")
+            self._take_mappings(mappings)
+            chosen = self.source or latest_source(latest["items"], self.connector_id)
+            if chosen not in self._saved:
+                chosen = self._first_source()
+
+        async for update in self._api_load(
+            call, prepare=prepare, note_missing=True, then=lambda: self._open_source(chosen)
+        ):
             yield update
 
     def _take_mappings(self, mappings: list[Mapping]) -> None:
