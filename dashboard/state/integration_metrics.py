@@ -104,12 +104,10 @@ class MetricsPanelState(PanelState, ProblemMixin, AuthState):
 
     @rx.event(background=True)
     async def start(self):
-        async with self:
-            if self.panel_integration_id != self._current_integration_id():
-                self.series, self.latency, self.totals = [], [], []
-            self.panel_loading = True
-            self._clear_problem()
-        return await self._run_panel_loop(LIVE_NAME, self._refresh, INTERVAL_SECONDS)
+        def forget() -> None:
+            self.series, self.latency, self.totals = [], [], []
+
+        return await self._start_panel(LIVE_NAME, self._refresh, INTERVAL_SECONDS, forget)
 
     @rx.event(background=True)
     async def stop(self):

@@ -81,6 +81,22 @@ class PanelState(rx.State, mixin=True):
             self.panel_integration_id = integration_id
         return True, answer
 
+    async def _start_panel(
+        self,
+        name: str,
+        tick: Callable[[], Awaitable[bool]],
+        interval: float,
+        forget: Callable[[], None],
+    ) -> Any:
+        """on_mount (background): a panel last shown for another integration `forget`s what
+        it showed; it waits for its first answer, then polls until it unmounts."""
+        async with self:
+            if self.panel_integration_id != self._current_integration_id():
+                forget()
+            self.panel_loading = True
+            self._clear_problem()
+        return await self._run_panel_loop(name, tick, interval)
+
     async def _run_panel_loop(
         self, name: str, tick: Callable[[], Awaitable[bool]], interval: float
     ) -> Any:
@@ -106,5 +122,5 @@ class PanelState(rx.State, mixin=True):
         """A person's action (an ordinary event) on this panel's integration: see
         ProblemMixin._api_action; each panel names its own `_action_message` field."""
         integration_id = self._current_integration_id()
-        async for update in self._api_action(name, lambda api: call(api, integration_id)):  # type: ignore[attr-defined]
+        async for update in self._api_action(name, lambda api: call(api, integration_id)):
             yield update
