@@ -29,6 +29,10 @@ async def strict_body(request: Request[Any, Any, Any], type_: Any) -> Any:
             value = msgspec.convert(_integral(msgspec.json.decode(raw)), type_, strict=True)
         except msgspec.ValidationError:
             raise ValidationException(extra=[{"message": str(exc), "source": "body"}]) from None
+        except msgspec.DecodeError:
+            # A typed decode stops at the first mistyped value, before malformed bytes
+            # later in the body (`7` then a stray byte): the untyped one meets them.
+            raise ValidationException("JSON is malformed") from None
     except msgspec.DecodeError:
         raise ValidationException("JSON is malformed") from None
     if b"\\u0000" in raw and _holds_nul(msgspec.json.decode(raw)):
