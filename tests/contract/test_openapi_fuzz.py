@@ -79,7 +79,7 @@ def write_config(live: LiveApi, path: Path) -> Path:
     return path
 
 
-@pytest.mark.timeout(240)
+@pytest.mark.timeout(480)
 def test_schemathesis_finds_no_failure(live_api: LiveApi, tmp_path: Path) -> None:
     config = write_config(live_api, tmp_path / "schemathesis.toml")
     run = subprocess.run(
@@ -109,7 +109,7 @@ def test_schemathesis_finds_no_failure(live_api: LiveApi, tmp_path: Path) -> Non
         env=live_api.env,
         capture_output=True,
         text=True,
-        timeout=200,
+        timeout=420,
     )
     (tmp_path / "schemathesis.txt").write_text(run.stdout + run.stderr)
     found = run.stdout.find("=== FAILURES")
