@@ -764,6 +764,12 @@ async def prepare(
         await db.pool().execute(
             "CREATE TABLE bench_webhook (LIKE integration_webhook INCLUDING ALL)"
         )
+        # The baseline's dedupe key (the real table keeps its keys in integration_webhook_key
+        # since it is partitioned, so LIKE does not bring it along).
+        await db.pool().execute(
+            "CREATE UNIQUE INDEX IF NOT EXISTS bench_webhook_dedupe"
+            " ON bench_webhook (integration, provider_event_id)"
+        )
         return made
     finally:
         await db.close_pool()

@@ -2,15 +2,18 @@
 
 A job per event cost arq's per-job Redis round trips and a row-at-a-time update, and
 drained a fifth of what ingest accepts (issue 16). Here one transaction claims up to N
-`received` rows, oldest first, with `FOR UPDATE SKIP LOCKED`, normalizes them in Python and
+`received` rows, oldest first (per-integration advisory locks taken with
+`pg_try_advisory_xact_lock`, so concurrent workers skip each other's integrations instead of
+waiting, then `FOR UPDATE` on the rows), normalizes them in Python and
 writes every result with one `UPDATE … FROM unnest(…)`; the commit is the only moment an
 event becomes processed, so a worker killed mid-batch leaves its rows `received` for the
 next claim (never half-written, never twice).
 
-Receipt order per integration: the claim also takes a transaction-scoped advisory lock per
-integration, and skips rows of integrations another transaction holds. Each claim is the
-oldest prefix of an integration's received rows, committed before anyone can claim the rest,
-so two workers never process one integration's events out of order. A failing event fails
+Receipt order per integration: a claim first takes a transaction-scoped advisory lock per
+integration among the oldest received rows, skipping integrations another transaction
+holds, then reads those integrations' oldest rows. Each claim is the oldest prefix of an
+integration's received rows, committed before anyone can claim the rest, so two workers
+never process one integration's events out of order. A failing event fails
 alone: the batch writes its attempt and error, and the caller schedules its retry.
 """
 
@@ -38,22 +41,28 @@ BATCH_SIZE = 200
 # The advisory lock space of normalization (the first key of pg_try_advisory_xact_lock).
 _LOCK_SPACE = 1_016_016
 
-# The window is materialized first (an index scan of the oldest received rows), so the
-# advisory locks are tried on those rows only, never on the whole backlog.
-CLAIM = """
+# Two statements, so the rows are read after the locks are held: first the integrations
+# of the oldest received rows whose advisory lock this transaction gets (tried on that
+# window only, never on the whole backlog), then, in a snapshot taken after any previous
+# holder committed, the oldest received rows of those integrations.
+LOCK_OLDEST = """
 WITH oldest AS MATERIALIZED (
-  SELECT id, integration, received_at FROM integration_webhook
+  SELECT integration FROM integration_webhook
   WHERE status = 'received' ORDER BY received_at, id LIMIT $1
-), mine AS MATERIALIZED (
-  SELECT id, received_at FROM oldest
-  WHERE pg_try_advisory_xact_lock($2, hashtext(integration::text))
+), distinct_integrations AS MATERIALIZED (
+  SELECT DISTINCT integration FROM oldest
 )
+SELECT integration FROM distinct_integrations
+WHERE pg_try_advisory_xact_lock($2, hashtext(integration::text))
+"""
+CLAIM = """
 SELECT w.id, w.tenant, w.integration, w.raw_body, w.headers, w.status, w.attempts,
        w.received_at, w.trace_id
-FROM mine JOIN integration_webhook w ON w.id = mine.id AND w.received_at = mine.received_at
-WHERE w.status = 'received'
+FROM integration_webhook w
+WHERE w.status = 'received' AND w.integration = ANY($2::uuid[])
 ORDER BY w.received_at, w.id
-FOR UPDATE OF w SKIP LOCKED
+LIMIT $1
+FOR UPDATE OF w
 """
 
 # One event by id (replay, retry of a failed event), after the batches of its integration
@@ -135,7 +144,8 @@ async def claim_and_process(
     an empty list when nothing was claimable."""
     async with pool().acquire() as conn, conn.transaction():
         if event_id is None:
-            rows = await conn.fetch(CLAIM, size, _LOCK_SPACE)
+            held = [r["integration"] for r in await conn.fetch(LOCK_OLDEST, size, _LOCK_SPACE)]
+            rows = await conn.fetch(CLAIM, size, held) if held else []
         else:
             await conn.execute(LOCK_ONE, event_id, _LOCK_SPACE)
             rows = await conn.fetch(CLAIM_ONE, event_id)

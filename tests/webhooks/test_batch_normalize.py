@@ -68,7 +68,9 @@ async def test_a_claim_skips_integrations_another_worker_holds_and_keeps_receipt
         transaction = conn.transaction()
         await transaction.start()
         # Another worker claims the first integration's three oldest events and holds them.
-        claimed = await conn.fetch(batch.CLAIM, 3, batch._LOCK_SPACE)
+        locked = await conn.fetch(batch.LOCK_OLDEST, 3, batch._LOCK_SPACE)
+        assert [r["integration"] for r in locked] == [first.id]
+        claimed = await conn.fetch(batch.CLAIM, 3, [first.id])
         assert [r["id"] for r in claimed] == held[:3]
         # Meanwhile a claim takes none of the first integration's later events: processing
         # them now would put them before the three held ones.

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -94,3 +95,35 @@ async def test_redis_down_falls_back_to_each_process_and_logs_it(
     # Deliveries are stored through the outage; the process's own bucket still limits.
     assert statuses == [200] * 10 + [429] * 2
     assert any("rate limit: Redis unavailable" in r.getMessage() for r in logged)
+
+
+async def test_processes_lease_tokens_in_chunks_and_never_exceed_the_limit(app: Any) -> None:
+    """At 6,000 a minute (a burst of 1,000) a process takes 50 tokens a round trip; two
+    processes together never admit more than the bucket holds."""
+    one = SharedBuckets(app.state.redis, per_minute=6000)
+    two = SharedBuckets(app.state.redis, per_minute=6000)
+    assert one.lease == 50
+    key = uuid.uuid4()
+    stored = f"switchboard:webhook-rate:{key}"
+
+    async def tokens() -> float:
+        return float(await app.state.redis.hget(stored, "tokens"))
+
+    assert await one.take(key) == 0
+    assert 950 <= await tokens() < 951  # a lease of 50 left Redis, one spent
+    for _ in range(49):
+        assert await one.take(key) == 0
+    assert 950 <= await tokens() < 951  # spent from the lease: no round trip
+    assert await two.take(key) == 0
+    assert 900 <= await tokens() < 902
+
+    started = time.monotonic()
+    admitted = 51
+    for _ in range(30):
+        waits = await asyncio.gather(
+            *(one.take(key) for _ in range(40)), *(two.take(key) for _ in range(40))
+        )
+        admitted += sum(1 for w in waits if w == 0)
+    refilled = (time.monotonic() - started + 0.1) * one.rate
+    assert admitted <= 1000 + refilled
+    assert admitted >= 900  # leases lost near the limit cost little
