@@ -55,6 +55,22 @@ class ProviderError(Exception):
         self.retry_after = retry_after
 
 
+def json_object(response: httpx.Response) -> dict[str, Any]:
+    """A successful answer's JSON object; a success without one breaks the documented shape,
+    so it fails like a provider outage rather than as a bug of ours."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        raise ProviderError(
+            FailureKind.PROVIDER_DOWN,
+            "the provider's answer was not the documented JSON object",
+            status_code=response.status_code,
+        )
+    return body
+
+
 @dataclass(frozen=True, slots=True)
 class HealthResult:
     ok: bool

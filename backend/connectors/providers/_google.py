@@ -32,6 +32,7 @@ from backend.connectors.base import (
     WebhookRequest,
     WebhookSecrets,
     WebhookVerificationError,
+    json_object,
 )
 from backend.connectors.event_generators import (
     OutboundDelivery,
@@ -344,7 +345,7 @@ class ChannelWatchAdapter(GoogleAdapter):
             "token": signing_secret,
             "params": {"ttl": str(WATCH_TTL_SECONDS)},
         }
-        body = response_json(await self.call("POST", path, params=params, json=channel))
+        body = json_object(await self.call("POST", path, params=params, json=channel))
         provider_id = channel_provider_id(
             required_str(body, "id"), required_str(body, "resourceId")
         )
@@ -494,21 +495,6 @@ def base64_content(max_decoded_bytes: int) -> dict[str, Any]:
         "pattern": "^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$",
         "maxLength": 4 * -(-max_decoded_bytes // 3),
     }
-
-
-def response_json(response: httpx.Response) -> dict[str, Any]:
-    """A Google API answer's JSON object; a success without one breaks the documented shape."""
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if not isinstance(body, dict):
-        raise ProviderError(
-            FailureKind.PROVIDER_DOWN,
-            "the provider's answer was not the documented JSON object",
-            status_code=response.status_code,
-        )
-    return body
 
 
 def required_str(body: dict[str, Any], name: str) -> str:

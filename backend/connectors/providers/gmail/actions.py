@@ -18,7 +18,7 @@ from email.utils import localtime
 from typing import Any
 
 from backend.connectors.actions import Action, ActionCall, ActionResult
-from backend.connectors.base import Adapter, ProviderError
+from backend.connectors.base import Adapter, ProviderError, json_object
 from backend.connectors.providers._google import (
     EMAIL_ADDRESS,
     MIME_TYPE,
@@ -27,7 +27,6 @@ from backend.connectors.providers._google import (
     base64_content,
     multipart_related,
     required_str,
-    response_json,
 )
 from backend.lib.vocab import FailureKind
 
@@ -170,7 +169,7 @@ async def send_email(adapter: Adapter, call: ActionCall) -> ActionResult:
     else:
         raw = base64.urlsafe_b64encode(message).decode("ascii")
         response = await adapter.call("POST", SEND_PATH, json={"raw": raw, **meta})
-    sent = response_json(response)
+    sent = json_object(response)
     return ActionResult(
         result={"id": required_str(sent, "id"), "thread_id": required_str(sent, "threadId")},
         provider_response=sent,

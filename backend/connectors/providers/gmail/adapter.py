@@ -5,8 +5,8 @@ a watch after 7 days, so the renewal cron calls it again before `expiration`.
 Docs: https://developers.google.com/workspace/gmail/api/guides/push#watch_request
 """
 
-from backend.connectors.base import ProviderError, WebhookRegistration
-from backend.connectors.providers._google import GoogleAdapter, expiration_at, response_json
+from backend.connectors.base import ProviderError, WebhookRegistration, json_object
+from backend.connectors.providers._google import GoogleAdapter, expiration_at
 from backend.connectors.providers.gmail.spec import SPEC
 from backend.lib.vocab import FailureKind
 
@@ -29,7 +29,7 @@ class GmailAdapter(GoogleAdapter):
                 "(projects/<project>/topics/<topic>) to start the Gmail watch",
             )
         answer = await self.call("POST", "gmail/v1/users/me/watch", json={"topicName": topic})
-        body = response_json(answer)
+        body = json_object(answer)
         return WebhookRegistration(
             provider_id=topic,
             description=f"Gmail watch on {topic}",

@@ -20,8 +20,8 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from backend.connectors.base import Adapter, ProviderError
-from backend.connectors.providers._google import items, required_str, response_json
+from backend.connectors.base import Adapter, ProviderError, json_object
+from backend.connectors.providers._google import items, required_str
 from backend.connectors.streams import CursorExpired, Page, PageRequest
 
 if TYPE_CHECKING:
@@ -50,14 +50,14 @@ async def _list_page(adapter: Adapter, request: PageRequest, position: dict[str,
     backfill = request.mode == "backfill"
     history_id = position.get("historyId")
     if history_id is None and not backfill:
-        profile = response_json(await adapter.call("GET", f"{USER}/profile"))
+        profile = json_object(await adapter.call("GET", f"{USER}/profile"))
         history_id = required_str(profile, "historyId")
     params: dict[str, Any] = {"maxResults": PAGE_SIZE}
     if backfill and (query := _window_query(request.since, request.until)):
         params["q"] = query
     if isinstance(token := position.get("pageToken"), str):
         params["pageToken"] = token
-    body = response_json(await adapter.call("GET", f"{USER}/messages", params=params))
+    body = json_object(await adapter.call("GET", f"{USER}/messages", params=params))
     ids = [m["id"] for m in items(body, "messages") if isinstance(m.get("id"), str)]
     records, gone = await _fetch(adapter, ids)
     next_token = body.get("nextPageToken")
@@ -87,7 +87,7 @@ async def _history_page(adapter: Adapter, cursor: dict[str, Any], position: dict
         if exc.status_code == 404:
             raise CursorExpired(f"Gmail no longer keeps history from {start}") from exc
         raise
-    body = response_json(answer)
+    body = json_object(answer)
     # The first page's historyId ends the run: later pages may reach past it, never short.
     history_id = position.get("historyId") or body.get("historyId") or str(start)
     deleted: dict[str, bool] = {}
@@ -126,7 +126,7 @@ async def _fetch(adapter: Adapter, ids: list[str]) -> tuple[list[Any], list[str]
                 f"{USER}/messages/{quote(message_id, safe='')}",
                 params={"format": "metadata"},
             )
-        return None if answer is None else response_json(answer)
+        return None if answer is None else json_object(answer)
 
     try:
         async with asyncio.TaskGroup() as group:

@@ -13,13 +13,12 @@ from typing import Any
 from urllib.parse import quote
 
 from backend.connectors.actions import Action, ActionCall, ActionResult
-from backend.connectors.base import Adapter, ProviderError
+from backend.connectors.base import Adapter, ProviderError, json_object
 from backend.connectors.providers._google import (
     EMAIL_ADDRESS,
     SCOPE_PREFIX,
     SINGLE_LINE,
     required_str,
-    response_json,
 )
 
 # events.insert and events.patch take calendar.events or calendar
@@ -172,7 +171,7 @@ async def create_event(adapter: Adapter, call: ActionCall) -> ActionResult:
             raise
         # "The requested identifier already exists": an earlier attempt created it.
         response = await adapter.call("GET", f"{path}/{body['id']}")
-    return _result(response_json(response))
+    return _result(json_object(response))
 
 
 async def update_event(adapter: Adapter, call: ActionCall) -> ActionResult:
@@ -180,7 +179,7 @@ async def update_event(adapter: Adapter, call: ActionCall) -> ActionResult:
     response = await adapter.call(
         "PATCH", path, params=_params(call.input), json=event_body(call.input)
     )
-    return _result(response_json(response))
+    return _result(json_object(response))
 
 
 ACTIONS: tuple[Action, ...] = (

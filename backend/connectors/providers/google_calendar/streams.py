@@ -15,8 +15,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from backend.connectors.base import Adapter, ProviderError
-from backend.connectors.providers._google import items, response_json, rfc3339
+from backend.connectors.base import Adapter, ProviderError, json_object
+from backend.connectors.providers._google import items, rfc3339
 from backend.connectors.streams import CursorExpired, Page, PageRequest
 
 if TYPE_CHECKING:
@@ -54,7 +54,7 @@ async def read_events(adapter: Adapter, stream: StreamSpec, request: PageRequest
         if syncing and exc.status_code == 410:
             raise CursorExpired("Google Calendar no longer accepts the sync token") from exc
         raise
-    body = response_json(answer)
+    body = json_object(answer)
     records = items(body, "items")
     next_page = body.get("nextPageToken")
     if isinstance(next_page, str) and next_page:

@@ -15,7 +15,7 @@ import re
 from typing import Any
 
 from backend.connectors.actions import Action, ActionCall, ActionResult
-from backend.connectors.base import Adapter, ProviderError
+from backend.connectors.base import Adapter, ProviderError, json_object
 from backend.connectors.providers._google import (
     MIME_TYPE,
     SCOPE_PREFIX,
@@ -23,7 +23,6 @@ from backend.connectors.providers._google import (
     base64_content,
     multipart_related,
     required_str,
-    response_json,
 )
 from backend.lib.vocab import FailureKind
 
@@ -88,7 +87,7 @@ async def _multipart(uploads: Adapter, meta: dict[str, Any], content: bytes) -> 
         content=body,
         headers={"Content-Type": content_type},
     )
-    return response_json(response)
+    return json_object(response)
 
 
 def _session_path(uploads: Adapter, location: str | None) -> str:
@@ -127,7 +126,7 @@ async def _resumable(uploads: Adapter, meta: dict[str, Any], content: bytes) -> 
             headers={"Content-Range": f"bytes {offset}-{offset + len(chunk) - 1}/{total}"},
         )
         if response.status_code in (200, 201):
-            return response_json(response)
+            return json_object(response)
         match = _RANGE.fullmatch(response.headers.get("Range", ""))
         # 308 Resume Incomplete: continue after the last byte Drive confirms (none: 0).
         offset = int(match.group(1)) + 1 if match else 0

@@ -15,8 +15,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from backend.connectors.base import Adapter
-from backend.connectors.providers._google import items, required_str, response_json, rfc3339
+from backend.connectors.base import Adapter, json_object
+from backend.connectors.providers._google import items, required_str, rfc3339
 from backend.connectors.streams import CursorExpired, Page, PageRequest
 
 if TYPE_CHECKING:
@@ -46,7 +46,7 @@ async def _files_page(adapter: Adapter, request: PageRequest, position: dict[str
     backfill = request.mode == "backfill"
     start = position.get("startPageToken")
     if start is None and not backfill:
-        answer = response_json(await adapter.call("GET", "changes/startPageToken"))
+        answer = json_object(await adapter.call("GET", "changes/startPageToken"))
         start = required_str(answer, "startPageToken")
     params: dict[str, Any] = {
         "pageSize": PAGE_SIZE,
@@ -55,7 +55,7 @@ async def _files_page(adapter: Adapter, request: PageRequest, position: dict[str
     }
     if isinstance(token := position.get("pageToken"), str):
         params["pageToken"] = token
-    body = response_json(await adapter.call("GET", "files", params=params))
+    body = json_object(await adapter.call("GET", "files", params=params))
     records = items(body, "files")
     next_token = body.get("nextPageToken")
     if isinstance(next_token, str) and next_token:
@@ -73,7 +73,7 @@ async def _changes_page(adapter: Adapter, token: str) -> Page:
         "fields": "nextPageToken,newStartPageToken,"
         f"changes(changeType,removed,fileId,file({FILE_FIELDS}))",
     }
-    body = response_json(await adapter.call("GET", "changes", params=params))
+    body = json_object(await adapter.call("GET", "changes", params=params))
     # Id -> the file as it is now, or None once removed; the feed's later entry wins.
     latest: dict[str, dict[str, Any] | None] = {}
     for change in items(body, "changes"):

@@ -18,11 +18,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-import httpx
-
-from backend.connectors.base import Adapter, ProviderError
+from backend.connectors.base import Adapter, ProviderError, json_object
 from backend.connectors.streams import Page, PageRequest
-from backend.lib.vocab import FailureKind
 
 if TYPE_CHECKING:
     from backend.connectors.spec import StreamSpec
@@ -78,7 +75,7 @@ async def _search(
         "page_size": PAGE_SIZE,
         "page": page,
     }
-    return _json_object(await adapter.call("GET", PATH, params=params))
+    return json_object(await adapter.call("GET", PATH, params=params))
 
 
 def _too_large(error: ProviderError) -> bool:
@@ -123,20 +120,6 @@ def _earliest(known: str | None, seen: Any) -> str | None:
     if known is None or moment < _parse(known):
         return _format(moment)
     return known
-
-
-def _json_object(response: httpx.Response) -> dict[str, Any]:
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if not isinstance(body, dict):
-        raise ProviderError(
-            FailureKind.PROVIDER_DOWN,
-            "the provider's answer was not the documented JSON object",
-            status_code=response.status_code,
-        )
-    return body
 
 
 def _utc(moment: dt.datetime) -> dt.datetime:
