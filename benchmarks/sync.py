@@ -46,6 +46,7 @@ from benchmarks.webhook_ingest import (
     create_database,
     drop_database,
     flush_redis,
+    open_bench_tenant,
 )
 
 RESULTS_DIR = ROOT / "benchmarks" / "results"
@@ -172,25 +173,13 @@ async def baseline(base_url: str, dsn: str, tenant: str, integration: str) -> di
 async def prepare(sizes: list[int]) -> dict[str, Any]:
     """Migrate, sync the catalog, a tenant, Stripe integrations: per size one for the engine
     and one whose records the baseline upserts (same table, same constraints), one to warm up."""
-    from piccolo.apps.migrations.commands.forwards import run_forwards
-
-    from backend.catalog.services import sync_catalog
     from backend.connectors.registry import get_provider
     from backend.integrations import secrets as sealed
     from backend.integrations.tables import Integration
     from backend.lib import db
-    from backend.settings import get_settings
-    from backend.tenants.services import create_tenant
-    from backend.tenants.vault import init_vault
 
-    result = await run_forwards(app_name="switchboard")
-    if not result.success:
-        raise SystemExit(f"migrations failed: {result.message}")
-    init_vault(get_settings().master_keys)
-    await db.open_pool(2)
+    tenant_id = await open_bench_tenant()
     try:
-        await sync_catalog(get_settings())
-        tenant_id, _key = await create_tenant("bench")
         made: dict[str, Any] = {"tenant": tenant_id, "integrations": {}}
         spec = get_provider("stripe").spec
         for size in (*sizes, *(f"baseline-{n}" for n in sizes), "warmup"):

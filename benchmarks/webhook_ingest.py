@@ -705,17 +705,13 @@ async def flush_redis(url: str) -> None:
         await client.aclose()
 
 
-async def prepare(
-    real_servers: list[str], secret: str, drain_sets: dict[str, int] | None = None
-) -> dict[str, Any]:
-    """Migrate, sync the catalog, create the tenant, the integrations and bench_webhook;
-    `drain_sets`: name -> how many integrations each drain phase spreads its load over."""
+async def open_bench_tenant() -> uuid.UUID:
+    """Migrate, open the pool (the caller closes it), sync the catalog and create the `bench`
+    tenant: what every benchmark's setup starts with. The tenant's id."""
     from piccolo.apps.migrations.commands.forwards import run_forwards
 
     from backend.catalog.services import sync_catalog
-    from backend.integrations import secrets as sealed
-    from backend.integrations.tables import Integration
-    from backend.lib import db, tokens
+    from backend.lib import db
     from backend.settings import get_settings
     from backend.tenants.services import create_tenant
     from backend.tenants.vault import init_vault
@@ -728,6 +724,23 @@ async def prepare(
     try:
         await sync_catalog(get_settings())
         tenant_id, _key = await create_tenant("bench")
+    except BaseException:
+        await db.close_pool()
+        raise
+    return tenant_id
+
+
+async def prepare(
+    real_servers: list[str], secret: str, drain_sets: dict[str, int] | None = None
+) -> dict[str, Any]:
+    """Migrate, sync the catalog, create the tenant, the integrations and bench_webhook;
+    `drain_sets`: name -> how many integrations each drain phase spreads its load over."""
+    from backend.integrations import secrets as sealed
+    from backend.integrations.tables import Integration
+    from backend.lib import db, tokens
+
+    tenant_id = await open_bench_tenant()
+    try:
         made: dict[str, Any] = {"tenant": tenant_id, "integrations": {}}
         wanted = [(name, name) for name in real_servers] + [
             (f"{phase}/{n}", phase)
