@@ -219,7 +219,7 @@ class Ingestor:
         The row is already durable; if this process dies first, the sweeper wakes a worker."""
         if time.monotonic() < self._redis_down_until:
             return
-        job_id, due_ms = wake_job_id(int(time.time() * 1000))
+        job_id, due_ms = wake_job_id(int(time.time() * 1000), self.enqueuer.queue_name)
         if job_id == self._woken:
             return
         self._woken = job_id

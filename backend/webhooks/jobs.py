@@ -46,10 +46,14 @@ def backoff_seconds(attempt: int) -> int:
     return min(300, 5 * 2 ** (attempt - 1))
 
 
-def wake_job_id(now_ms: int) -> tuple[str, int]:
-    """The wake-up job id of the slot `now_ms` falls in, and when the job is due."""
+def wake_job_id(now_ms: int, queue_name: str) -> tuple[str, int]:
+    """The wake-up job id of the slot `now_ms` falls in, and when the job is due.
+
+    The id names the queue: arq keeps job ids under one key prefix for every queue, so a
+    slot's wake-up of another stack on the same Redis would otherwise swallow this one's.
+    """
     slot = now_ms // WAKE_SLOT_MS
-    return f"normalize:wake:{slot}", (slot + 1) * WAKE_SLOT_MS + _WAKE_MARGIN_MS
+    return f"normalize:wake:{queue_name}:{slot}", (slot + 1) * WAKE_SLOT_MS + _WAKE_MARGIN_MS
 
 
 class _Drainers:
