@@ -27,8 +27,7 @@ from backend.connectors.actions import Action
 from backend.connectors.registry import Provider, get_provider
 from backend.integrations import services as integrations
 from backend.lib.clock import utc_now
-from backend.lib.errors import FieldError, Problem, not_found
-from backend.lib.pagination import paginate
+from backend.lib.errors import FieldError, Problem
 from backend.lib.tenancy import TenantScope
 from backend.lib.vocab import FailureKind, IntegrationStatus
 from backend.tenants.vault import get_vault
@@ -301,11 +300,7 @@ def answer(run: dict[str, Any]) -> schemas.ActionOutcome:
 
 
 async def get_run(scope: TenantScope, integration_id: str, run_id: str) -> dict[str, Any]:
-    integration = await integrations.get(scope, integration_id)
-    run = await scope.get(ActionRun, run_id, "action run")
-    if run["integration"] != integration["id"]:
-        raise not_found("action run")
-    return run
+    return await integrations.get_child(scope, integration_id, ActionRun, run_id, "action run")
 
 
 async def list_runs(
@@ -317,10 +312,7 @@ async def list_runs(
     limit: int,
     cursor: str | None,
 ) -> tuple[list[dict[str, Any]], str | None]:
-    integration = await integrations.get(scope, integration_id)
-    query = scope.select(ActionRun).where(ActionRun.integration == integration["id"])
-    if action:
-        query = query.where(ActionRun.action == action)
-    if status:
-        query = query.where(ActionRun.status == status)
-    return await paginate(query, time_column="created_at", cursor=cursor, limit=limit)
+    filters = [(ActionRun.action, action), (ActionRun.status, status)]
+    return await integrations.list_children(
+        scope, integration_id, ActionRun, filters=filters, limit=limit, cursor=cursor
+    )

@@ -10,8 +10,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
+
+from piccolo.columns import Column
+from piccolo.table import Table
 
 from backend.connectors.base import HealthResult
 from backend.connectors.config import api_host_allowed, connector_config, env_name
@@ -30,8 +34,9 @@ from backend.integrations.schemas import (
 from backend.integrations.tables import Integration as IntegrationRow
 from backend.lib import tokens
 from backend.lib.clock import utc_now
-from backend.lib.errors import FieldError, Problem, validation_error
+from backend.lib.errors import FieldError, Problem, not_found, validation_error
 from backend.lib.http import UnsafeURLError, check_public_url
+from backend.lib.pagination import paginate
 from backend.lib.tenancy import TenantScope
 from backend.lib.vocab import HealthStatus, IntegrationStatus, WebhookRegistrationStatus
 from backend.observability.services import write_audit, write_log
@@ -135,6 +140,39 @@ def _public_config(config: dict[str, Any]) -> dict[str, Any]:
 
 async def get(scope: TenantScope, integration_id: str) -> dict[str, Any]:
     return await scope.get(IntegrationRow, integration_id, "integration")
+
+
+async def get_child(
+    scope: TenantScope, integration_id: str, table: type[Table], row_id: str, what: str
+) -> dict[str, Any]:
+    """A row that belongs to one integration (a sync job, an action run), in the caller's
+    tenant; 404 when it belongs to another integration, so ids are not guessable across them."""
+    integration = await get(scope, integration_id)
+    row = await scope.get(table, row_id, what)
+    if row["integration"] != integration["id"]:
+        raise not_found(what)
+    return row
+
+
+async def list_children(
+    scope: TenantScope,
+    integration_id: str,
+    table: type[Table],
+    *,
+    filters: Iterable[tuple[Column, str | None]],
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """One integration's rows of `table`, newest first a page at a time; a filter whose value
+    is empty is not applied."""
+    integration = await get(scope, integration_id)
+    query = scope.select(table).where(
+        table._meta.get_column_by_name("integration") == integration["id"]
+    )
+    for column, value in filters:
+        if value:
+            query = query.where(column == value)
+    return await paginate(query, time_column="created_at", cursor=cursor, limit=limit)
 
 
 # -- validation ---------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from backend.connectors.registry import Provider, get_provider
 from backend.connectors.spec import StreamSpec
 from backend.integrations import services as integrations
 from backend.lib.clock import utc_now
-from backend.lib.errors import FieldError, Problem, not_found, validation_error
+from backend.lib.errors import FieldError, Problem, validation_error
 from backend.lib.pagination import paginate, parse_time
 from backend.lib.telemetry import current_trace_id
 from backend.lib.tenancy import TenantScope
@@ -262,11 +262,9 @@ async def trigger(
 
 
 async def get_job(scope: TenantScope, integration_id: str, job_id: str) -> dict[str, Any]:
-    integration = await integrations.get(scope, integration_id)
-    job = await scope.get(IntegrationSyncJob, job_id, "sync job")
-    if job["integration"] != integration["id"]:
-        raise not_found("sync job")
-    return job
+    return await integrations.get_child(
+        scope, integration_id, IntegrationSyncJob, job_id, "sync job"
+    )
 
 
 async def list_jobs(
@@ -278,15 +276,10 @@ async def list_jobs(
     limit: int,
     cursor: str | None,
 ) -> tuple[list[dict[str, Any]], str | None]:
-    integration = await integrations.get(scope, integration_id)
-    query = scope.select(IntegrationSyncJob).where(
-        IntegrationSyncJob.integration == integration["id"]
+    filters = [(IntegrationSyncJob.stream, stream), (IntegrationSyncJob.status, status)]
+    return await integrations.list_children(
+        scope, integration_id, IntegrationSyncJob, filters=filters, limit=limit, cursor=cursor
     )
-    if stream:
-        query = query.where(IntegrationSyncJob.stream == stream)
-    if status:
-        query = query.where(IntegrationSyncJob.status == status)
-    return await paginate(query, time_column="created_at", cursor=cursor, limit=limit)
 
 
 async def cancel_job(
