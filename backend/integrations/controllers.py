@@ -43,6 +43,7 @@ from backend.lib.pagination import (
 from backend.lib.tenancy import TenantScope
 from backend.lib.vocab import IntegrationStatus
 from backend.observability.logs import MAX_QUERY_LENGTH, filter_logs
+from backend.observability.services import write_audit
 from backend.observability.tables import AuditLog, IntegrationLog
 from backend.tenants.services import TenantContext
 
@@ -55,6 +56,27 @@ def request_meta(request: Request[TenantContext, Any, Any]) -> services.RequestM
     client = request.client.host if request.client else ""
     return services.RequestMeta(
         actor=request.user.actor, ip=client, user_agent=request.headers.get("user-agent", "")
+    )
+
+
+async def audit(
+    request: Request[TenantContext, Any, Any],
+    tenancy: TenantScope,
+    action: str,
+    target: tuple[str, str],
+    details: dict[str, Any],
+) -> None:
+    """Record who did `action` to `target` (kind, id) and from where (GET /api/audit)."""
+    meta = request_meta(request)
+    await write_audit(
+        tenancy.tenant_id,
+        meta.actor,
+        action,
+        target[0],
+        target[1],
+        ip=meta.ip,
+        user_agent=meta.user_agent,
+        details=details,
     )
 
 

@@ -10,7 +10,7 @@ from litestar.di import Provide
 from litestar.openapi import ResponseSpec
 from litestar.params import Parameter
 
-from backend.integrations.controllers import provide_scope, request_meta
+from backend.integrations.controllers import audit, provide_scope
 from backend.lib.bodies import strict_body
 from backend.lib.pagination import (
     choice_parameter,
@@ -21,7 +21,6 @@ from backend.lib.pagination import (
     parse_choice,
 )
 from backend.lib.tenancy import TenantScope
-from backend.observability.services import write_audit
 from backend.syncs import schedules, services
 from backend.syncs.schemas import (
     SyncedRecordPage,
@@ -33,27 +32,6 @@ from backend.syncs.schemas import (
     SyncScheduleUpdate,
 )
 from backend.tenants.services import TenantContext
-
-
-async def audit(
-    request: Request[TenantContext, Any, Any],
-    tenancy: TenantScope,
-    action: str,
-    target: tuple[str, str],
-    details: dict[str, Any],
-) -> None:
-    """Who started, cancelled or rescheduled syncs, from where (GET /api/audit)."""
-    meta = request_meta(request)
-    await write_audit(
-        tenancy.tenant_id,
-        meta.actor,
-        action,
-        target[0],
-        target[1],
-        ip=meta.ip,
-        user_agent=meta.user_agent,
-        details=details,
-    )
 
 
 class SyncController(Controller):

@@ -8,11 +8,11 @@ from litestar import Controller, Request, delete, get, put
 from litestar.di import Provide
 
 from backend.integrations import services
-from backend.integrations.controllers import provide_scope, request_meta
+from backend.integrations.controllers import audit, provide_scope
 from backend.lib.bodies import strict_body
 from backend.lib.errors import Problem, validation_error
 from backend.lib.tenancy import TenantScope
-from backend.observability.services import write_audit, write_log
+from backend.observability.services import write_log
 from backend.tenants.services import TenantContext
 from backend.testmode import faults as store
 from backend.testmode.faults import Faults, FaultSet
@@ -29,26 +29,6 @@ async def _test_mode_row(tenancy: TenantScope, integration_id: str) -> dict[str,
             "switch test_mode on first (PATCH /api/integrations/{id}).",
         )
     return row
-
-
-async def _audit(
-    request: Request[TenantContext, Any, Any],
-    tenancy: TenantScope,
-    action: str,
-    row: dict[str, Any],
-    details: dict[str, Any],
-) -> None:
-    meta = request_meta(request)
-    await write_audit(
-        tenancy.tenant_id,
-        meta.actor,
-        action,
-        "integration",
-        str(row["id"]),
-        ip=meta.ip,
-        user_agent=meta.user_agent,
-        details=details,
-    )
 
 
 class FaultController(Controller):
@@ -75,7 +55,9 @@ class FaultController(Controller):
         row = await _test_mode_row(tenancy, integration_id)
         faults = await store.set_fault(row["id"], fault, request.app.state.redis)
         details = {"kind": fault.kind.value, "count": fault.count, "probability": fault.probability}
-        await _audit(request, tenancy, "integration.faults.set", row, details)
+        await audit(
+            request, tenancy, "integration.faults.set", ("integration", str(row["id"])), details
+        )
         await write_log(
             tenancy.tenant_id,
             row["id"],
@@ -96,7 +78,9 @@ class FaultController(Controller):
     ) -> Faults:
         row = await _test_mode_row(tenancy, integration_id)
         await store.clear_faults(row["id"], request.app.state.redis)
-        await _audit(request, tenancy, "integration.faults.clear", row, {})
+        await audit(
+            request, tenancy, "integration.faults.clear", ("integration", str(row["id"])), {}
+        )
         await write_log(
             tenancy.tenant_id,
             row["id"],
