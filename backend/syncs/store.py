@@ -262,21 +262,25 @@ async def commit_page(
     )
     rows = write.rows.unique()
     now = dt.datetime.now(dt.UTC)
+    # The records' columns, as both _PAGE and _UPSERT take them first.
+    upsert_args = (
+        tenant,
+        integration,
+        stream,
+        job_id,
+        simulated,
+        now,
+        rows.external_ids,
+        rows.data,
+        rows.mapped,
+        rows.mapping_versions,
+        rows.updated_at,
+        rows.deleted,
+    )
     if not write.finish and not write.deleted_ids:
         row = await pool().fetchrow(
             _PAGE,
-            tenant,
-            integration,
-            stream,
-            job_id,
-            simulated,
-            now,
-            rows.external_ids,
-            rows.data,
-            rows.mapped,
-            rows.mapping_versions,
-            rows.updated_at,
-            rows.deleted,
+            *upsert_args,
             _json(write.position),
             sum(rows.deleted),
             write.attempts,
@@ -301,21 +305,7 @@ async def commit_page(
         if fenced is None:
             return None
         if rows.external_ids:
-            await conn.execute(
-                _UPSERT,
-                tenant,
-                integration,
-                stream,
-                job_id,
-                simulated,
-                now,
-                rows.external_ids,
-                rows.data,
-                rows.mapped,
-                rows.mapping_versions,
-                rows.updated_at,
-                rows.deleted,
-            )
+            await conn.execute(_UPSERT, *upsert_args)
         deleted = sum(rows.deleted)
         if write.deleted_ids:
             deleted += _count(
