@@ -28,6 +28,7 @@ import httpx
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from backend.connectors.providers.stripe.simulator import customer_object
 from tests.contract.prism import PrismServer, rejection
 
 
@@ -39,34 +40,11 @@ class Answer:
 
 
 def customer(index: int, created: int) -> dict[str, Any]:
-    """A Customer object (https://docs.stripe.com/api/customers/object)."""
-    return {
-        "id": f"cus_{index:014d}",
-        "object": "customer",
-        "address": None,
-        "balance": 0,
-        "created": created,
-        "currency": "usd",
-        "default_source": None,
-        "delinquent": False,
-        "description": None,
-        "email": f"customer{index}@example.com",
-        "invoice_prefix": f"INV{index:05d}",
-        "invoice_settings": {
-            "custom_fields": None,
-            "default_payment_method": None,
-            "footer": None,
-            "rendering_options": None,
-        },
-        "livemode": False,
-        "metadata": {},
-        "name": f"Customer {index}",
-        "phone": None,
-        "preferred_locales": [],
-        "shipping": None,
-        "tax_exempt": "none",
-        "test_clock": None,
-    }
+    """A Customer object (https://docs.stripe.com/api/customers/object), as the simulator
+    builds it."""
+    return customer_object(
+        f"cus_{index:014d}", f"Customer {index}", f"customer{index}@example.com", created
+    )
 
 
 class StripeCustomers:

@@ -87,7 +87,7 @@ def account(request: SimRequest) -> SimResponse:
     )
 
 
-def _customer(customer_id: str, name: str, email: str, created: int) -> dict[str, object]:
+def customer_object(customer_id: str, name: str, email: str, created: int) -> dict[str, object]:
     """A documented Customer object (https://docs.stripe.com/api/customers/object)."""
     return {
         "id": customer_id,
@@ -124,9 +124,9 @@ def _customer(customer_id: str, name: str, email: str, created: int) -> dict[str
 CUSTOMERS: dict[str, dict[str, object]] = {
     str(c["id"]): c
     for c in (
-        _customer("cus_NffrFeUfNV2Hib", "Jenny Rosen", "jennyrosen@example.com", 1680893993),
-        _customer("cus_O2DFYLf1sUuYqM", "Jane Doe", "jane.doe@example.com", 1686089969),
-        _customer("cus_PzYk7p2wEXAMPL", "Ada Lovelace", "ada@example.com", 1700000000),
+        customer_object("cus_NffrFeUfNV2Hib", "Jenny Rosen", "jennyrosen@example.com", 1680893993),
+        customer_object("cus_O2DFYLf1sUuYqM", "Jane Doe", "jane.doe@example.com", 1686089969),
+        customer_object("cus_PzYk7p2wEXAMPL", "Ada Lovelace", "ada@example.com", 1700000000),
     )
 }
 
@@ -179,7 +179,7 @@ def _replayed() -> dict[str, str]:
 def create_customer(request: SimRequest) -> SimResponse:
     pairs = parse_qsl(request.body.decode("utf-8", "replace"))
     form = dict(pairs)
-    created = _customer(
+    created = customer_object(
         "cus_" + secrets.token_hex(7), form.get("name", ""), form.get("email", ""), int(time.time())
     )
     created.update(
@@ -251,7 +251,7 @@ def _generated_customer(rng: random.Random, index: int) -> dict[str, object]:
     first, last = rng.choice(_FIRST), rng.choice(_LAST)
     customer_id = "cus_" + "".join(rng.choices(string.ascii_letters + string.digits, k=14))
     email = f"{first}.{last}{index}@example.com".lower()
-    return _customer(customer_id, f"{first} {last}", email, _created(rng, index))
+    return customer_object(customer_id, f"{first} {last}", email, _created(rng, index))
 
 
 def _charge(rng: random.Random, index: int) -> dict[str, object]:
