@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -40,6 +41,21 @@ async def logs(made: Any) -> list[dict[str, Any]]:
         made.id,
     )
     return [dict(r) for r in rows]
+
+
+@pytest.fixture
+def failing_job(
+    stripe_api: Any, stripe_integration: Any, make_sync_job: Any
+) -> Callable[..., Awaitable[tuple[Any, Any]]]:
+    """A queued full sync of `records` customers whose provider first answers `failures`."""
+
+    async def make(records: int, *failures: Any) -> tuple[Any, Any]:
+        stripe_api.api.add(records)
+        stripe_api.fail_next(*failures)
+        made = await stripe_integration()
+        return made, await make_sync_job(made, STREAM, "full")
+
+    return make
 
 
 async def test_a_full_sync_stores_every_page_and_sets_the_cursor(
@@ -211,8 +227,7 @@ async def test_a_cancelled_job_stops_at_its_next_page(
 
 async def test_rate_limits_and_server_errors_are_retried_and_logged(
     stripe_api,
-    stripe_integration,
-    make_sync_job,
+    failing_job,
     run_syncs,
     sync_job,
     synced_records,
@@ -222,10 +237,7 @@ async def test_rate_limits_and_server_errors_are_retried_and_logged(
     from tests.syncs.fake_provider import stripe_rate_limited, stripe_server_error
 
     monkeypatch.setattr(provider_calls, "BACKOFF_BASE_SECONDS", 0.05)
-    stripe_api.api.add(150)
-    stripe_api.fail_next(stripe_rate_limited(retry_after=1), stripe_server_error())
-    made = await stripe_integration()
-    job_id = await make_sync_job(made, STREAM, "full")
+    made, job_id = await failing_job(150, stripe_rate_limited(retry_after=1), stripe_server_error())
 
     started = asyncio.get_running_loop().time()
     await run_syncs(job_id)
@@ -244,17 +256,16 @@ async def test_rate_limits_and_server_errors_are_retried_and_logged(
 
 
 async def test_the_attempts_budget_ends_the_job(
-    stripe_api, stripe_integration, make_sync_job, run_syncs, sync_job, monkeypatch
+    stripe_api, failing_job, run_syncs, sync_job, monkeypatch
 ) -> None:
     from backend.integrations import provider_calls
     from backend.syncs import runner
     from tests.syncs.fake_provider import stripe_server_error
 
     monkeypatch.setattr(provider_calls, "BACKOFF_BASE_SECONDS", 0.01)
-    stripe_api.api.add(5)
-    stripe_api.fail_next(*[stripe_server_error() for _ in range(runner.PAGE_ATTEMPTS)])
-    made = await stripe_integration()
-    job_id = await make_sync_job(made, STREAM, "full")
+    made, job_id = await failing_job(
+        5, *[stripe_server_error() for _ in range(runner.PAGE_ATTEMPTS)]
+    )
 
     await run_syncs(job_id)
 
@@ -269,19 +280,17 @@ async def test_the_attempts_budget_ends_the_job(
 
 
 async def test_a_client_error_fails_the_job_with_the_providers_message(
-    stripe_api, stripe_integration, make_sync_job, run_syncs, sync_job
+    stripe_api, failing_job, run_syncs, sync_job
 ) -> None:
     from tests.syncs.fake_provider import Answer
 
-    stripe_api.api.add(5)
-    stripe_api.fail_next(
+    _, job_id = await failing_job(
+        5,
         Answer(
             400,
             {"error": {"type": "invalid_request_error", "message": "This account is closed."}},
-        )
+        ),
     )
-    made = await stripe_integration()
-    job_id = await make_sync_job(made, STREAM, "full")
 
     await run_syncs(job_id)
 
@@ -291,14 +300,11 @@ async def test_a_client_error_fails_the_job_with_the_providers_message(
 
 
 async def test_a_refused_api_key_marks_the_integration_needs_reauth(
-    stripe_api, stripe_integration, make_sync_job, run_syncs, sync_job
+    stripe_api, failing_job, run_syncs, sync_job
 ) -> None:
     from tests.syncs.fake_provider import stripe_unauthorized
 
-    stripe_api.api.add(5)
-    stripe_api.fail_next(stripe_unauthorized())
-    made = await stripe_integration()
-    job_id = await make_sync_job(made, STREAM, "full")
+    made, job_id = await failing_job(5, stripe_unauthorized())
 
     await run_syncs(job_id)
 
@@ -489,16 +495,13 @@ async def test_a_run_goes_on_in_slices_handed_from_job_to_job(
 
 
 async def test_a_long_retry_wait_is_a_deferred_continuation_not_a_sleeping_worker(
-    stripe_api, stripe_integration, make_sync_job, run_syncs, sync_job, monkeypatch
+    stripe_api, failing_job, run_syncs, sync_job, monkeypatch
 ) -> None:
     from backend.syncs import runner
     from tests.syncs.fake_provider import stripe_rate_limited
 
     monkeypatch.setattr(runner, "INLINE_WAIT_SECONDS", 0.5)
-    stripe_api.api.add(150)
-    stripe_api.fail_next(stripe_rate_limited(retry_after=2))
-    made = await stripe_integration()
-    job_id = await make_sync_job(made, STREAM, "full")
+    _, job_id = await failing_job(150, stripe_rate_limited(retry_after=2))
 
     completed = await run_syncs(job_id)
 
