@@ -29,7 +29,7 @@ from backend.integrations import services as integrations
 from backend.lib.clock import utc_now
 from backend.lib.errors import FieldError, Problem
 from backend.lib.tenancy import TenantScope
-from backend.lib.vocab import FailureKind, IntegrationStatus
+from backend.lib.vocab import FailureKind
 from backend.tenants.vault import get_vault
 
 IDEMPOTENCY_WINDOW = dt.timedelta(hours=24)
@@ -72,22 +72,7 @@ async def resolve(scope: TenantScope, integration_id: str, action_name: str) -> 
 
 def check_connected(target: Target) -> None:
     """Only a connected integration acts; anything else is 409 saying what to do."""
-    status = target.integration["status"]
-    if status == IntegrationStatus.CONNECTED:
-        return
-    advice = {
-        IntegrationStatus.PENDING: "finish connecting it first",
-        IntegrationStatus.NEEDS_REAUTH: "reconnect it (POST /api/integrations/{id}/reconnect)",
-        IntegrationStatus.ERROR: "test or fix its credentials first",
-        IntegrationStatus.REVOKED: "it is revoked for good",
-    }.get(status, "connect it first")
-    raise Problem(
-        409,
-        f"The integration is {status}, not connected: "
-        + advice.format(id=target.integration["id"]),
-        kind="not-connected",
-        title="Integration not connected",
-    )
+    integrations.check_connected(target.integration)
 
 
 def _pointer(parts: Any) -> str:

@@ -142,6 +142,25 @@ async def get(scope: TenantScope, integration_id: str) -> dict[str, Any]:
     return await scope.get(IntegrationRow, integration_id, "integration")
 
 
+def check_connected(integration: dict[str, Any]) -> None:
+    """Only a connected integration syncs or acts; anything else is 409 saying what to do."""
+    status = integration["status"]
+    if status == IntegrationStatus.CONNECTED:
+        return
+    advice = {
+        IntegrationStatus.PENDING: "finish connecting it first",
+        IntegrationStatus.NEEDS_REAUTH: "reconnect it (POST /api/integrations/{id}/reconnect)",
+        IntegrationStatus.ERROR: "test or fix its credentials first",
+        IntegrationStatus.REVOKED: "it is revoked for good",
+    }.get(status, "connect it first")
+    raise Problem(
+        409,
+        f"The integration is {status}, not connected: " + advice.format(id=integration["id"]),
+        kind="not-connected",
+        title="Integration not connected",
+    )
+
+
 async def get_child(
     scope: TenantScope, integration_id: str, table: type[Table], row_id: str, what: str
 ) -> dict[str, Any]:

@@ -24,7 +24,6 @@ from backend.lib.errors import FieldError, Problem, validation_error
 from backend.lib.pagination import paginate, parse_time
 from backend.lib.telemetry import current_trace_id
 from backend.lib.tenancy import TenantScope
-from backend.lib.vocab import IntegrationStatus
 from backend.syncs import schemas
 from backend.syncs.tables import IntegrationSyncJob, SyncedRecord
 
@@ -101,22 +100,7 @@ def check_mode(target: Target, mode: str) -> None:
 
 def check_connected(target: Target) -> None:
     """Only a connected integration syncs; anything else is 409 saying what to do."""
-    status = target.integration["status"]
-    if status == IntegrationStatus.CONNECTED:
-        return
-    advice = {
-        IntegrationStatus.PENDING: "finish connecting it first",
-        IntegrationStatus.NEEDS_REAUTH: "reconnect it (POST /api/integrations/{id}/reconnect)",
-        IntegrationStatus.ERROR: "test or fix its credentials first",
-        IntegrationStatus.REVOKED: "it is revoked for good",
-    }.get(status, "connect it first")
-    raise Problem(
-        409,
-        f"The integration is {status}, not connected: "
-        + advice.format(id=target.integration["id"]),
-        kind="not-connected",
-        title="Integration not connected",
-    )
+    integrations.check_connected(target.integration)
 
 
 def missing_scopes(target: Target) -> list[str]:
