@@ -99,12 +99,22 @@ async def clean_sync_queue(client: Any) -> AsyncIterator[Any]:
     try:
         yield redis
     finally:
-        names = [_text(m) for m in await redis.zrange(queue, 0, -1)]
-        syncs = [n for n in names if n.startswith("sync:")]
-        if syncs:
-            await redis.zrem(queue, *syncs)
-            await redis.delete(*[f"arq:job:{n}" for n in syncs])
+        await drop_queued_syncs(redis, queue)
         await redis.aclose()
+
+
+async def drop_queued_syncs(redis: Any, queue: str) -> None:
+    """Take every sync job off `queue`, with its job, in-progress and retry keys. A job
+    left behind (a killed worker's, a deferred continuation) keeps the next test's burst
+    worker polling until it times out: a burst worker ends only when its queue is empty."""
+    from arq.constants import in_progress_key_prefix, job_key_prefix, retry_key_prefix
+
+    names = [_text(m) for m in await redis.zrange(queue, 0, -1)]
+    syncs = [n for n in names if n.startswith("sync:")]
+    if syncs:
+        await redis.zrem(queue, *syncs)
+        prefixes = (job_key_prefix, in_progress_key_prefix, retry_key_prefix)
+        await redis.delete(*[p + n for n in syncs for p in prefixes])
 
 
 def _text(value: Any) -> str:

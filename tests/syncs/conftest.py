@@ -24,6 +24,23 @@ from tests.syncs.fake_provider import FakeProvider, StripeCustomers
 STRIPE_KEY = "sk_test_51SyncEngineTests000000000000"
 
 
+@pytest.fixture(autouse=True)
+async def _sync_queue_left_clean() -> AsyncIterator[None]:
+    """Every sync test leaves this run's queue without sync jobs (the crash test's killed
+    worker leaves its job behind, held by an in-progress key for the job timeout)."""
+    from backend.lib.redis import connect
+    from backend.settings import get_settings
+    from tests.syncs.api_helpers import drop_queued_syncs
+
+    yield
+    queue = get_settings().queue_name
+    redis = connect(get_settings().redis_url, queue)
+    try:
+        await drop_queued_syncs(redis, queue)
+    finally:
+        await redis.aclose()
+
+
 @pytest.fixture(scope="session")
 def prism_for(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str], PrismServer]]:
     """Prism serving a connector's published description, started once per session on
