@@ -26,6 +26,7 @@ from backend.connectors.providers.google_calendar import listing as calendar_lis
 from backend.connectors.providers.google_calendar import simulator as calendar_simulator
 from backend.connectors.providers.google_calendar import streams as calendar_streams
 from backend.connectors.providers.google_drive import listing as drive_listing
+from backend.connectors.providers.google_drive import simulator as drive_simulator
 from backend.connectors.providers.google_drive import streams as drive_streams
 from backend.connectors.registry import Provider, get_provider
 from backend.connectors.stream_reader import reader_for
@@ -85,7 +86,13 @@ def deleted(pages: list[Page]) -> list[str]:
 
 
 @pytest.fixture
-def server(request: pytest.FixtureRequest) -> Iterator[ProviderServer]:
+def server(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[ProviderServer]:
+    # What earlier tests' actions created lives in the simulators' module state and would
+    # show up in these listings: each test starts from the generated data alone.
+    monkeypatch.setattr(drive_simulator, "UPLOADED_FILES", {})
+    monkeypatch.setattr(calendar_simulator, "EVENTS", {})
     with ProviderServer(get_provider(request.param).simulator) as running:
         yield running
 
