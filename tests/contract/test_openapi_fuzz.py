@@ -46,6 +46,9 @@ SEMANTIC_REJECTIONS = {
     "trigger_sync": ["422"],
     "update_sync_schedule": ["422"],
 }
+# DELETE .../faults clears the collection's items; the collection itself stays (GET answers
+# `{"faults": []}`), which is not the "deleted resource still available" this check means.
+COLLECTION_CLEARS = ["clear_faults", "list_faults"]
 # Every declared action, so run_action reaches input, scope and provider handling.
 ACTION_NAMES = sorted({name for p in providers().values() for name in p.actions})
 ACCEPTED = ["2xx", "3xx", "401", "403", "404", "409", "429", "5xx"]
@@ -74,6 +77,13 @@ def write_config(live: LiveApi, path: Path) -> Path:
             f'include-operation-id = "{operation_id}"',
             "[operations.checks.positive_data_acceptance]",
             f"expected-statuses = {_toml_list(ACCEPTED + statuses)}",
+        ]
+    for operation_id in COLLECTION_CLEARS:
+        lines += [
+            "[[operations]]",
+            f'include-operation-id = "{operation_id}"',
+            "[operations.checks.use_after_free]",
+            "enabled = false",
         ]
     path.write_text("\n".join(lines) + "\n")
     return path
