@@ -39,6 +39,7 @@ from benchmarks.webhook_ingest import (
     ROOT,
     Server,
     bench_env,
+    body_prefix,
     count_rows,
     create_database,
     drop_database,
@@ -47,7 +48,6 @@ from benchmarks.webhook_ingest import (
     print_table,
     run_load,
     summarize,
-    write_signed_bodies,
 )
 
 LABELS = {
@@ -109,7 +109,6 @@ def main() -> None:
     p.add_argument("--warmup", type=float, default=2.0)
     p.add_argument("--connections", type=int, default=64)
     p.add_argument("--client", choices=["auto", "wrk", "python"], default="auto")
-    p.add_argument("--bodies", type=int, default=15_000, help="distinct signed bodies")
     p.add_argument("--_sink", type=int, help=argparse.SUPPRESS)
     args = p.parse_args()
     if args._sink:
@@ -133,33 +132,21 @@ def main() -> None:
     print(f"database {db_name}, redis {redis_url}, client {args.client}")
     asyncio.run(create_database(db_name))
     try:
-        # A fresh integration per server and round, and more distinct bodies than one run
-        # sends: a repeated body is a replay (answered 200, not stored, not enqueued), which
-        # would measure the duplicate path instead of ingest.
+        # A fresh integration per server and round; every request a new delivery (a unique
+        # body signed by the load generator): a repeated body is a replay, which would
+        # measure the duplicate path instead of ingest.
         rounds = range(1, args.rounds + 1)
         made = asyncio.run(prepare([f"{n}-r{r}" for n in real for r in rounds], secret))
-        webhook_ingest.N_BODIES = args.bodies
-        bodies = work / "signed-bodies.txt"
-        write_signed_bodies(bodies, secret)
+        prefix = work / "body-prefix.bin"
+        prefix.write_bytes(body_prefix())
+        signing = (prefix, secret)
         sink.start()
         sink.wait_ready()
         py = sys.executable
         for name in names:
             server_env = dict(env)
             if name == "baseline":
-                server_env.update(
-                    {
-                        "BENCH_BASELINE_DSN": env["DATABASE_URL"],
-                        "BENCH_BASELINE_SECRET": secret,
-                        "BENCH_BASELINE_TENANT": str(made["tenant"]),
-                        "BENCH_BASELINE_INTEGRATION": str(made["baseline_integration"]),
-                    }
-                )
-                argv = [
-                    py, "-m", "uvicorn", "benchmarks.baseline_app:app", "--host", "127.0.0.1",
-                    "--port", "{port}", "--loop", "uvloop", "--http", "httptools",
-                    "--no-access-log", "--lifespan", "on", "--log-level", "warning",
-                ]  # fmt: skip
+                server_env, argv = webhook_ingest.baseline_server(env, secret, made)
             else:
                 if name in SAMPLERS:
                     server_env["OTEL_EXPORTER_OTLP_ENDPOINT"] = f"http://127.0.0.1:{sink.port}"
@@ -177,7 +164,7 @@ def main() -> None:
             for name in names:
                 integrations = made["integrations"]
                 path = "/webhook" if name == "baseline" else integrations[f"{name}-r{r}"]["path"]
-                res = run_load(servers[name], path, bodies, f"r{r}-{name}", args, work)
+                res = run_load(servers[name], [path], signing, f"r{r}-{name}", args, work)
                 runs[name].append(res)
                 print(
                     f"round {r} {LABELS[name]:<28} {res['events_per_s']:>7.0f} events/s  "

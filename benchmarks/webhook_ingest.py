@@ -1016,6 +1016,25 @@ LABELS = {
 }
 
 
+def baseline_server(
+    env: dict[str, str], secret: str, made: dict[str, Any]
+) -> tuple[dict[str, str], list[str]]:
+    """The bare baseline app's environment and command line (`{port}` filled in by Server)."""
+    server_env = {
+        **env,
+        "BENCH_BASELINE_DSN": env["DATABASE_URL"],
+        "BENCH_BASELINE_SECRET": secret,
+        "BENCH_BASELINE_TENANT": str(made["tenant"]),
+        "BENCH_BASELINE_INTEGRATION": str(made["baseline_integration"]),
+    }
+    argv = [
+        sys.executable, "-m", "uvicorn", "benchmarks.baseline_app:app", "--host", "127.0.0.1",
+        "--port", "{port}", "--loop", "uvloop", "--http", "httptools",
+        "--no-access-log", "--lifespan", "on", "--log-level", "warning",
+    ]  # fmt: skip
+    return server_env, argv
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--rounds", type=int, default=3)
@@ -1073,20 +1092,7 @@ def main() -> None:
         py = sys.executable
         for name in names:
             if name == "baseline":
-                server_env = dict(env)
-                server_env.update(
-                    {
-                        "BENCH_BASELINE_DSN": env["DATABASE_URL"],
-                        "BENCH_BASELINE_SECRET": secret,
-                        "BENCH_BASELINE_TENANT": str(made["tenant"]),
-                        "BENCH_BASELINE_INTEGRATION": str(made["baseline_integration"]),
-                    }
-                )
-                argv = [
-                    py, "-m", "uvicorn", "benchmarks.baseline_app:app", "--host", "127.0.0.1",
-                    "--port", "{port}", "--loop", "uvloop", "--http", "httptools",
-                    "--no-access-log", "--lifespan", "on", "--log-level", "warning",
-                ]  # fmt: skip
+                server_env, argv = baseline_server(env, secret, made)
             else:
                 server_env = env
                 argv = [py, "-m", "backend", "api", "--server", name, "--port", "{port}"]
